@@ -1,0 +1,80 @@
+"""The collector base: a failing collector writes an error row and the audit goes on."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from ..store import AuditSink
+
+
+@dataclass(frozen=True)
+class CookieOrigin:
+    kind: str  # "header" or "script"
+    url: str | None  # response URL, or the script behind document.cookie
+    host: str  # host the cookie was set from (response host or the writing frame's host)
+    time: float
+
+
+@dataclass
+class CaptureState:
+    """What the collectors of one vendor × account audit share."""
+
+    sink: AuditSink
+    cookie_origins: dict[str, list[CookieOrigin]] = field(default_factory=dict)
+    pending: set[asyncio.Task] = field(default_factory=set)
+
+    def note_cookie_origin(self, name: str, origin: CookieOrigin) -> None:
+        self.cookie_origins.setdefault(name, []).append(origin)
+
+    def spawn(self, coro, source: str) -> None:
+        """Run a capture coroutine started by a browser event, so its row lands even if it fails."""
+        phase = self.sink.phase
+
+        async def guarded():
+            try:
+                await coro
+            except Exception as exc:  # a collector failure is data, never a crash
+                self.sink.error(source, _describe(exc), phase=phase)
+
+        task = asyncio.ensure_future(guarded())
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
+
+    async def flush(self, timeout_s: float = 10.0) -> None:
+        if self.pending:
+            await asyncio.wait(set(self.pending), timeout=timeout_s)
+
+
+class Collector:
+    """Override the hooks a source needs; the protocol calls every hook through ``run``."""
+
+    name = "collector"
+
+    def __init__(self, state: CaptureState):
+        self.state = state
+        self.sink = state.sink
+
+    async def attach(self, context) -> None:
+        """A (re)launched browser context: subscribe to its events."""
+
+    async def on_page(self, page) -> None:
+        """A new page (tab) in the context."""
+
+    async def after_visit(self, page) -> None:
+        """A page finished loading."""
+
+    async def end_phase(self, context, page) -> None:
+        """The phase is over: take inventory."""
+
+    async def run(self, hook: str, *args) -> None:
+        try:
+            await getattr(self, hook)(*args)
+        except Exception as exc:
+            url = getattr(args[-1], "url", None) if args else None
+            self.sink.error(f"{self.name}.{hook}", _describe(exc), url=url if isinstance(url, str) else None)
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:2000]

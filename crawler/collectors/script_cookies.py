@@ -1,0 +1,29 @@
+"""``document.cookie`` writes and the script behind each, seen by an instrumentation script in every frame."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..observations import ScriptCookieWrite
+from .base import Collector, CookieOrigin
+
+BINDING = "__trackauditCookieWrite"
+INSTRUMENT_JS = (Path(__file__).with_name("instrument_cookies.js")).read_text(encoding="utf-8")
+
+
+class ScriptCookieCollector(Collector):
+    name = "script_cookies"
+
+    async def attach(self, context) -> None:
+        await context.expose_binding(BINDING, self._on_write)
+        await context.add_init_script(INSTRUMENT_JS)
+
+    def _on_write(self, source, cookie_string: str, script_url: str | None, frame_url: str) -> None:
+        written_at = time.time()
+        self.sink.add(ScriptCookieWrite(time=written_at, frame_url=frame_url, script_url=script_url,
+                                        cookie_string=str(cookie_string)[:8192]))
+        name = str(cookie_string).split("=", 1)[0].strip()
+        host = urlsplit(frame_url).hostname or ""
+        self.state.note_cookie_origin(name, CookieOrigin("script", script_url or frame_url, host, written_at))

@@ -1,0 +1,100 @@
+"""localStorage and sessionStorage of every frame's origin, IndexedDB records, Cache Storage, service workers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..observations import StorageObs
+from .base import Collector
+
+DUMP_JS = (Path(__file__).with_name("dump_storage.js")).read_text(encoding="utf-8")
+MAX_VALUE_CHARS = 65_536
+
+
+class StorageCollector(Collector):
+    name = "storage"
+
+    def __init__(self, state):
+        super().__init__(state)
+        self._seen: set[tuple] = set()
+        self._phase = None
+
+    async def after_visit(self, page) -> None:
+        for frame in page.frames:
+            try:
+                dump = await frame.evaluate(DUMP_JS, MAX_VALUE_CHARS)
+            except Exception as exc:  # a detached or crashed frame: note it, read the others
+                self.sink.error(f"{self.name}.frame", f"{type(exc).__name__}: {str(exc)[:300]}", url=frame.url)
+                continue
+            for item in storage_items_from_dump(dump, frame.url):
+                self._add(item)
+
+    async def end_phase(self, context, page) -> None:
+        await self.after_visit(page)
+        # Origins no longer in a frame (visited earlier in the phase) still have their localStorage and IndexedDB.
+        state = await context.storage_state(indexed_db=True)
+        seen_origins = {(kind, origin) for (_, kind, origin, *_rest) in self._seen}
+        for item in storage_items_from_state(state):
+            if (item.kind, item.origin) not in seen_origins:
+                self._add(item)
+
+    def _add(self, item: StorageObs) -> None:
+        if self._phase != self.sink.phase:
+            self._phase, self._seen = self.sink.phase, set()
+        key = (self._phase, item.kind, item.origin, item.container, item.key, item.value)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.sink.add(item)
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return text[:MAX_VALUE_CHARS]
+
+
+def _item(kind, origin, frame_url, container, key, value) -> StorageObs:
+    text = _text(value)
+    return StorageObs(kind=kind, origin=origin, frame_url=frame_url, container=container, key=str(key),
+                      value=text, size=len(str(key)) + len(text or ""))
+
+
+def storage_items_from_dump(dump: dict, frame_url: str | None) -> list[StorageObs]:
+    """Normalise what dump_storage.js returned for one frame."""
+    origin = dump.get("origin") or ""
+    if not origin or origin == "null":
+        return []
+    items = []
+    for kind in ("localStorage", "sessionStorage"):
+        for key, value in (dump.get(kind) or {}).items():
+            items.append(_item(kind, origin, frame_url, None, key, value))
+    for store in dump.get("indexedDB") or []:
+        container = f"{store['database']}/{store['store']}"
+        for key, value in store.get("records") or []:
+            items.append(_item("indexedDB", origin, frame_url, container, _text(key), value))
+    for cache in dump.get("caches") or []:
+        for url, body in cache.get("entries") or []:
+            items.append(_item("cacheStorage", origin, frame_url, cache["name"], url, body))
+    for registration in dump.get("serviceWorkers") or []:
+        items.append(_item("serviceWorker", origin, frame_url, registration.get("scope"),
+                           registration.get("scriptURL") or "", registration.get("state")))
+    return items
+
+
+def storage_items_from_state(state: dict) -> list[StorageObs]:
+    """Normalise Playwright's ``storage_state(indexed_db=True)``."""
+    items = []
+    for entry in state.get("origins", []):
+        origin = entry.get("origin", "")
+        for pair in entry.get("localStorage", []):
+            items.append(_item("localStorage", origin, None, None, pair["name"], pair["value"]))
+        for database in entry.get("indexedDB", []) or []:
+            for store in database.get("stores", []):
+                container = f"{database['name']}/{store['name']}"
+                for record in store.get("records", []):
+                    key = record.get("key", record.get("keyEncoded"))
+                    value = record.get("value", record.get("valueEncoded"))
+                    items.append(_item("indexedDB", origin, None, container, _text(key), value))
+    return items

@@ -1,0 +1,38 @@
+"""The demo: the bundled fixture vendors, served on loopback, audited end to end."""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from importlib import resources
+from pathlib import Path
+
+from .browser import LaunchSettings
+from .config import Config, load_config
+from .runner import RunResult, run_audit, targets_for
+from .store import Store
+
+DEMO_DB = Path("results") / "demo.db"
+
+
+def demo_config_path() -> Path:
+    return Path(str(resources.files("fixtures").joinpath("demo.toml")))
+
+
+def run_demo(store: Store, executable_override: str | None = None, policy_path=None, lists=None,
+             on_progress=None) -> tuple[RunResult, Config]:
+    from fixtures.server import FixtureInternet
+
+    config = load_config(demo_config_path())
+    # Fresh random passwords each run: the fixture server accepts them, the audit types them, nothing stores them.
+    passwords = {account.password_env: secrets.token_urlsafe(12) for v in config.vendors for account in v.accounts}
+    by_username = {account.username: passwords[account.password_env] for v in config.vendors for account in v.accounts}
+    with FixtureInternet(by_username) as internet:
+        browser = dataclasses.replace(config.browser, host_resolver_rules=internet.host_resolver_rules,
+                                      trusted_spki=(internet.spki,))
+        config = dataclasses.replace(config, browser=browser)
+        settings = LaunchSettings.from_config(browser, executable_override)
+        targets = targets_for(config, list(config.vendors), secrets=passwords)
+        result = run_audit(store, settings, targets, mode="demo", command="trackaudit demo", config=config,
+                           policy_path=policy_path, lists=lists, on_progress=on_progress)
+    return result, config

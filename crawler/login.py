@@ -1,0 +1,103 @@
+"""Log in with the declared steps; a login that fails is an outcome to record, not a crash."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import struct
+import time
+from dataclasses import dataclass
+
+from .config import LoginConfig
+
+ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: str  # "success" | "failed" | "error"
+    message: str
+    final_url: str | None
+
+
+def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int = 30) -> str:
+    """RFC 6238 time-based one-time password (what authenticator apps show)."""
+    key = base64.b32decode(secret_base32.replace(" ", "").upper() + "=" * (-len(secret_base32) % 8))
+    counter = int((time.time() if at is None else at) // step)
+    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
+    return str(code).zfill(digits)
+
+
+async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
+    """Run the steps on a page already at ``login.url``; ``values`` fills {username}, {password}, {totp}."""
+    timeout_ms = timeout_s * 1000
+    for number, step in enumerate(login.steps, 1):
+        value = _fill_template(step.value, values)
+        try:
+            if step.action == "fill":
+                await page.fill(step.selector, value, timeout=timeout_ms)
+            elif step.action == "click":
+                await page.click(step.selector, timeout=timeout_ms)
+            elif step.action == "press":
+                await page.press(step.selector, value, timeout=timeout_ms)
+            elif step.action == "select":
+                await page.select_option(step.selector, value, timeout=timeout_ms)
+            elif step.action == "check":
+                await page.check(step.selector, timeout=timeout_ms)
+            elif step.action == "goto":
+                await page.goto(step.selector, timeout=timeout_ms)
+            elif step.action == "wait":
+                if _is_number(step.selector):
+                    await asyncio.sleep(float(step.selector))
+                else:
+                    await page.wait_for_selector(step.selector, timeout=timeout_ms)
+        except Exception as exc:
+            return LoginResult("error", f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}", page.url)
+    return await _check_success(page, login, timeout_ms)
+
+
+async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginResult:
+    try:
+        if login.success_url_contains:
+            await page.wait_for_url(lambda url: login.success_url_contains in url, timeout=timeout_ms)
+        if login.success_selector:
+            await page.wait_for_selector(login.success_selector, timeout=timeout_ms)
+        return LoginResult("success", "logged in", page.url)
+    except Exception:
+        shown = await _visible_error_text(page)
+        expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
+        message = f"the success check ({expected}) did not pass"
+        return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
+
+
+async def _visible_error_text(page) -> str:
+    try:
+        texts = await page.locator(ERROR_TEXT_SELECTORS).all_inner_texts()
+    except Exception:
+        return ""
+    return " ".join(t.strip() for t in texts if t.strip())[:300]
+
+
+def _fill_template(value: str | None, values: dict[str, str]) -> str | None:
+    if value is None:
+        return None
+    for name, replacement in values.items():
+        value = value.replace("{" + name + "}", replacement)
+    return value
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        float(text or "")
+        return True
+    except ValueError:
+        return False
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,169 @@
+"""What leaves the browser layer: frozen, Playwright-free records of what was seen.
+
+Collectors build these at the boundary; the store writes them and the analyzers read them back
+(``from_row``), so analysis can run on recorded observations without a browser.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+PHASES = ("control", "login", "crawl", "logout", "reconnect", "respawn")
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who saw an observation: every stored row carries it."""
+
+    run_id: int
+    vendor_id: str
+    account: str
+    phase: str
+
+
+class _Row:
+    """Mixin: turn a dataclass into a flat row (JSON for tuples/dicts) and back."""
+
+    table: ClassVar[str]
+    json_fields: ClassVar[tuple[str, ...]] = ()
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)  # type: ignore[call-overload]
+        for name in self.json_fields:
+            row[name] = json.dumps(row[name], ensure_ascii=False)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]):
+        names = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+        values = {k: v for k, v in row.items() if k in names}
+        for name in cls.json_fields:
+            if isinstance(values.get(name), str):
+                loaded = json.loads(values[name])
+                values[name] = _freeze(loaded)
+        for f in fields(cls):  # type: ignore[arg-type]
+            if f.type in ("bool", "bool | None") and values.get(f.name) is not None:
+                values[f.name] = bool(values[f.name])
+        return cls(**values)
+
+
+def _freeze(value):
+    if isinstance(value, list):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+@dataclass(frozen=True)
+class RequestObs(_Row):
+    """One request and, when it completed, its response."""
+
+    table: ClassVar[str] = "requests"
+    json_fields: ClassVar[tuple[str, ...]] = ("request_headers", "response_headers", "set_cookies")
+
+    time: float
+    method: str
+    url: str
+    host: str
+    scheme: str
+    resource_type: str
+    frame_url: str | None
+    page_url: str | None
+    is_navigation: bool
+    from_service_worker: bool
+    initiator_type: str | None
+    initiator_url: str | None
+    request_headers: tuple  # ((name, value), ...) as sent, Cookie included
+    cookie_header: str | None
+    referer: str | None
+    post_data: str | None
+    status: int | None
+    response_headers: tuple  # ((name, value), ...)
+    set_cookies: tuple  # raw Set-Cookie header values
+    remote_address: str | None
+    tls_protocol: str | None
+    tls_cipher: str | None
+    failure: str | None
+
+
+@dataclass(frozen=True)
+class CookieObs(_Row):
+    """A cookie in the browser's jar at the end of a phase, with who set it."""
+
+    table: ClassVar[str] = "cookies"
+
+    name: str
+    value: str
+    domain: str
+    host_only: bool
+    path: str
+    expires: float | None  # Unix time; None for a session cookie
+    session: bool
+    http_only: bool
+    secure: bool
+    same_site: str | None
+    partition_key: str | None
+    size: int
+    source_scheme: str | None
+    set_by_kind: str | None  # "header" | "script" | None when not seen being set
+    set_by_url: str | None  # response URL of the Set-Cookie, or the script URL behind document.cookie
+    first_party: bool | None = None  # filled by analysis, not capture
+    lifetime_days: float | None = None
+
+
+@dataclass(frozen=True)
+class StorageObs(_Row):
+    """One client-side storage item at the end of a phase."""
+
+    table: ClassVar[str] = "storage_items"
+
+    kind: str  # localStorage | sessionStorage | indexedDB | cacheStorage | serviceWorker
+    origin: str
+    frame_url: str | None
+    container: str | None  # IndexedDB "db/store", cache name, SW scope
+    key: str
+    value: str | None
+    size: int
+
+
+@dataclass(frozen=True)
+class ScriptCookieWrite(_Row):
+    """A ``document.cookie`` assignment seen by the instrumentation script."""
+
+    table: ClassVar[str] = "script_cookie_writes"
+
+    time: float
+    frame_url: str
+    script_url: str | None
+    cookie_string: str
+
+
+@dataclass(frozen=True)
+class PageObs(_Row):
+    """One page visit."""
+
+    table: ClassVar[str] = "pages"
+
+    url: str
+    final_url: str | None
+    status: int | None
+    title: str | None
+    depth: int
+    started: float
+    finished: float
+    screenshot: str | None  # path relative to the database's folder
+    screenshot_sha256: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ErrorObs(_Row):
+    """A failure that did not stop the audit."""
+
+    table: ClassVar[str] = "errors"
+
+    time: float
+    source: str  # collector or step name
+    url: str | None
+    message: str

@@ -1,0 +1,57 @@
+"""Keep passwords out of everything the tool writes: the database, logs, reports, HARs and traces."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+MASK = "[REDACTED]"
+
+
+def secret_forms(secret: str) -> set[str]:
+    """The forms in which a typed password travels: as typed, URL-encoded (form bodies) and base64."""
+    raw = secret.encode("utf-8")
+    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode("ascii")
+        forms |= {text, text.rstrip("=")}
+    forms |= {json.dumps(secret)[1:-1]}
+    return {form for form in forms if form}
+
+
+class Redactor:
+    def __init__(self, secrets: list[str] | tuple[str, ...] = ()):
+        self._forms: list[str] = []
+        for secret in secrets:
+            self.add(secret)
+
+    def add(self, secret: str) -> None:
+        if secret:
+            forms = set(self._forms) | secret_forms(secret)
+            # Longest first, so an encoded form is not half-masked by a shorter form inside it.
+            self._forms = sorted(forms, key=len, reverse=True)
+
+    def text(self, value: str) -> str:
+        for form in self._forms:
+            if form in value:
+                value = value.replace(form, MASK)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(self.value(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.value(v) for k, v in value.items()}
+        return value
+
+    def bytes(self, data: bytes) -> bytes:
+        for form in self._forms:
+            data = data.replace(form.encode("utf-8"), MASK.encode("ascii"))
+        return data
+
+    def __bool__(self) -> bool:
+        return bool(self._forms)

@@ -1,0 +1,122 @@
+"""One run: audits the chosen vendors × accounts concurrently, streams everything into the store,
+and leaves the run marked complete, incomplete (cut off) or failed (nothing could be audited)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from playwright.async_api import async_playwright
+
+from .browser import LaunchSettings
+from .config import Account, Config, ConfigError, Vendor, resolve_secret
+from .protocol import Credentials, VendorAudit
+from .redact import Redactor
+from .store import Store
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    vendor_id: str
+    account: str
+    status: str  # complete | failed | timeout
+    login_outcome: str
+    message: str | None = None
+
+
+@dataclass
+class RunResult:
+    run_id: int
+    status: str
+    audits: list[AuditResult] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Target:
+    vendor: Vendor
+    account: Account | None
+    credentials: Credentials | None
+
+
+def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] | None = None) -> list[Target]:
+    """Every vendor × account to audit; a vendor without accounts is audited anonymously (public pages)."""
+    targets = []
+    for vendor in vendors:
+        if not vendor.accounts:
+            targets.append(Target(vendor, None, None))
+        for i, account in enumerate(vendor.accounts):
+            password = resolve_secret(account.password_env, secrets)
+            if password is None:
+                raise ConfigError(config.path, f"vendors[{config.vendors.index(vendor)}].accounts[{i}].password_env",
+                                  f"the environment variable {account.password_env} is not set",
+                                  f"export {account.password_env}=... (or pass --secrets FILE) before running")
+            totp_secret = resolve_secret(account.totp_secret_env, secrets)
+            targets.append(Target(vendor, account, Credentials(account.username, password, totp_secret)))
+    return targets
+
+
+def file_sha256(path: str | Path | None) -> str | None:
+    if not path or not Path(path).is_file():
+        return None
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mode: str, command: str,
+              config: Config | None = None, policy_path: str | Path | None = None, lists=None,
+              concurrency: int = 2, on_progress: Callable[[str], None] | None = None) -> RunResult:
+    for target in targets:
+        if target.credentials:
+            store.redactor.add(target.credentials.password)
+    run_id = store.start_run(mode, command, config_path=config.path if config else None,
+                             config_hash=config.sha256 if config else None,
+                             policy_name=Path(policy_path).stem if policy_path else None,
+                             policy_hash=file_sha256(policy_path), lists=lists)
+    result = RunResult(run_id, "running")
+    try:
+        result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, concurrency, on_progress or (lambda _: None)))
+    except BaseException:
+        store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited")
+        result.status = "incomplete"
+        raise
+    failed = all(a.status == "failed" for a in result.audits) and result.audits
+    result.status = "failed" if failed else "complete"
+    store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None)
+    return result
+
+
+async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, concurrency: int,
+                     on_progress: Callable[[str], None]) -> list[AuditResult]:
+    semaphore = asyncio.Semaphore(max(1, concurrency))
+    async with async_playwright() as playwright:
+        async def one(target: Target) -> AuditResult:
+            async with semaphore:
+                return await _audit_one(playwright, store, settings, target, run_id, on_progress)
+        return list(await asyncio.gather(*(one(t) for t in targets)))
+
+
+async def _audit_one(playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int,
+                     on_progress: Callable[[str], None]) -> AuditResult:
+    vendor, account = target.vendor, target.account
+    account_id = account.id if account else "anonymous"
+    store.upsert_vendor(vendor)
+    sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None)
+    on_progress(f"{vendor.id} ({account_id}): auditing {vendor.start_url}")
+    audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir)
+    status, message, login_outcome = "complete", None, "not configured"
+    try:
+        login_outcome = await asyncio.wait_for(audit.run(), settings.vendor_timeout_s)
+    except asyncio.TimeoutError:
+        status, message = "timeout", f"the audit did not finish within {settings.vendor_timeout_s:.0f} s"
+        sink.error("protocol", message)
+    except Exception as exc:
+        status, message = "failed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        sink.error("protocol", message)
+    if audit.login_result:
+        login_outcome = audit.login_result.outcome
+    sink.finish(status, login_outcome=login_outcome, pages_visited=audit.pages_visited,
+                login_message=audit.login_result.message if audit.login_result else None)
+    on_progress(f"{vendor.id} ({account_id}): {status}, login {login_outcome}, {audit.pages_visited} pages")
+    return AuditResult(vendor.id, account_id, status, login_outcome, message)
