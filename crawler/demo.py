@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
 from importlib import resources
 from pathlib import Path
@@ -24,8 +25,10 @@ def run_demo(store: Store, executable_override: str | None = None, policy_path=N
     from fixtures.server import FixtureInternet
 
     config = load_config(demo_config_path())
-    # Fresh random passwords each run: the fixture server accepts them, the audit types them, nothing stores them.
-    passwords = {account.password_env: secrets.token_urlsafe(12) for v in config.vendors for account in v.accounts}
+    # The password variables when set (tests set them to look for leaks), else fresh random passwords:
+    # the fixture server accepts them, the audit types them, nothing stores them.
+    passwords = {account.password_env: os.environ.get(account.password_env) or secrets.token_urlsafe(12)
+                 for v in config.vendors for account in v.accounts}
     by_username = {account.username: passwords[account.password_env] for v in config.vendors for account in v.accounts}
     with FixtureInternet(by_username) as internet:
         browser = dataclasses.replace(config.browser, host_resolver_rules=internet.host_resolver_rules,

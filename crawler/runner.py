@@ -102,7 +102,8 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
     vendor, account = target.vendor, target.account
     account_id = account.id if account else "anonymous"
     store.upsert_vendor(vendor)
-    sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None)
+    sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None,
+                             account.pii if account else None)
     on_progress(f"{vendor.id} ({account_id}): auditing {vendor.start_url}")
     audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir)
     status, message, login_outcome = "complete", None, "not configured"

@@ -52,11 +52,13 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         "lists": str, "hostname": str, "pid": int, "verdict": str, "message": str,
     }, pk="id")
     db["vendors"].create({
-        "id": str, "name": str, "status": str, "start_url": str, "first_party": str, "updated_at": str,
+        "id": str, "name": str, "status": str, "start_url": str, "first_party": str, "remember_cookies": str,
+        "updated_at": str,
     }, pk="id")
     db["audits"].create({
         "id": int, "run_id": int, "vendor_id": str, "account": str, "username": str, "started_at": str,
         "finished_at": str, "status": str, "login_outcome": str, "login_message": str, "pages_visited": int,
+        "pii": str,
     }, pk="id", foreign_keys=[("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
     db["phases"].create({
         "id": int, "audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str,
@@ -155,13 +157,16 @@ class Store:
     # vendors, audits, phases -------------------------------------------------------------------------
     def upsert_vendor(self, vendor) -> None:
         row = {"id": vendor.id, "name": vendor.name, "status": vendor.status, "start_url": vendor.start_url,
-               "first_party": json.dumps(list(vendor.first_party)), "updated_at": utc_now()}
+               "first_party": json.dumps(list(vendor.first_party)),
+               "remember_cookies": json.dumps(list(vendor.remember_cookies)), "updated_at": utc_now()}
         with self.db.conn:
             self.db["vendors"].upsert(row, pk="id")
 
-    def start_audit(self, run_id: int, vendor_id: str, account: str, username: str | None) -> "AuditSink":
+    def start_audit(self, run_id: int, vendor_id: str, account: str, username: str | None,
+                    pii: dict[str, str] | None = None) -> "AuditSink":
+        # The account's PII is kept with the audit so findings can be re-judged from the database alone.
         row = {"run_id": run_id, "vendor_id": vendor_id, "account": account, "username": username,
-               "started_at": utc_now(), "status": "running", "pages_visited": 0}
+               "started_at": utc_now(), "status": "running", "pages_visited": 0, "pii": json.dumps(pii or {})}
         with self.db.conn:
             audit_id = self.db["audits"].insert(row).last_pk
         return AuditSink(self, audit_id, run_id, vendor_id, account)

@@ -1,0 +1,1 @@
+"""Analysis of recorded observations: parties, trackers, cookie purposes, identifiers, PII, persistence."""

@@ -1,0 +1,535 @@
+"""Find a test account's PII in observed text: plain, re-formatted, case-folded, encoded or hashed.
+
+Each account's ``pii`` table (field -> value) becomes *variants*: the value in the formats people and
+trackers write it in (name orderings, phone and date formats, the email's local part), case-folded, then
+passed through chains of encoders (``encodings.py``) such as ``sha256(lower(email))``. Every variant keeps
+its chain of step names, so a match can say how the value was transformed ("sha256 of the lower-cased
+email"). One Aho-Corasick automaton holds every variant of every account; ``PiiMatcher.scan`` searches a
+text in one pass. Matching is exact and case-sensitive, which is right for base64; case-insensitivity
+of plain text and hex comes from the case-folded variants (hex digests are searched in lower and upper case).
+
+Chains: every plain variant gets one encoding step; the *canonical* plain variants (the value itself and
+its lower-cased form, the name parts, digit-only and E.164 phones, ISO and compact dates) are chained up
+to ``depth`` steps. Chaining every case and ordering to depth 2 would multiply the automaton by ~40 for
+forms nobody hashes twice.
+
+Precision rule. A variant is *ambiguous* when it is shorter than ``distinctive_length`` characters or
+purely numeric (an optional leading ``+`` allowed), e.g. a first name "Liam", a student id "4417209", a
+phone "4025550147" or a birth date "20121123". An ambiguous variant counts only when
+
+1. the match is a delimited token: the characters just outside it are not letters or digits (or the
+   match is the whole scanned text), so "4417209" inside "1234417209876" never counts; and
+2. either the token is one of the field's full date formats (a date with a four-digit year), or a key
+   hint is next to it: the key right before the token (``key=``, ``"key":``, ``key/`` in a path,
+   ``Header: ``), or the ``key`` the caller passes (a cookie, storage key, header or parameter name),
+   resembles the field: it contains a word of the field's name or a known synonym (``sid`` or
+   ``student`` for a student id, ``dob``/``birth`` for a birth date, ``tel``/``phone``/``mobile``, ``fn``,
+   ``ln``, ``name``, ``em``/``mail``).
+
+Unambiguous variants (long, with a letter or punctuation) count wherever they occur.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+import ahocorasick
+
+from crawler.analyze.encodings import (
+    DIGEST_ENCODERS,
+    ENCODING_NAMES,
+    FINAL_STEPS,
+    NORMALIZER_ADJECTIVES,
+    NORMALIZERS,
+    TRANSPORT_ENCODERS,
+)
+
+
+@dataclass(frozen=True)
+class PiiField:
+    """One piece of a test account's PII, as the config states it."""
+
+    account: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PiiVariant:
+    """A string to search for, and how it was derived from the field's value."""
+
+    account: str
+    field: str
+    text: str
+    chain: tuple[str, ...]
+    is_full_date: bool = False
+
+    @property
+    def description(self) -> str:
+        return describe_chain(self.field, self.chain)
+
+
+@dataclass(frozen=True)
+class PiiMatch:
+    """A variant found in a scanned text; ``start``/``end`` index that text."""
+
+    account: str
+    field: str
+    value_variant: str
+    chain: tuple[str, ...]
+    location: str
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        """The matched text (matching is exact, so it is the variant)."""
+        return self.value_variant
+
+    @property
+    def description(self) -> str:
+        return describe_chain(self.field, self.chain)
+
+
+def pii_fields(account: str, pii: Mapping[str, object]) -> list[PiiField]:
+    """The fields of an account's ``pii`` config table; empty values are skipped."""
+    return [
+        PiiField(account, field, str(value))
+        for field, value in pii.items()
+        if value is not None and str(value).strip()
+    ]
+
+
+# --- what a field is -------------------------------------------------------------------------
+
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_NAME_PART_WORDS = frozenset(
+    {"first", "given", "last", "family", "surname", "middle", "firstname", "lastname", "fname", "lname"}
+)
+_NOT_PERSON_NAME_WORDS = frozenset({"user", "username", "login", "screen", "account", "school", "file"})
+_PHONE_WORDS = frozenset({"phone", "tel", "telephone", "mobile", "cell", "fax"})
+_DATE_WORDS = frozenset({"birth", "birthday", "birthdate", "dob", "bday", "born", "date"})
+_GENERIC_KEY_WORDS = frozenset({"id", "date", "number", "num", "no", "code", "value", "data", "info"})
+
+_KEY_HINT_GROUPS = (
+    frozenset({"student", "stu", "sid", "stuid", "pupil", "learner"}),
+    frozenset({"birth", "birthday", "birthdate", "bday", "dob", "born", "db"}),
+    frozenset({"phone", "tel", "telephone", "mobile", "cell", "ph", "msisdn"}),
+    frozenset(
+        {"name", "fn", "ln", "first", "last", "given", "family", "surname", "fname", "lname",
+         "firstname", "lastname", "fullname"}
+    ),
+    frozenset({"email", "mail", "em", "emailaddress"}),
+)  # fmt: skip
+
+_KIND_HINT = {"email": "email", "phone": "phone", "full_name": "name", "name_part": "name"}
+
+
+def words_of(name: str) -> list[str]:
+    """Lower-case words of an identifier: ``studentID`` and ``student-id`` both give student, id."""
+    return [word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", name)]
+
+
+def field_kind(field: PiiField) -> str:
+    """email | phone | date | full_name | name_part | text, from the field's name (and value)."""
+    words = set(words_of(field.field))
+    if words & {"email", "mail"} or _EMAIL.fullmatch(field.value.strip()):
+        return "email"
+    if words & _PHONE_WORDS:
+        return "phone"
+    if words & _DATE_WORDS and _parse_date(field.value) is not None:
+        return "date"
+    if words & _NAME_PART_WORDS:
+        return "name_part"
+    if "name" in words and not words & _NOT_PERSON_NAME_WORDS:
+        return "full_name"
+    return "text"
+
+
+def key_hints(field: PiiField) -> frozenset[str]:
+    """Key words that, next to an ambiguous token, make it this field (see the module's precision rule)."""
+    words = set(words_of(field.field)) - _GENERIC_KEY_WORDS
+    kind_hint = _KIND_HINT.get(field_kind(field))
+    if kind_hint:
+        words.add(kind_hint)
+    hints = set(words)
+    for group in _KEY_HINT_GROUPS:
+        if group & words:
+            hints |= group
+    return frozenset(hints)
+
+
+def key_resembles(key: str, hints: frozenset[str]) -> bool:
+    key_words = words_of(key)
+    joined = "".join(key_words)
+    return any(hint in key_words or (len(hint) >= 4 and hint in joined) for hint in hints)
+
+
+# --- plain formats -----------------------------------------------------------------------------
+
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+_DATE_INPUT_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%m-%d-%Y")
+
+
+def _parse_date(value: str) -> dt.date | None:
+    text = value.strip()[:10] if re.match(r"\d{4}-\d{2}-\d{2}T", value.strip()) else value.strip()
+    for date_format in _DATE_INPUT_FORMATS:
+        try:
+            return dt.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _date_formats(day: dt.date) -> dict[str, str]:
+    y, m, d = f"{day.year:04d}", f"{day.month:02d}", f"{day.day:02d}"
+    month = _MONTHS[day.month - 1]
+    return {
+        "date_iso": f"{y}-{m}-{d}",
+        "date_us": f"{m}/{d}/{y}",
+        "date_eu": f"{d}/{m}/{y}",
+        "date_compact": f"{y}{m}{d}",
+        "date_ymd_slashes": f"{y}/{m}/{d}",
+        "date_us_dashes": f"{m}-{d}-{y}",
+        "date_eu_dots": f"{d}.{m}.{y}",
+        "date_us_compact": f"{m}{d}{y}",
+        "date_eu_compact": f"{d}{m}{y}",
+        "date_us_unpadded": f"{day.month}/{day.day}/{y}",
+        "date_month_name": f"{month[:3]} {d} {y}",
+        "date_month_name_comma": f"{month[:3]} {day.day}, {y}",
+        "date_full_month_name": f"{month} {day.day}, {y}",
+        "date_day_month_name": f"{day.day} {month[:3]} {y}",
+    }
+
+
+def _phone_formats(value: str) -> dict[str, str]:
+    digits = re.sub(r"\D", "", value)
+    national = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
+    if len(national) != 10:
+        return {"phone_digits": digits}
+    area, exchange, line = national[:3], national[3:6], national[6:]
+    return {
+        "phone_dashes": f"{area}-{exchange}-{line}",
+        "phone_digits": national,
+        "phone_parentheses": f"({area}) {exchange}-{line}",
+        "phone_parentheses_compact": f"({area}){exchange}-{line}",
+        "phone_e164": f"+1{national}",
+        "phone_country_digits": f"1{national}",
+        "phone_country_dashes": f"1-{area}-{exchange}-{line}",
+        "phone_international": f"+1 {area}-{exchange}-{line}",
+        "phone_dots": f"{area}.{exchange}.{line}",
+        "phone_spaces": f"{area} {exchange} {line}",
+    }
+
+
+def _split_name(value: str) -> tuple[str, str] | None:
+    if "," in value:
+        last, first = (part.strip() for part in value.split(",", 1))
+        first = first.split()[0] if first.split() else ""
+    else:
+        tokens = value.split()
+        if len(tokens) < 2:
+            return None
+        first, last = tokens[0], tokens[-1]
+    return (first, last) if first and last else None
+
+
+def _name_formats(value: str) -> dict[str, str]:
+    parts = _split_name(value)
+    if parts is None:
+        return {}
+    first, last = parts
+    formats = {
+        "name_first_last": f"{first} {last}",
+        "name_last_comma_first": f"{last}, {first}",
+        "name_last_first": f"{last} {first}",
+        "name_dot": f"{first}.{last}",
+        "name_underscore": f"{first}_{last}",
+        "name_plus": f"{first}+{last}",
+        "name_encoded_space": f"{first}%20{last}",
+        "name_joined": f"{first}{last}",
+    }
+    # A 2- or 3-letter name alone matches everywhere; long ones still need a key hint (precision rule).
+    if len(first) >= 4:
+        formats["name_first"] = first
+    if len(last) >= 4:
+        formats["name_last"] = last
+    return formats
+
+
+_GENERIC_LOCAL_PARTS = frozenset(
+    {"info", "admin", "contact", "support", "noreply", "no-reply", "student", "students", "test",
+     "teacher", "office", "parent", "hello", "mail", "email", "user", "webmaster"}
+)  # fmt: skip
+
+
+def _email_formats(value: str, distinctive_length: int) -> dict[str, str]:
+    local = value.strip().rsplit("@", 1)[0]
+    if len(local) >= distinctive_length and local.lower() not in _GENERIC_LOCAL_PARTS:
+        return {"email_local_part": local}
+    return {}
+
+
+FORMAT_DESCRIPTIONS = {
+    "email_local_part": "local part of the {}",
+    "name_first_last": "{} as First Last",
+    "name_last_comma_first": "{} as Last, First",
+    "name_last_first": "{} as Last First",
+    "name_dot": "{} as First.Last",
+    "name_underscore": "{} as First_Last",
+    "name_plus": "{} as First+Last",
+    "name_encoded_space": "{} as First%20Last",
+    "name_joined": "{} as FirstLast",
+    "name_first": "first name in the {}",
+    "name_last": "last name in the {}",
+    "phone_dashes": "{} as NNN-NNN-NNNN",
+    "phone_digits": "{} as digits only",
+    "phone_parentheses": "{} as (NNN) NNN-NNNN",
+    "phone_parentheses_compact": "{} as (NNN)NNN-NNNN",
+    "phone_e164": "{} as +1NNNNNNNNNN",
+    "phone_country_digits": "{} as 1NNNNNNNNNN",
+    "phone_country_dashes": "{} as 1-NNN-NNN-NNNN",
+    "phone_international": "{} as +1 NNN-NNN-NNNN",
+    "phone_dots": "{} as NNN.NNN.NNNN",
+    "phone_spaces": "{} as NNN NNN NNNN",
+    "date_iso": "{} as YYYY-MM-DD",
+    "date_us": "{} as MM/DD/YYYY",
+    "date_eu": "{} as DD/MM/YYYY",
+    "date_compact": "{} as YYYYMMDD",
+    "date_ymd_slashes": "{} as YYYY/MM/DD",
+    "date_us_dashes": "{} as MM-DD-YYYY",
+    "date_eu_dots": "{} as DD.MM.YYYY",
+    "date_us_compact": "{} as MMDDYYYY",
+    "date_eu_compact": "{} as DDMMYYYY",
+    "date_us_unpadded": "{} as M/D/YYYY",
+    "date_month_name": "{} as Mon DD YYYY",
+    "date_month_name_comma": "{} as Mon D, YYYY",
+    "date_full_month_name": "{} as Month D, YYYY",
+    "date_day_month_name": "{} as D Mon YYYY",
+}
+
+_CANONICAL_FORMATS = frozenset(
+    {"name_first", "name_last", "phone_digits", "phone_e164", "phone_country_digits", "date_iso", "date_compact"}
+)
+_CASE_FOLDS = {
+    "email": ("identity", "lower", "upper"),
+    "full_name": ("identity", "lower", "upper", "title"),
+    "name_part": ("identity", "lower", "upper", "title"),
+    "date": ("identity", "lower", "upper"),
+    "text": ("identity", "lower", "upper"),
+    "phone": ("identity",),
+}
+
+
+def describe_chain(field: str, chain: tuple[str, ...]) -> str:
+    """Read a chain aloud: ``("lower", "sha256")`` on ``email`` is "sha256 of the lower-cased email"."""
+    noun = field.replace("_", " ")
+    adjectives: list[str] = []
+    encodings: list[str] = []
+    for step in chain:
+        if step in FORMAT_DESCRIPTIONS:
+            noun = FORMAT_DESCRIPTIONS[step].format(noun)
+        elif step in NORMALIZER_ADJECTIVES:
+            adjectives.append(NORMALIZER_ADJECTIVES[step])
+        else:
+            encodings.append(step)
+    phrase = "the " + (", ".join(adjectives) + " " if adjectives else "") + noun
+    for step in encodings:
+        phrase = f"{ENCODING_NAMES[step]} of {phrase}"
+    return phrase
+
+
+@dataclass(frozen=True)
+class _PlainForm:
+    chain: tuple[str, ...]
+    text: str
+    canonical: bool
+
+
+def _plain_forms(field: PiiField, distinctive_length: int) -> Iterator[_PlainForm]:
+    kind = field_kind(field)
+    bases = [((), field.value)]
+    if field.value.strip() != field.value:
+        bases.append((("trimmed",), field.value.strip()))
+    for base_chain, base in bases:
+        formats: dict[str, str] = {}
+        if kind == "email":
+            formats = _email_formats(base, distinctive_length)
+        elif kind == "phone":
+            formats = _phone_formats(base)
+        elif kind == "date":
+            formats = _date_formats(_parse_date(base))  # type: ignore[arg-type]  # kind guarantees a date
+        elif kind == "full_name":
+            formats = _name_formats(base)
+        formatted = [((), base, True)] + [
+            ((name,), text, name in _CANONICAL_FORMATS) for name, text in formats.items()
+        ]
+        for format_chain, text, canonical_format in formatted:
+            for fold in _CASE_FOLDS[kind]:
+                fold_chain = () if fold == "identity" else (fold,)
+                yield _PlainForm(
+                    chain=base_chain + format_chain + fold_chain,
+                    text=NORMALIZERS[fold](text),
+                    canonical=canonical_format and fold in ("identity", "lower"),
+                )
+
+
+_CHAIN_STEPS = {**TRANSPORT_ENCODERS, **DIGEST_ENCODERS}
+
+
+def pii_variants(field: PiiField, depth: int = 2, distinctive_length: int = 6) -> list[PiiVariant]:
+    """Every string the field's value may travel as, each once, with its shortest chain.
+
+    Breadth-first, so a string reachable by several chains keeps the shortest one.
+    """
+    is_date = field_kind(field) == "date"
+    variants: dict[str, PiiVariant] = {}
+    frontier: list[tuple[PiiVariant, int]] = []
+    plain_forms = sorted(_plain_forms(field, distinctive_length), key=lambda form: not form.canonical)
+    for form in plain_forms:
+        if form.text and form.text not in variants:
+            variant = PiiVariant(field.account, field.field, form.text, form.chain, is_full_date=is_date)
+            variants[form.text] = variant
+            frontier.append((variant, depth if form.canonical else min(depth, 1)))
+    while frontier:
+        next_frontier = []
+        for variant, steps_left in frontier:
+            if steps_left == 0 or (variant.chain and variant.chain[-1] in FINAL_STEPS):
+                continue
+            for name, encode in _CHAIN_STEPS.items():
+                text = encode(variant.text)
+                if text in variants:
+                    continue
+                encoded = PiiVariant(field.account, field.field, text, variant.chain + (name,))
+                variants[text] = encoded
+                next_frontier.append((encoded, steps_left - 1))
+        frontier = next_frontier
+    return list(variants.values())
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+_KEY_CHARS = frozenset("_-.")
+
+
+def _key_before(text: str, start: int) -> str | None:
+    """The key written right before ``start``: ``key=``, ``"key": "``, ``key/``, ``Key: ``."""
+    floor = max(0, start - 64)
+    i = start
+    while i > floor and text[i - 1] in " \t\"'":
+        i -= 1
+    if i == floor or text[i - 1] not in ":=/":
+        return None
+    i -= 1
+    while i > floor and text[i - 1] in " \t\"']":
+        i -= 1
+    end = i
+    while i > floor and (text[i - 1].isalnum() or text[i - 1] in _KEY_CHARS):
+        i -= 1
+    return text[i:end] or None
+
+
+def _is_delimited(text: str, start: int, end: int) -> bool:
+    before_ok = start == 0 or not text[start - 1].isalnum() or not text[start].isalnum()
+    after_ok = end == len(text) or not text[end].isalnum() or not text[end - 1].isalnum()
+    return before_ok and after_ok
+
+
+def _without_contained(matches: list[PiiMatch]) -> list[PiiMatch]:
+    """Drop a match inside a longer one of the same field; of equal spans keep the longest chain."""
+    groups: dict[tuple[str, str], list[PiiMatch]] = {}
+    for match in matches:
+        groups.setdefault((match.account, match.field), []).append(match)
+    kept = []
+    for group in groups.values():
+        group.sort(key=lambda m: (m.start, -m.end, -len(m.chain)))
+        furthest_end = -1
+        for match in group:
+            if match.end <= furthest_end:
+                continue
+            kept.append(match)
+            furthest_end = match.end
+    return sorted(kept, key=lambda m: (m.start, m.end, m.account, m.field))
+
+
+class PiiMatcher:
+    """All variants of all given fields in one Aho-Corasick automaton.
+
+    ``min_length``: variants shorter than this are not searched at all. ``distinctive_length``:
+    variants shorter than this (or purely numeric) follow the precision rule in the module docstring.
+    """
+
+    def __init__(
+        self,
+        fields: Iterable[PiiField],
+        depth: int = 2,
+        min_length: int = 4,
+        distinctive_length: int = 6,
+    ) -> None:
+        self.fields = tuple(fields)
+        self.depth = depth
+        self.min_length = min_length
+        self.distinctive_length = distinctive_length
+        self._hints = {(f.account, f.field): key_hints(f) for f in self.fields}
+        owners_by_text: dict[str, dict[tuple[str, str], PiiVariant]] = {}
+        for pii_field in self.fields:
+            for variant in pii_variants(pii_field, depth, distinctive_length):
+                if len(variant.text) >= min_length:
+                    owners = owners_by_text.setdefault(variant.text, {})
+                    owners.setdefault((variant.account, variant.field), variant)
+        self._automaton = ahocorasick.Automaton()
+        for text, owners in owners_by_text.items():
+            self._automaton.add_word(text, tuple(owners.values()))
+        self._empty = not owners_by_text
+        if not self._empty:
+            self._automaton.make_automaton()
+
+    @property
+    def variant_count(self) -> int:
+        return len(self._automaton)
+
+    def variants(self) -> Iterator[PiiVariant]:
+        for _text, owners in self._automaton.items():
+            yield from owners
+
+    def is_ambiguous(self, text: str) -> bool:
+        return len(text) < self.distinctive_length or text.removeprefix("+").isdigit()
+
+    def scan(self, text: str, location: str, key: str | None = None) -> list[PiiMatch]:
+        """Every variant in ``text``. ``key`` names what the whole text is the value of, if anything
+        (a cookie, header, storage key or parameter name): a key hint for the precision rule."""
+        if self._empty or not text:
+            return []
+        matches = []
+        for last_index, owners in self._automaton.iter(text):
+            end = last_index + 1
+            start = end - len(owners[0].text)
+            for variant in owners:
+                if self.is_ambiguous(variant.text) and not self._is_unambiguous_here(
+                    text, start, end, variant, key
+                ):
+                    continue
+                matches.append(
+                    PiiMatch(
+                        variant.account, variant.field, variant.text, variant.chain, location, start, end
+                    )
+                )
+        return _without_contained(matches)
+
+    def _is_unambiguous_here(
+        self, text: str, start: int, end: int, variant: PiiVariant, key: str | None
+    ) -> bool:
+        if not _is_delimited(text, start, end):
+            return False
+        if variant.is_full_date:
+            return True
+        hints = self._hints[(variant.account, variant.field)]
+        nearby_keys = [_key_before(text, start), key]
+        return any(k is not None and key_resembles(k, hints) for k in nearby_keys)
