@@ -12,18 +12,11 @@ import tldextract
 from crawler.knowledge.hosts import normalise_host
 from crawler.knowledge.trackers import TrackerKnowledge
 
-_extractor: tldextract.TLDExtract | None = None
-
-
-def _get_extractor() -> tldextract.TLDExtract:
-    global _extractor
-    if _extractor is None:
-        # No suffix_list_urls and no cache: the snapshot bundled with tldextract, never the network.
-        # Private suffixes (github.io, cloudfront.net, ...) count, as they do for browsers' notion of a site.
-        _extractor = tldextract.TLDExtract(
-            suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
-        )
-    return _extractor
+@lru_cache(maxsize=1)
+def _extractor() -> tldextract.TLDExtract:
+    # No suffix_list_urls and no cache: the snapshot bundled with tldextract, never the network.
+    # Private suffixes (github.io, cloudfront.net, ...) count, as they do in browsers' notion of a site.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
 def _is_ip_literal(host: str) -> bool:
@@ -44,7 +37,7 @@ def registrable_domain(host: str) -> str:
     host = normalise_host(host)
     if not host or _is_ip_literal(host):
         return host
-    parts = _get_extractor()(host)
+    parts = _extractor()(host)
     if parts.suffix and parts.domain:
         return f"{parts.domain}.{parts.suffix}"
     if parts.suffix:  # the host is itself a public suffix, e.g. "co.uk"
@@ -62,9 +55,8 @@ class PartyResolver:
     """Tells a vendor's own hosts from third parties and names who runs each host."""
 
     def __init__(self, first_party_urls_or_domains: Iterable[str], knowledge: TrackerKnowledge):
-        self.first_party_domains = frozenset(
-            registrable_domain(_host_of(item)) for item in first_party_urls_or_domains if item
-        )
+        domains = {registrable_domain(_host_of(item)) for item in first_party_urls_or_domains}
+        self.first_party_domains = frozenset(domains - {""})
         self.knowledge = knowledge
 
     def is_first_party(self, host: str) -> bool:

@@ -49,6 +49,8 @@ _SESSION_REPLAY_RANK = -1
 
 
 def parse_disconnect(document: Mapping) -> TrackerKnowledge:
+    if not isinstance(document, Mapping) or not isinstance(document.get("categories"), Mapping):
+        raise ValueError("not a Disconnect services.json: no 'categories' object")
     ranked: dict[str, tuple[int, TrackerInfo]] = {}
     for disconnect_category, companies in document["categories"].items():
         if disconnect_category not in DISCONNECT_CATEGORIES:

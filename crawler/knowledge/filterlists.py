@@ -82,7 +82,9 @@ def _build_engine(list_text: str) -> adblock.Engine:
     return adblock.Engine(filter_set, optimize=False)
 
 
-def _match(name: str, engine: adblock.Engine, url: str, source_url: str | None, request_type: str) -> FilterMatch | None:
+def _match(
+    name: str, engine: adblock.Engine, url: str, source_url: str | None, request_type: str
+) -> FilterMatch | None:
     result = engine.check_network_urls(url, source_url or "", request_type)
     if not result.matched:
         return None
