@@ -102,8 +102,12 @@ def seed_profile(profile_dir: Path, block_third_party_cookies: bool) -> None:
     prefs_path.parent.mkdir(parents=True, exist_ok=True)
     mode = BLOCK_THIRD_PARTY_COOKIES if block_third_party_cookies else ALLOW_THIRD_PARTY_COOKIES
     prefs = {
-        "profile": {"cookie_controls_mode": mode, "password_manager_enabled": False},
+        # No password saving and no leak check: Chromium would otherwise send a hash of the test
+        # account's credentials to Google's leak-check service after the login form is submitted.
+        "profile": {"cookie_controls_mode": mode, "password_manager_enabled": False,
+                    "password_manager_leak_detection": False},
         "credentials_enable_service": False,
+        "safebrowsing": {"enabled": False},
         "autofill": {"profile_enabled": False, "credit_card_enabled": False},
         "translate": {"enabled": False},
     }
