@@ -256,7 +256,7 @@ def _name_formats(value: str) -> dict[str, str]:
         "name_encoded_space": f"{first}%20{last}",
         "name_joined": f"{first}{last}",
     }
-    # A 2- or 3-letter name alone matches everywhere; long ones still need a key hint (precision rule).
+    # A name part of two or three letters is shared by too many people to point at this account.
     if len(first) >= 4:
         formats["name_first"] = first
     if len(last) >= 4:
@@ -417,6 +417,7 @@ def pii_variants(field: PiiField, depth: int = 2, distinctive_length: int = 6) -
 # --- matching ---------------------------------------------------------------------------------
 
 _KEY_CHARS = frozenset("_-.")
+_NUMERIC = re.compile(r"\+?[0-9]+")
 
 
 def _key_before(text: str, start: int) -> str | None:
@@ -500,7 +501,7 @@ class PiiMatcher:
             yield from owners
 
     def is_ambiguous(self, text: str) -> bool:
-        return len(text) < self.distinctive_length or text.removeprefix("+").isdigit()
+        return len(text) < self.distinctive_length or _NUMERIC.fullmatch(text) is not None
 
     def scan(self, text: str, location: str, key: str | None = None) -> list[PiiMatch]:
         """Every variant in ``text``. ``key`` names what the whole text is the value of, if anything

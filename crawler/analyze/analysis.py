@@ -1,0 +1,296 @@
+"""Facts about one audit, each computed once, that the policy rules read: hosts and trackers, cookies and
+storage (purpose, lifetime, identifier), PII flows, persistence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..knowledge.cookies import CookiePurpose
+from ..knowledge.filterlists import FilterMatch
+from ..knowledge.lists import KnowledgeBundle
+from ..knowledge.trackers import TrackerInfo
+from ..observations import CookieObs, StorageObs
+from .audit_data import AFTER_CONTROL, BEFORE_RESTART, AuditData, Rec
+from .decode import scan_part, scan_request
+from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
+from .party import PartyResolver, registrable_domain
+from .persistence import PersistenceFacts, analyse_persistence, carried_by
+from .pii import PiiMatch, PiiMatcher, pii_fields
+
+LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    host: str
+    party: str
+    entity: str
+    tracker: TrackerInfo | None
+    filter_match: FilterMatch | None
+    filter_url: str | None  # the request the filter matched
+    request_ids: tuple[int, ...]
+    page_urls: tuple[str, ...]  # the pages that made the host load
+
+    @property
+    def category(self) -> str | None:
+        if self.tracker:
+            return self.tracker.category
+        return LIST_CATEGORIES.get(self.filter_match.list_name) if self.filter_match else None
+
+
+@dataclass(frozen=True)
+class CookieFacts:
+    rec: Rec[CookieObs]
+    party: str
+    entity: str
+    purpose: CookiePurpose
+    lifetime_days: float | None
+    identifier: IdentifierVerdict
+    control_value: str | None
+    restart_value: str | None
+
+    @property
+    def login_retention(self) -> bool:
+        return self.purpose.purpose == "login_retention"
+
+    @property
+    def subject(self) -> str:
+        return f"cookie {self.rec.obs.name}"
+
+
+@dataclass(frozen=True)
+class StorageFacts:
+    rec: Rec[StorageObs]
+    party: str
+    entity: str
+    identifier: IdentifierVerdict
+
+    @property
+    def subject(self) -> str:
+        item = self.rec.obs
+        container = f" {item.container}" if item.container else ""
+        return f"{item.kind}{container} {item.key}"
+
+
+@dataclass(frozen=True)
+class IdentifierSharing:
+    """An identifier (cookie or storage value) passed to an organisation other than its owner."""
+
+    subject: str
+    owner: str
+    part: str
+    table: str
+    row_id: int
+    sent: tuple[tuple[Rec, "HostFacts", str], ...]  # (request, receiving host, where in the request)
+
+    @property
+    def receivers(self) -> list[str]:
+        return sorted({host.entity for _, host, _ in self.sent})
+
+
+@dataclass(frozen=True)
+class PiiFlow:
+    """Where the account's PII was found: which row, sent to (or stored by) which host."""
+
+    match: PiiMatch
+    table: str  # requests | cookies | storage_items
+    row_id: int
+    phase: str
+    host: str
+    party: str
+    entity: str
+    url: str | None
+    context: str  # the text the match is in, clipped around it
+
+
+class AuditAnalysis:
+    def __init__(self, data: AuditData, knowledge: KnowledgeBundle, parameters: dict[str, Any] | None = None):
+        self.data = data
+        self.knowledge = knowledge
+        self.parameters = parameters or {}
+        self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers)
+        self.identifier_params = IdentifierParams(
+            min_lifetime_days=self.parameters.get("identifier_min_lifetime_days", 30),
+            min_length=self.parameters.get("identifier_min_length", 8),
+            max_length=self.parameters.get("identifier_max_length", 100),
+            similarity_threshold=self.parameters.get("identifier_similarity", 0.45),
+        )
+
+    # hosts and trackers -----------------------------------------------------------------------------
+    @cached_property
+    def hosts(self) -> dict[str, HostFacts]:
+        by_host: dict[str, list] = {}
+        for rec in self.data.requests:
+            by_host.setdefault(rec.obs.host, []).append(rec)
+        facts = {}
+        for host, records in by_host.items():
+            if not host:
+                continue
+            match, match_url = None, None
+            for rec in records:
+                request = rec.obs
+                resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
+                match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource) if self.knowledge.filters else None
+                if match:
+                    match_url = request.url
+                    break
+            facts[host] = HostFacts(
+                host=host, party=self.parties.party(host), entity=self.parties.entity(host),
+                tracker=self.knowledge.trackers.lookup(host), filter_match=match, filter_url=match_url,
+                request_ids=tuple(r.row_id for r in records),
+                page_urls=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
+            )
+        return facts
+
+    def third_party_hosts(self) -> list[HostFacts]:
+        return [h for h in self.hosts.values() if h.party == "third"]
+
+    # cookies and storage ----------------------------------------------------------------------------
+    @cached_property
+    def cookies(self) -> list[CookieFacts]:
+        classifier = self.knowledge.cookie_classifier(self.data.remember_cookies)
+        control = self.data.cookie_jar("control")
+        restart = self.data.cookie_jar("reconnect")
+        facts = []
+        for key, rec in self.data.audited_cookies().items():
+            cookie = rec.obs
+            host = cookie.domain.lstrip(".")
+            lifetime = self.lifetime_days(rec)
+            control_value = _value(control.get(key))
+            # Stability across the restart can only be judged for what existed before it.
+            restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
+            facts.append(CookieFacts(
+                rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
+                purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
+                identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params),
+                control_value=control_value, restart_value=restart_value,
+            ))
+        return facts
+
+    def lifetime_days(self, rec: Rec[CookieObs]) -> float | None:
+        if rec.obs.session or rec.obs.expires is None:
+            return None
+        seen_at = self.data.phase_end(rec.phase)
+        if seen_at is None:
+            return None
+        return (rec.obs.expires - seen_at) / 86400
+
+    @cached_property
+    def storage(self) -> list[StorageFacts]:
+        def keyed(phase):
+            return {_storage_key(r.obs): r for r in self.data.storage_in(phase)}
+
+        control, restart = keyed("control"), keyed("reconnect")
+        audited: dict[tuple, Rec[StorageObs]] = {}
+        for phase in reversed(AFTER_CONTROL):  # pre-restart sightings win
+            audited.update(keyed(phase))
+        facts = []
+        for key, rec in audited.items():
+            item = rec.obs
+            host = urlsplit(item.origin).hostname or ""
+            if item.kind in ("localStorage", "indexedDB"):
+                lifetime = STORAGE_LIFETIME
+            else:  # sessionStorage ends with the tab; caches and workers are not value stores
+                lifetime = None
+            restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
+            verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
+                                      self.identifier_params)
+            facts.append(StorageFacts(rec, self.parties.party(host), self.parties.entity(host), verdict))
+        return facts
+
+    # PII --------------------------------------------------------------------------------------------
+    @cached_property
+    def pii_matcher(self) -> PiiMatcher | None:
+        fields = pii_fields(self.data.account, self.data.pii)
+        return PiiMatcher(fields, depth=self.parameters.get("pii_depth", 2)) if fields else None
+
+    @cached_property
+    def pii_flows(self) -> list[PiiFlow]:
+        matcher = self.pii_matcher
+        if matcher is None:
+            return []
+        flows = []
+
+        def add(matches, table, rec, host, url, text_of):
+            for match in matches:
+                flows.append(PiiFlow(match, table, rec.row_id, rec.phase, host, self.parties.party(host),
+                                     self.parties.entity(host), url, _clip(text_of(match), match)))
+
+        for rec in self.data.requests:
+            request = rec.obs
+            matches = scan_request(matcher, request.url, request.request_headers, request.post_data)
+            texts = {"request url": request.url, "post body": request.post_data or ""}
+            texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
+            add(matches, "requests", rec, request.host, request.url,
+                lambda m, texts=texts: texts.get(m.location.split(" > ")[0], ""))
+            for header in request.set_cookies:
+                found = scan_part(matcher, "set-cookie header", header, key=header.split("=", 1)[0])
+                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header)
+        for rec in self.data.cookies_in(*AFTER_CONTROL):
+            cookie = rec.obs
+            found = scan_part(matcher, f"cookie {cookie.name}", cookie.value, key=cookie.name)
+            add(found, "cookies", rec, cookie.domain.lstrip("."), None, lambda m, cookie=cookie: cookie.value)
+        for rec in self.data.storage_in(*AFTER_CONTROL):
+            item = rec.obs
+            found = scan_part(matcher, f"{item.kind} {item.key}", item.value or "", key=item.key)
+            add(found, "storage_items", rec, urlsplit(item.origin).hostname or "", item.origin,
+                lambda m, item=item: item.value or "")
+        return flows
+
+    @cached_property
+    def identifier_sharing(self) -> list[IdentifierSharing]:
+        """ID syncing: identifiers found in the URL or body of requests to another organisation."""
+        carriers = [(f.subject, f.entity, f.identifier.part, "cookies", f.rec.row_id)
+                    for f in self.cookies if f.identifier.is_identifier]
+        carriers += [(f.subject, f.entity, f.identifier.part, "storage_items", f.rec.row_id)
+                     for f in self.storage if f.identifier.is_identifier]
+        shared = []
+        for subject, owner, part, table, row_id in carriers:
+            if not part or len(part) < self.identifier_params.min_length:
+                continue
+            sent = []
+            for rec in self.data.requests:
+                host = self.hosts.get(rec.obs.host)
+                if host is None or host.party != "third" or host.entity == owner:
+                    continue
+                # A Cookie header only carries the receiving domain's own cookies: not sharing.
+                sent += [(rec, host, where) for where in carried_by(part, None, rec.obs) if where != "Cookie header"]
+            if sent:
+                shared.append(IdentifierSharing(subject, owner, part, table, row_id, tuple(sent)))
+        return shared
+
+    # persistence ------------------------------------------------------------------------------------
+    @cached_property
+    def persistence(self) -> PersistenceFacts:
+        return analyse_persistence(self.data)
+
+    def cookie_facts(self, name: str, domain: str) -> CookieFacts | None:
+        for fact in self.cookies:
+            if fact.rec.obs.name == name and fact.rec.obs.domain == domain:
+                return fact
+        return None
+
+    def same_site(self, host: str) -> bool:
+        return registrable_domain(host) in self.parties.first_party_domains
+
+
+def _value(rec) -> str | None:
+    return rec.obs.value if rec is not None else None
+
+
+def _storage_key(item: StorageObs) -> tuple:
+    return (item.kind, item.origin, item.container, item.key)
+
+
+def _clip(text: str, match: PiiMatch, margin: int = 80) -> str:
+    """The text around a match: enough to show it in a report without storing whole bodies twice."""
+    if not text:
+        return ""
+    position = text.find(match.value_variant)
+    if position < 0:
+        return text[: 2 * margin]
+    start = max(0, position - margin)
+    return text[start: position + len(match.value_variant) + margin]

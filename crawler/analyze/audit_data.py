@@ -1,0 +1,104 @@
+"""One vendor × account audit read back from the store: the recorded observations analysis works on."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+
+T = TypeVar("T")
+BEFORE_RESTART = ("login", "crawl")  # the logged-in audit, before the browser is closed
+AFTER_CONTROL = ("login", "crawl", "reconnect", "logout", "respawn")
+
+
+@dataclass(frozen=True)
+class Rec(Generic[T]):
+    """An observation with the row it came from, so findings can point at their evidence."""
+
+    row_id: int
+    phase: str
+    obs: T
+
+
+@dataclass
+class AuditData:
+    run_id: int
+    vendor_id: str
+    vendor_name: str
+    account: str
+    start_url: str
+    first_party: tuple[str, ...] = ()
+    remember_cookies: tuple[str, ...] = ()
+    pii: dict[str, str] = field(default_factory=dict)
+    login_outcome: str | None = None
+    requests: list[Rec[RequestObs]] = field(default_factory=list)
+    cookies: list[Rec[CookieObs]] = field(default_factory=list)
+    storage: list[Rec[StorageObs]] = field(default_factory=list)
+    pages: list[Rec[PageObs]] = field(default_factory=list)
+    script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
+    phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+
+    def phases(self) -> set[str]:
+        return {r.phase for r in self.cookies} | {r.phase for r in self.requests} | set(self.phase_times)
+
+    def requests_in(self, *phases: str) -> list[Rec[RequestObs]]:
+        return [r for r in self.requests if r.phase in phases]
+
+    def cookies_in(self, *phases: str) -> list[Rec[CookieObs]]:
+        return [r for r in self.cookies if r.phase in phases]
+
+    def storage_in(self, *phases: str) -> list[Rec[StorageObs]]:
+        return [r for r in self.storage if r.phase in phases]
+
+    def cookie_jar(self, phase: str) -> dict[tuple[str, str, str], Rec[CookieObs]]:
+        """The jar at the end of a phase, keyed by (name, domain, path)."""
+        return {(r.obs.name, r.obs.domain, r.obs.path): r for r in self.cookies_in(phase)}
+
+    def audited_cookies(self) -> dict[tuple[str, str, str], Rec[CookieObs]]:
+        """Every cookie of the audited profile, as first seen before the restart when it was."""
+        jar: dict[tuple[str, str, str], Rec[CookieObs]] = {}
+        for phase in reversed(AFTER_CONTROL):  # later phases first, so pre-restart sightings win
+            jar.update(self.cookie_jar(phase))
+        if not jar:  # nothing but the control profile was audited (e.g. a site that never loaded again)
+            jar.update(self.cookie_jar("control"))
+        return jar
+
+    def phase_end(self, phase: str) -> float | None:
+        times = self.phase_times.get(phase)
+        return (times[1] or times[0]) if times else None
+
+
+def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditData]:
+    """Every vendor × account audit of a run (optionally of one vendor)."""
+    db = store.db
+    sql = ("select a.*, v.name as vendor_name, v.start_url, v.first_party, v.remember_cookies from audits a "
+           "join vendors v on v.id = a.vendor_id where a.run_id = ?")
+    params: list = [run_id]
+    if vendor_id:
+        sql += " and a.vendor_id = ?"
+        params.append(vendor_id)
+    audits = []
+    for audit in db.query(sql + " order by a.vendor_id, a.account", params):
+        data = AuditData(
+            run_id=run_id, vendor_id=audit["vendor_id"], vendor_name=audit["vendor_name"], account=audit["account"],
+            start_url=audit["start_url"], first_party=tuple(json.loads(audit["first_party"] or "[]")),
+            remember_cookies=tuple(json.loads(audit["remember_cookies"] or "[]")),
+            pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
+        )
+        where = "audit_id = ?"
+        for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
+                                 (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
+            for row in db.query(f"select * from {obs_type.table} where {where} order by id", [audit["id"]]):
+                target.append(Rec(row["id"], row["phase"], obs_type.from_row(row)))
+        for row in db.query("select phase, started_at, finished_at from phases where audit_id = ?", [audit["id"]]):
+            data.phase_times[row["phase"]] = (row["started_at"], row["finished_at"])
+        audits.append(data)
+    return audits
+
+
+def recs(items: Iterable[tuple[int, str, T]]) -> list[Rec[T]]:
+    """Build records from (row_id, phase, observation) triples, as tests with recorded observations do."""
+    return [Rec(row_id, phase, obs) for row_id, phase, obs in items]

@@ -1,0 +1,309 @@
+"""Decoded views of a request part, so the PII scan sees through URL-encoding, forms, JSON and base64.
+
+``decoded_views`` returns the text itself and every decoding of it, nested up to ``depth`` levels, each
+labelled with its decoding path ("query > json", "form > base64"). Structured decodings (query strings,
+forms, cookies, JSON, multipart) render their values as ``key=value`` lines, so the key stays next to
+the value and the matcher's key-hint rule still works. ``scan_request`` scans a request's URL, headers
+and post body through these views.
+
+Garbage in is expected (binary bodies, invalid JSON, bad base64, megabytes of minified script): a
+decoding that fails yields nothing, each body is cut to ``MAX_SCAN_CHARS``, and the views of one body
+together stay under ``MAX_VIEW_CHARS``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, unquote_plus, urlsplit
+
+from crawler.analyze.pii import PiiMatch, PiiMatcher
+
+MAX_SCAN_CHARS = 1_000_000
+MAX_VIEW_CHARS = 4_000_000
+MAX_URL_DECODE_ROUNDS = 3
+MIN_BASE64_TOKEN = 8
+
+_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_TOKEN)
+_FORM_KEY = r"[\w.\-\[\]%+]{1,128}"
+_FORM = re.compile(rf"\s*{_FORM_KEY}=[^&;]*(?:[&;]\s*{_FORM_KEY}=[^&;]*)*\s*")
+_PAIR_SEPARATOR = re.compile(r"[&;]\s*")
+_BOUNDARY = re.compile(r'boundary="?([^";,\s]+)"?', re.IGNORECASE)
+_PART_NAME = re.compile(r'\bname="([^"]*)"', re.IGNORECASE)
+_PART_FILENAME = re.compile(r'\bfilename="([^"]*)"', re.IGNORECASE)
+# Decodings that undo an encoding step a variant chain may also end with; see ``scan_request``.
+_UNDONE_BY_DECODING = frozenset({"url", "url_plus", "base64", "base64_nopad", "base64url", "base64url_nopad"})
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A decoded value and the key it was stored under, if any."""
+
+    key: str | None
+    text: str
+
+    def render(self) -> str:
+        return f"{self.key}={self.text}" if self.key else self.text
+
+
+class _Budget:
+    """How many characters of views one body may still produce."""
+
+    def __init__(self, chars: int) -> None:
+        self.chars = chars
+
+    def take(self, values: list[_Value]) -> bool:
+        self.chars -= sum(len(value.text) for value in values)
+        return self.chars >= 0
+
+
+def _as_text(data: str | bytes | None) -> str:
+    if data is None:
+        return ""
+    if isinstance(data, bytes):
+        return data.decode("utf-8", errors="replace")
+    return data
+
+
+def _url_decoded(text: str) -> list[_Value]:
+    if "%" not in text:
+        return []
+    decoded = text
+    for _ in range(MAX_URL_DECODE_ROUNDS):
+        once = unquote(decoded)
+        if once == decoded:
+            break
+        decoded = once
+    return [_Value(None, decoded)] if decoded != text else []
+
+
+def _pairs(text: str) -> list[_Value]:
+    values = []
+    for pair in _PAIR_SEPARATOR.split(text.strip()):
+        key, _, value = pair.partition("=")
+        values.append(_Value(unquote_plus(key), unquote_plus(value)))
+    return values
+
+
+def _query(text: str) -> list[_Value]:
+    if "://" not in text[:16]:
+        return []
+    try:
+        parts = urlsplit(text.strip())
+    except ValueError:
+        return []
+    return [
+        value
+        for component in (parts.query, parts.fragment)
+        if _FORM.fullmatch(component)
+        for value in _pairs(component)
+    ]
+
+
+def _form(text: str) -> list[_Value]:
+    if "=" not in text or "://" in text[:16] or _BASE64_TOKEN.fullmatch(text) or not _FORM.fullmatch(text):
+        return []
+    return _pairs(text)
+
+
+def _json(text: str) -> list[_Value]:
+    stripped = text.strip()
+    if not stripped.startswith(("{", "[")):
+        return []
+    try:
+        document = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return []
+    values = []
+    stack: list[tuple[str, object]] = [("", document)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, dict):
+            children = [(f"{path}.{key}" if path else str(key), child) for key, child in node.items()]
+        elif isinstance(node, list):
+            children = [(f"{path}.{index}" if path else str(index), child) for index, child in enumerate(node)]
+        else:
+            children = []
+            if isinstance(node, str) or (isinstance(node, (int, float)) and not isinstance(node, bool)):
+                values.append(_Value(path or None, str(node)))
+        stack.extend(reversed(children))
+    return values
+
+
+def _multipart(text: str, content_type: str | None) -> list[_Value]:
+    found = _BOUNDARY.search(content_type or "")
+    if found:
+        boundary = found.group(1)
+    elif text.startswith("--") and "content-disposition" in text[:1000].lower():
+        boundary = text[2:].split("\n", 1)[0].strip()
+    else:
+        return []
+    if not boundary:
+        return []
+    values = []
+    for part in text.split("--" + boundary)[1:]:
+        head, separator, body = part.replace("\r\n", "\n").partition("\n\n")
+        if not separator:
+            continue
+        name = _PART_NAME.search(head)
+        filename = _PART_FILENAME.search(head)
+        values.append(_Value(name.group(1) if name else None, body.removesuffix("\n")))
+        if filename:
+            values.append(_Value("filename", filename.group(1)))
+    return values
+
+
+def _decode_base64_token(token: str) -> str | None:
+    if token.isdigit():
+        return None
+    unpadded = token.rstrip("=")
+    if len(unpadded) % 4 == 1:
+        return None
+    altchars = b"-_" if ("-" in unpadded or "_" in unpadded) else b"+/"
+    if altchars == b"-_" and ("+" in unpadded or "/" in unpadded):
+        return None
+    try:
+        raw = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), altchars=altchars, validate=True)
+        decoded = raw.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if not decoded or not all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+        return None
+    return decoded
+
+
+def _base64(text: str) -> list[_Value]:
+    """Decodable base64 tokens replaced in place, keeping the text around them (and so their keys)."""
+    replaced = False
+
+    def decode(token: re.Match[str]) -> str:
+        nonlocal replaced
+        decoded = _decode_base64_token(token.group(0))
+        if decoded is None:
+            return token.group(0)
+        replaced = True
+        return decoded
+
+    decoded_text = _BASE64_TOKEN.sub(decode, text)
+    return [_Value(None, decoded_text)] if replaced else []
+
+
+def _decodings(text: str, content_type: str | None) -> list[tuple[str, list[_Value]]]:
+    decodings = [
+        ("url-decoded", _url_decoded(text)),
+        ("query", _query(text)),
+        ("form", _form(text)),
+        ("json", _json(text)),
+        ("multipart", _multipart(text, content_type)),
+        ("base64", _base64(text)),
+    ]
+    return [(label, values) for label, values in decodings if values]
+
+
+def _under_key(parent_key: str | None, values: list[_Value]) -> list[_Value]:
+    if parent_key is None:
+        return values
+    return [_Value(f"{parent_key}.{value.key}" if value.key else parent_key, value.text) for value in values]
+
+
+def _expand(
+    values: list[_Value],
+    path: tuple[str, ...],
+    content_type: str | None,
+    depth_left: int,
+    budget: _Budget,
+    views: dict[tuple[str, ...], list[_Value]],
+) -> None:
+    if depth_left == 0:
+        return
+    children_by_label: dict[str, list[_Value]] = {}
+    for value in values:
+        for label, children in _decodings(value.text, content_type):
+            children_by_label.setdefault(label, []).extend(_under_key(value.key, children))
+    for label, children in children_by_label.items():
+        if not budget.take(children):
+            return
+        child_path = path + (label,)
+        views.setdefault(child_path, []).extend(children)
+        _expand(children, child_path, None, depth_left - 1, budget, views)
+
+
+def decoded_views(
+    text: str | bytes | None, content_type: str | None = None, depth: int = 2
+) -> list[tuple[str, str]]:
+    """``[("raw", text), (decoding path, decoded text), ...]``, shallow decodings first, no repeats."""
+    raw = _as_text(text)[:MAX_SCAN_CHARS]
+    nested: dict[tuple[str, ...], list[_Value]] = {}
+    _expand([_Value(None, raw)], (), content_type, depth, _Budget(MAX_VIEW_CHARS), nested)
+    views = [("raw", raw)]
+    seen = {raw}
+    for path in sorted(nested, key=len):
+        rendered = "\n".join(value.render() for value in nested[path])
+        if rendered not in seen:
+            seen.add(rendered)
+            views.append((" > ".join(path), rendered))
+    return views
+
+
+def _header_pairs(headers: Mapping[str, str] | Iterable[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    if headers is None:
+        return []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [(str(name).lower(), _as_text(value)) for name, value in pairs]
+
+
+def _leak_identity(match: PiiMatch) -> tuple[str, str, tuple[str, ...]]:
+    chain = match.chain
+    while chain and chain[-1] in _UNDONE_BY_DECODING:
+        chain = chain[:-1]
+    return match.account, match.field, chain
+
+
+def scan_part(
+    matcher: PiiMatcher,
+    location: str,
+    text: str | bytes | None,
+    key: str | None = None,
+    content_type: str | None = None,
+) -> list[PiiMatch]:
+    """Scan one request part through its decoded views; locations read "post body > form > json".
+
+    The same leak seen in several views (``liam%40x.org`` raw, ``liam@x.org`` URL-decoded) is reported
+    once, from the shallowest view, whose offsets index the text as it was sent.
+    """
+    matches: list[PiiMatch] = []
+    reported_in_shallower_view: set[tuple[str, str, tuple[str, ...]]] = set()
+    for label, view in decoded_views(text, content_type):
+        view_location = location if label == "raw" else f"{location} > {label}"
+        found = matcher.scan(view, view_location, key=key)
+        new = [m for m in found if _leak_identity(m) not in reported_in_shallower_view]
+        reported_in_shallower_view.update(_leak_identity(m) for m in found)
+        matches.extend(new)
+    return matches
+
+
+def scan_request(
+    matcher: PiiMatcher,
+    url: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None,
+    post_data: str | bytes | None,
+    content_type: str | None = None,
+) -> list[PiiMatch]:
+    """PII in a request: the URL (query values included), every header, the post body.
+
+    Locations: "request url", "header <lower-case name>", "post body", each followed by the decoding
+    path when the match was found in a decoded view. ``content_type`` defaults to the request's own.
+    """
+    header_pairs = _header_pairs(headers)
+    if content_type is None:
+        content_type = next((value for name, value in header_pairs if name == "content-type"), None)
+    matches = scan_part(matcher, "request url", url)
+    for name, value in header_pairs:
+        matches.extend(scan_part(matcher, f"header {name}", value, key=name))
+    if post_data:
+        matches.extend(scan_part(matcher, "post body", post_data, content_type=content_type))
+    return matches

@@ -1,0 +1,193 @@
+"""What persists across the browser restart: re-sent, renewed, respawned, and what survived logout.
+
+Works on the phases of one audit: the jar at the end of the logged-in phases (login, crawl), the reconnect
+phase (same profile, relaunched, not logged in again), the logout, and the respawn phase (cookies deleted,
+storage kept).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from ..observations import CookieObs, RequestObs
+from .audit_data import BEFORE_RESTART, AuditData, Rec
+
+MIN_VALUE_LENGTH = 8  # a shorter value found in a request proves nothing about where it came from
+
+
+@dataclass(frozen=True)
+class Sending:
+    """One request that carried a persisted value."""
+
+    request_id: int
+    host: str
+    url: str
+    where: str  # "Cookie header" | "URL" | "body"
+
+
+@dataclass(frozen=True)
+class ResentCookie:
+    cookie: Rec[CookieObs]  # as it was before the restart
+    sent: tuple[Sending, ...]
+
+
+@dataclass(frozen=True)
+class RenewedCookie:
+    before: Rec[CookieObs]
+    after: Rec[CookieObs]
+    how: str  # "later expiry" | "new value"
+    renewed_by: tuple[str, ...]  # Set-Cookie response URLs or script URLs seen re-setting it
+
+
+@dataclass(frozen=True)
+class RespawnedCookie:
+    deleted: Rec[CookieObs]  # the cookie as it was before the deletion
+    returned: Rec[CookieObs]
+    sources: tuple[str, ...]  # "localStorage https://app.example key vid", "script https://…/lq.js", …
+
+
+@dataclass(frozen=True)
+class ResentStorageValue:
+    item_row_id: int
+    kind: str
+    origin: str
+    key: str
+    value: str
+    sent: tuple[Sending, ...]
+
+
+@dataclass(frozen=True)
+class PersistenceFacts:
+    resent_cookies: tuple[ResentCookie, ...]
+    renewed_cookies: tuple[RenewedCookie, ...]
+    respawned_cookies: tuple[RespawnedCookie, ...]
+    survived_logout: tuple[Rec[CookieObs], ...]
+    resent_storage: tuple[ResentStorageValue, ...]
+
+
+def analyse_persistence(data: AuditData) -> PersistenceFacts:
+    before = _jar_before_restart(data)
+    reconnect_requests = data.requests_in("reconnect")
+    reconnect_jar = data.cookie_jar("reconnect")
+    return PersistenceFacts(
+        resent_cookies=tuple(_resent_cookies(before, reconnect_requests)),
+        renewed_cookies=tuple(_renewed(data, before, reconnect_jar)),
+        respawned_cookies=tuple(_respawned(data, reconnect_jar)),
+        survived_logout=tuple(_survived_logout(data)),
+        resent_storage=tuple(_resent_storage(data, reconnect_requests)),
+    )
+
+
+def _jar_before_restart(data: AuditData) -> dict[tuple[str, str, str], Rec[CookieObs]]:
+    """The persistent cookies left in the profile when the browser closed."""
+    for phase in reversed(BEFORE_RESTART):
+        jar = data.cookie_jar(phase)
+        if jar:
+            return {k: r for k, r in jar.items() if not r.obs.session}
+    return {k: r for k, r in data.cookie_jar("control").items() if not r.obs.session}
+
+
+def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
+    """Where in a request a value travels: as the named cookie in the Cookie header, in the URL, in the body."""
+    places = []
+    if name is not None and request.cookie_header:
+        pairs = [p.strip() for p in request.cookie_header.split(";")]
+        if f"{name}={value}" in pairs:
+            places.append("Cookie header")
+    if len(value) >= MIN_VALUE_LENGTH:
+        if value in request.url or value in unquote(request.url):
+            places.append("URL")
+        if request.post_data and (value in request.post_data or value in unquote(request.post_data)):
+            places.append("body")
+        if name is None and request.cookie_header and value in request.cookie_header:
+            places.append("Cookie header")
+    return places
+
+
+def _sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> tuple[Sending, ...]:
+    return tuple(Sending(r.row_id, r.obs.host, r.obs.url, where)
+                 for r in requests for where in carried_by(value, name, r.obs))
+
+
+def _resent_cookies(before, requests) -> list[ResentCookie]:
+    resent = []
+    for rec in before.values():
+        sent = _sendings(rec.obs.value, rec.obs.name, requests)
+        if sent:
+            resent.append(ResentCookie(rec, sent))
+    return resent
+
+
+def _setters(data: AuditData, phase: str, name: str) -> tuple[str, ...]:
+    """Who (re)set a cookie of this name during a phase: response URLs and script URLs."""
+    found = []
+    for rec in data.requests_in(phase):
+        if any(h.split("=", 1)[0].strip() == name for h in rec.obs.set_cookies):
+            found.append(rec.obs.url)
+    for rec in data.script_writes:
+        if rec.phase == phase and rec.obs.cookie_string.split("=", 1)[0].strip() == name:
+            found.append(rec.obs.script_url or rec.obs.frame_url)
+    return tuple(dict.fromkeys(found))
+
+
+def _renewed(data: AuditData, before, reconnect_jar) -> list[RenewedCookie]:
+    renewed = []
+    for key, old in before.items():
+        new = reconnect_jar.get(key)
+        if new is None or new.obs.session:
+            continue
+        setters = _setters(data, "reconnect", old.obs.name)
+        if not setters:
+            continue
+        if new.obs.value != old.obs.value:
+            how = "new value"
+        elif (new.obs.expires or 0) > (old.obs.expires or 0) + 1:
+            how = "later expiry"
+        else:
+            continue
+        renewed.append(RenewedCookie(old, new, how, setters))
+    return renewed
+
+
+def _respawned(data: AuditData, reconnect_jar) -> list[RespawnedCookie]:
+    if "respawn" not in data.phases():
+        return []
+    returned = data.cookie_jar("respawn")
+    kept_storage = data.storage_in("reconnect", "respawn")
+    respawned = []
+    for key, deleted in reconnect_jar.items():
+        back = returned.get(key)
+        value = deleted.obs.value
+        if back is None or back.obs.value != value or len(value) < MIN_VALUE_LENGTH:
+            continue
+        sources = [f"{s.obs.kind} {s.obs.origin} {s.obs.container + ' ' if s.obs.container else ''}key {s.obs.key}"
+                   for s in kept_storage if s.obs.value and value in s.obs.value]
+        sources += [f"re-set by {who}" for who in _setters(data, "respawn", deleted.obs.name)]
+        respawned.append(RespawnedCookie(deleted, back, tuple(dict.fromkeys(sources))))
+    return respawned
+
+
+def _survived_logout(data: AuditData) -> list[Rec[CookieObs]]:
+    """Persistent cookies that kept their value through the logout."""
+    if "logout" not in data.phases():
+        return []
+    before = data.cookie_jar("reconnect") or data.cookie_jar("crawl")
+    return [rec for key, rec in data.cookie_jar("logout").items()
+            if key in before and before[key].obs.value == rec.obs.value and not rec.obs.session]
+
+
+def _resent_storage(data: AuditData, requests) -> list[ResentStorageValue]:
+    resent, seen = [], set()
+    for rec in data.storage_in(*BEFORE_RESTART):
+        item = rec.obs
+        if item.kind not in ("localStorage", "indexedDB") or not item.value or len(item.value) < MIN_VALUE_LENGTH:
+            continue
+        value = item.value.strip('"')
+        if (item.origin, item.key, value) in seen or len(value) > 200:
+            continue
+        seen.add((item.origin, item.key, value))
+        sent = _sendings(value, None, requests)
+        if sent:
+            resent.append(ResentStorageValue(rec.row_id, item.kind, item.origin, item.key, value, sent))
+    return resent

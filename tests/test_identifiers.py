@@ -1,0 +1,166 @@
+import dataclasses
+
+import pytest
+
+from crawler.analyze.identifiers import (
+    STORAGE_LIFETIME,
+    IdentifierParams,
+    find_identifier,
+    is_common_value,
+    is_timestamp,
+    similarity,
+    split_value,
+)
+
+NOW = 1_700_000_000.0
+RANDOM_ID = "k3J9xQ2mZ8vL4pR7tY1w"
+OTHER_RANDOM_ID = "a8Bn2Cx7Vm4Qz9Lp3Kd6"
+
+
+def judge(audited, control=OTHER_RANDOM_ID, after_restart=None, lifetime_days=395.0, params=IdentifierParams()):
+    after_restart = audited if after_restart is None else after_restart
+    return find_identifier(audited, control, after_restart, lifetime_days, params, now=NOW)
+
+
+def test_split_value_keeps_the_whole_and_splits_on_delimiters():
+    assert split_value("GA1.2.123456789.1700000000") == ["GA1.2.123456789.1700000000", "GA1", "2", "123456789", "1700000000"]
+    assert split_value("a|b:c&d=e,f;g") == ["a|b:c&d=e,f;g", "a", "b", "c", "d", "e", "f", "g"]
+
+
+def test_split_value_splits_hyphens_and_underscores_but_keeps_the_piece():
+    uuid = "550e8400-e29b-41d4-a716-446655440000"
+    assert split_value(uuid) == [uuid, "550e8400", "e29b", "41d4", "a716", "446655440000"]
+
+
+def test_split_value_reads_json_recursively_and_url_encoded_values():
+    value = '{"id": "abc.defghijk", "seen": [1700000000, {"v": "x|y"}], "ok": true, "n": null}'
+    assert split_value(value) == [value, "abc.defghijk", "abc", "defghijk", "1700000000", "x|y", "x", "y"]
+    encoded = "%7B%22id%22%3A%22u-123%22%7D"
+    assert split_value(encoded) == [encoded, '{"id":"u-123"}', "u-123", "u", "123"]
+
+
+def test_split_value_survives_broken_json():
+    assert split_value('{"a": [1,') == ['{"a": [1,', '{"a', "[1"]
+
+
+def test_random_id_that_differs_from_control_and_survives_restart_is_an_identifier():
+    verdict = judge(RANDOM_ID)
+    assert verdict.is_identifier
+    assert verdict.part == RANDOM_ID
+    assert verdict.reasons == (
+        "lasts 395 days, at least the 30 required",
+        f"part '{RANDOM_ID}' is 20 characters (8 to 100 allowed)",
+        "it is not a timestamp, boolean, small number, locale or common word",
+        "differs from the control profile's value (closest similarity 0.05 < 0.45)",
+        "it is the same after the browser restart",
+    )
+
+
+def test_missing_control_value_counts_as_different():
+    verdict = judge(RANDOM_ID, control=None)
+    assert verdict.is_identifier
+    assert "no control value, so it counts as different from the control profile" in verdict.reasons
+
+
+def test_persistent_storage_qualifies_without_expiry():
+    assert judge(RANDOM_ID, lifetime_days=STORAGE_LIFETIME).is_identifier
+
+
+def test_session_cookie_is_not_an_identifier():
+    verdict = judge(RANDOM_ID, lifetime_days=None)
+    assert not verdict.is_identifier
+    assert verdict.part is None
+    assert verdict.reasons[0].startswith("session cookie or storage")
+
+
+def test_short_lived_cookie_is_not_an_identifier():
+    verdict = judge(RANDOM_ID, lifetime_days=7)
+    assert not verdict.is_identifier
+    assert verdict.reasons[0] == "lasts 7 days, under the 30 required"
+
+
+def test_value_changed_after_restart_is_not_an_identifier():
+    verdict = judge(RANDOM_ID, after_restart="zz8Qm2Lx4Vb7Nc1Kd9Pw")
+    assert not verdict.is_identifier
+    assert f"'{RANDOM_ID}': changed or gone after the browser restart" in verdict.reasons
+
+
+def test_value_gone_after_restart_is_not_an_identifier():
+    assert not find_identifier(RANDOM_ID, None, None, 395, now=NOW).is_identifier
+
+
+def test_value_equal_to_control_is_a_constant():
+    verdict = judge(RANDOM_ID, control=RANDOM_ID)
+    assert not verdict.is_identifier
+    assert f"'{RANDOM_ID}': too close to the control profile's value (similarity 1.00 ≥ 0.45)" in verdict.reasons
+
+
+@pytest.mark.parametrize("timestamp", ["1700000000", "1699999999123", "2023-11-14T22:13:20Z", "2023-11-14"])
+def test_timestamp_is_not_an_identifier(timestamp):
+    verdict = judge(timestamp, control=None)
+    assert not verdict.is_identifier
+    assert f"'{timestamp}': a timestamp" in verdict.reasons
+
+
+def test_ten_digit_number_far_from_now_is_not_taken_for_a_timestamp():
+    assert not is_timestamp("9876543210", NOW)
+    assert judge("9876543210", control=None).part == "9876543210"
+
+
+def test_dark_is_not_an_identifier():
+    assert not judge("dark", control="light").is_identifier
+    relaxed = IdentifierParams(min_length=3)
+    verdict = judge("dark", control=None, params=relaxed)
+    assert not verdict.is_identifier
+    assert "'dark': a boolean, small number, locale or common word" in verdict.reasons
+
+
+@pytest.mark.parametrize("value", ["true", "FALSE", "null", "dark", "en-US", "zh_Hant", "42", "1.5"])
+def test_common_values(value):
+    assert is_common_value(value)
+
+
+def test_length_bounds_come_from_the_policy():
+    assert not judge("abc1234", control=None).is_identifier  # 7 < 8
+    assert judge("abc1234", control=None, params=IdentifierParams(min_length=6)).is_identifier
+    long_value = "x1" * 60
+    verdict = judge(long_value, control=None)
+    assert not verdict.is_identifier
+    assert "too long (120 > 100 characters)" in verdict.reasons[-1]
+
+
+def test_google_analytics_client_id_is_the_identifying_part():
+    # The version prefix is short, the timestamp is a timestamp, and the whole value is too close
+    # to another browser's _ga; the random client number is what singles the browser out.
+    verdict = find_identifier(
+        "GA1.2.123456789.1700000000",
+        "GA1.2.987654321.1699990000",
+        "GA1.2.123456789.1700000000",
+        730,
+        now=NOW,
+    )
+    assert verdict.is_identifier
+    assert verdict.part == "123456789"
+
+
+def test_identifier_inside_json_value():
+    verdict = judge('{"uid": "%s", "theme": "dark"}' % RANDOM_ID, control='{"uid": "%s", "theme": "dark"}' % OTHER_RANDOM_ID)
+    assert verdict.part == RANDOM_ID
+
+
+def test_no_audited_value():
+    assert find_identifier(None, None, None, 400) == find_identifier("", None, None, 400)
+    assert not find_identifier(None, None, None, 400).is_identifier
+
+
+def test_similarity_is_ratcliff_obershelp():
+    assert similarity("abcd", "abcd") == 1.0
+    assert similarity("abcd", "wxyz") == 0.0
+    assert similarity("abcd", "abxy") == 0.5
+
+
+def test_verdict_and_params_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        IdentifierParams().min_length = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        judge(RANDOM_ID).part = "x"  # type: ignore[misc]
