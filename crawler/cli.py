@@ -11,6 +11,7 @@ import click
 from . import __version__
 from .browser import BrowserNotFound, LaunchSettings
 from .config import ConfigError, load_config, load_secrets_file
+from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
 from .store import Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
@@ -34,10 +35,46 @@ def _terminate_cleanly(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _load_judge(policy, lists_dir):
+    from .judge import Judge
+
+    try:
+        return Judge.load(policy, lists_dir)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    except ListError as exc:
+        raise UsageProblem(f"{exc}. Fix: run 'trackaudit lists update' or remove the damaged file") from None
+
+
+def _open_store(db_path: Path, must_exist: bool = False) -> Store:
+    if must_exist and not db_path.exists():
+        raise UsageProblem(f"{db_path}: no such database. Fix: pass --db with the database an audit wrote")
+    try:
+        return Store(db_path)
+    except Exception as exc:  # not SQLite, locked, newer schema
+        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a trackaudit database") from None
+
+
+def _print_run(store: Store, result) -> None:
+    from .report.text import format_findings
+    from .summary import format_summary, run_summary
+
+    click.echo(f"\nRun {result.run_id}: {result.status}\n")
+    click.echo(format_summary(run_summary(store, result.run_id)))
+    if result.judgements:
+        click.echo("\nFindings\n")
+        click.echo(format_findings(store, result.run_id))
+    click.echo(f"\nDatabase: {store.path}")
+
+
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                         help=f"SQLite database to write (default {DEFAULT_DB}).")
+                         help=f"SQLite database (default {DEFAULT_DB}).")
 chromium_option = click.option("--chromium", "chromium", default=None, metavar="PATH",
                                help="Chromium executable (default: $TRACKAUDIT_CHROMIUM, Debian's chromium, Playwright's).")
+policy_option = click.option("--policy", "policy", default=None, metavar="NAME_OR_PATH",
+                             help="Policy pack: a name in policies/ or a TOML file (default mps-7400.1).")
+lists_option = click.option("--lists-dir", "lists_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+                            help="Extra folder of tracker/cookie lists (besides the cache of 'lists update').")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,23 +86,23 @@ def main() -> None:
 
 @main.command()
 @db_option
+@policy_option
+@lists_option
 @chromium_option
-def demo(db_path: Path | None, chromium: str | None) -> None:
-    """Audit the bundled fixture vendors on loopback and summarise what was seen."""
+def demo(db_path, policy, lists_dir, chromium) -> None:
+    """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen."""
     from .demo import DEMO_DB, run_demo
-    from .summary import format_summary, run_summary
 
-    store = Store(db_path or DEMO_DB)
+    judge = _load_judge(policy, lists_dir)
+    store = _open_store(db_path or DEMO_DB)
     click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
     try:
-        result, _ = run_demo(store, executable_override=chromium, on_progress=_progress)
+        result, _ = run_demo(store, judge, executable_override=chromium, on_progress=_progress)
     except BrowserNotFound as exc:
         raise AuditFailed(str(exc)) from None
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
-    click.echo(f"\nRun {result.run_id}: {result.status}\n")
-    click.echo(format_summary(run_summary(store, result.run_id)))
-    click.echo(f"\nDatabase: {store.path}")
+    _print_run(store, result)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
 
@@ -75,7 +112,8 @@ def demo(db_path: Path | None, chromium: str | None) -> None:
               help="vendors.toml")
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
 @db_option
-@click.option("--policy", "policy", default=None, metavar="NAME_OR_PATH", help="Policy pack (default mps-7400.1).")
+@policy_option
+@lists_option
 @click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser]).")
 @click.option("--ignore-https-errors", is_flag=True, default=None, help="Accept invalid certificates (overrides [browser]).")
 @click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
@@ -83,17 +121,18 @@ def demo(db_path: Path | None, chromium: str | None) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @chromium_option
-def audit(config_path, vendor_ids, db_path, policy, host_resolver_rules, ignore_https_errors, secrets_path,
-          concurrency, chromium) -> None:
-    """Audit the vendors of a config file (all approved ones unless --vendor is given)."""
+def audit(config_path, vendor_ids, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
+          secrets_path, concurrency, chromium) -> None:
+    """Audit the vendors of a config file (every approved one unless --vendor is given).
+
+    Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself failed."""
     from .runner import run_audit, targets_for
-    from .summary import format_summary, run_summary
 
     try:
         config = load_config(config_path)
         vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else [v for v in config.vendors if v.status == "approved"]
         if not vendors:
-            raise UsageProblem(f"{config_path}: no approved vendor to audit; name one with --vendor ID")
+            raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         secrets = load_secrets_file(secrets_path) if secrets_path else None
         targets = targets_for(config, vendors, secrets)
         settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
@@ -101,12 +140,67 @@ def audit(config_path, vendor_ids, db_path, policy, host_resolver_rules, ignore_
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
         raise AuditFailed(str(exc)) from None
-    store = Store(db_path or DEFAULT_DB)
+    judge = _load_judge(policy, lists_dir)
+    store = _open_store(db_path or DEFAULT_DB)
     command = "trackaudit audit " + " ".join(sys.argv[2:])
-    result = run_audit(store, settings, targets, mode="audit", command=command, config=config,
+    result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
                        concurrency=concurrency, on_progress=_progress)
-    click.echo(f"\nRun {result.run_id}: {result.status}\n")
-    click.echo(format_summary(run_summary(store, result.run_id)))
-    click.echo(f"\nDatabase: {store.path}")
+    _print_run(store, result)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
+    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+
+
+@main.command()
+@click.option("--run", "run_id", type=int, default=None, help="Run id (default: the latest run).")
+@click.option("--vendor", "vendor_id", default=None, metavar="ID", help="Only this vendor.")
+@db_option
+def findings(run_id, vendor_id, db_path) -> None:
+    """Print a run's findings by vendor and clause, one line each."""
+    from .report.text import format_findings
+
+    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    run_id = run_id or store.latest_run_id()
+    run = store.run(run_id) if run_id else None
+    if run is None:
+        raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass --run with an id the database has")
+    click.echo(f"Run {run_id} ({run['mode']}, {run['started_at']}, {run['status']}, policy {run['policy_name']})\n")
+    click.echo(format_findings(store, run_id, vendor_id))
+
+
+@main.group()
+def lists() -> None:
+    """Tracker and cookie lists: download current ones, show what is loaded."""
+
+
+@lists.command("update")
+@click.argument("names", nargs=-1)
+@click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
+              help="List cache folder (default $TRACKAUDIT_LISTS_DIR or ~/.cache/trackaudit/lists).")
+def lists_update(names, cache_dir) -> None:
+    f"""Download lists into the cache (default: {', '.join(n for n, s in LIST_SOURCES.items() if s.default)})."""
+    cache_dir = cache_dir or default_cache_dir()
+    try:
+        updates = update_lists(cache_dir, list(names) or None)
+    except ListError as exc:
+        raise UsageProblem(str(exc)) from None
+    for update in updates:
+        if update.ok:
+            click.echo(f"{update.name}: version {update.entry.version}, {update.entry.bytes} bytes, sha256 {update.entry.sha256[:16]}…")
+        else:
+            click.echo(f"{update.name}: FAILED: {update.error}", err=True)
+    click.echo(f"Cache: {cache_dir}")
+    if not all(u.ok for u in updates):
+        sys.exit(EXIT_AUDIT_FAILED)
+
+
+@lists.command("show")
+@lists_option
+def lists_show(lists_dir) -> None:
+    """What an audit would load now: built-in knowledge and cached lists, with versions."""
+    judge = _load_judge(None, lists_dir)
+    for entry in judge.provenance():
+        click.echo(f"{entry['name']:<24} version {entry['version']:<20} sha256 {entry['sha256'][:16]}…  {entry['source']}")
+    missing = [n for n in LIST_SOURCES if n not in {i.name for i in judge.lists}]
+    if missing:
+        click.echo(f"\nNot loaded: {', '.join(missing)} (run 'trackaudit lists update' to fetch them)")

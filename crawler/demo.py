@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .browser import LaunchSettings
 from .config import Config, load_config
+from .judge import Judge
 from .runner import RunResult, run_audit, targets_for
 from .store import Store
 
@@ -20,7 +21,7 @@ def demo_config_path() -> Path:
     return Path(str(resources.files("fixtures").joinpath("demo.toml")))
 
 
-def run_demo(store: Store, executable_override: str | None = None, policy_path=None, lists=None,
+def run_demo(store: Store, judge: Judge | None = None, executable_override: str | None = None,
              on_progress=None) -> tuple[RunResult, Config]:
     from fixtures.server import FixtureInternet
 
@@ -37,5 +38,5 @@ def run_demo(store: Store, executable_override: str | None = None, policy_path=N
         settings = LaunchSettings.from_config(browser, executable_override)
         targets = targets_for(config, list(config.vendors), secrets=passwords)
         result = run_audit(store, settings, targets, mode="demo", command="trackaudit demo", config=config,
-                           policy_path=policy_path, lists=lists, on_progress=on_progress)
+                           judge=judge, on_progress=on_progress)
     return result, config

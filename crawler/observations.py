@@ -10,7 +10,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
-PHASES = ("control", "login", "crawl", "logout", "reconnect", "respawn")
+PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn")  # in protocol order
 
 
 @dataclass(frozen=True)

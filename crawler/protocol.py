@@ -1,4 +1,4 @@
-"""The audit protocol for one vendor × account: control, login, crawl, logout, reconnect, respawn.
+"""The audit protocol for one vendor × account: control, login, crawl, reconnect, logout, respawn.
 
 Each phase stamps what it observes; a phase that fails is recorded and the next one still runs.
 """
@@ -68,12 +68,14 @@ class VendorAudit:
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
+        """Control, login, crawl; then close the browser and reconnect as a student would the next day
+        (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
         workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
         try:
             await self._phase("control", lambda: self._control(workdir / "control"))
+            logged_in = True
             browser = await self._open(workdir / "audited")
             try:
-                logged_in = True
                 if self.vendor.login and self.credentials:
                     await self._phase("login", lambda: self._login(browser))
                     logged_in = self.login_result is not None and self.login_result.outcome == "success"
@@ -81,13 +83,13 @@ class VendorAudit:
                     await self._phase("crawl", lambda: self._crawl(browser))
                 else:
                     self.sink.error("protocol", "login did not succeed: the crawl of logged-in pages was skipped")
-                if self.vendor.logout_url and self.vendor.login and logged_in:
-                    await self._phase("logout", lambda: self._visit_all(browser, [self.vendor.logout_url]))
             finally:
                 await self._close(browser)
             browser = await self._open(workdir / "audited")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
+                if self.vendor.logout_url and self.vendor.login and logged_in:
+                    await self._phase("logout", lambda: self._visit_all(browser, [self.vendor.logout_url]))
                 await self._phase("respawn", lambda: self._respawn(browser))
             finally:
                 await self._close(browser)

@@ -4,17 +4,16 @@ and leaves the run marked complete, incomplete (cut off) or failed (nothing coul
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from playwright.async_api import async_playwright
 
 from .browser import LaunchSettings
 from .config import Account, Config, ConfigError, Vendor, resolve_secret
+from .judge import Judge
+from .policy.engine import Judgement
 from .protocol import Credentials, VendorAudit
-from .redact import Redactor
 from .store import Store
 
 
@@ -32,6 +31,11 @@ class RunResult:
     run_id: int
     status: str
     audits: list[AuditResult] = field(default_factory=list)
+    judgements: list[Judgement] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return sum(j.violations for j in self.judgements)
 
 
 @dataclass(frozen=True)
@@ -58,33 +62,37 @@ def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] |
     return targets
 
 
-def file_sha256(path: str | Path | None) -> str | None:
-    if not path or not Path(path).is_file():
-        return None
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mode: str, command: str,
-              config: Config | None = None, policy_path: str | Path | None = None, lists=None,
-              concurrency: int = 2, on_progress: Callable[[str], None] | None = None) -> RunResult:
+              config: Config | None = None, judge: Judge | None = None, concurrency: int = 2,
+              on_progress: Callable[[str], None] | None = None) -> RunResult:
+    """Audit every target, judge the run when a judge is given, and record how the run ended."""
     for target in targets:
         if target.credentials:
             store.redactor.add(target.credentials.password)
     run_id = store.start_run(mode, command, config_path=config.path if config else None,
                              config_hash=config.sha256 if config else None,
-                             policy_name=Path(policy_path).stem if policy_path else None,
-                             policy_hash=file_sha256(policy_path), lists=lists)
+                             policy_name=judge.pack.id if judge else None,
+                             policy_hash=judge.pack.sha256 if judge else None,
+                             lists=judge.provenance() if judge else None)
     result = RunResult(run_id, "running")
     try:
         result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, concurrency, on_progress or (lambda _: None)))
+        failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
+        if judge and not failed:
+            result.judgements = judge.judge(store, run_id)
     except BaseException:
-        store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited")
+        store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
         raise
-    failed = all(a.status == "failed" for a in result.audits) and result.audits
     result.status = "failed" if failed else "complete"
-    store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None)
+    store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None,
+                     verdict=_verdict(result) if judge and not failed else None)
     return result
+
+
+def _verdict(result: "RunResult") -> str:
+    violations = sum(j.violations for j in result.judgements)
+    return f"{violations} violation(s)" if violations else "no violation"
 
 
 async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, concurrency: int,

@@ -164,3 +164,12 @@ def test_verdict_and_params_are_frozen():
         IdentifierParams().min_length = 3  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         judge(RANDOM_ID).part = "x"  # type: ignore[misc]
+
+
+def test_random_numbers_differ_although_their_digits_overlap():
+    # Two browsers' Google Analytics client numbers: Ratcliff-Obershelp alone would call them 0.47 alike.
+    assert similarity("59757834", "527845883") < 0.45
+    assert similarity("1700000123", "1700000456") > 0.45
+    verdict = find_identifier("GA1.2.59757834.1795964274", "GA1.2.527845883.1795964270",
+                              "GA1.2.59757834.1795964274", 400)
+    assert verdict.is_identifier and verdict.part == "59757834"

@@ -52,6 +52,8 @@ class CookieFacts:
     control_value: str | None
     restart_value: str | None
 
+    owner: str  # who controls the value: the organisation of the script that wrote it, else of its domain
+
     @property
     def login_retention(self) -> bool:
         return self.purpose.purpose == "login_retention"
@@ -70,9 +72,12 @@ class StorageFacts:
 
     @property
     def subject(self) -> str:
-        item = self.rec.obs
-        container = f" {item.container}" if item.container else ""
-        return f"{item.kind}{container} {item.key}"
+        return storage_subject(self.rec.obs)
+
+
+def storage_subject(item: StorageObs) -> str:
+    container = f" {item.container}" if item.container else ""
+    return f"{item.kind}{container} {item.key}"
 
 
 @dataclass(frozen=True)
@@ -104,6 +109,7 @@ class PiiFlow:
     entity: str
     url: str | None
     context: str  # the text the match is in, clipped around it
+    subject: str  # "host …" for a request, "cookie …" or the storage item for what is kept client-side
 
 
 class AuditAnalysis:
@@ -162,8 +168,10 @@ class AuditAnalysis:
             control_value = _value(control.get(key))
             # Stability across the restart can only be judged for what existed before it.
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
+            writer = urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "script" and cookie.set_by_url else None
             facts.append(CookieFacts(
                 rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
+                owner=self.parties.entity(writer or host),
                 purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
                 identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params),
                 control_value=control_value, restart_value=restart_value,
@@ -214,10 +222,10 @@ class AuditAnalysis:
             return []
         flows = []
 
-        def add(matches, table, rec, host, url, text_of):
+        def add(matches, table, rec, host, url, text_of, subject):
             for match in matches:
                 flows.append(PiiFlow(match, table, rec.row_id, rec.phase, host, self.parties.party(host),
-                                     self.parties.entity(host), url, _clip(text_of(match), match)))
+                                     self.parties.entity(host), url, _clip(text_of(match), match), subject))
 
         for rec in self.data.requests:
             request = rec.obs
@@ -225,32 +233,36 @@ class AuditAnalysis:
             texts = {"request url": request.url, "post body": request.post_data or ""}
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
             add(matches, "requests", rec, request.host, request.url,
-                lambda m, texts=texts: texts.get(m.location.split(" > ")[0], ""))
+                lambda m, texts=texts: texts.get(m.location.split(" > ")[0], ""), f"host {request.host}")
             for header in request.set_cookies:
-                found = scan_part(matcher, "set-cookie header", header, key=header.split("=", 1)[0])
-                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header)
+                name = header.split("=", 1)[0].strip()
+                found = scan_part(matcher, "set-cookie header", header, key=name)
+                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header, f"cookie {name}")
         for rec in self.data.cookies_in(*AFTER_CONTROL):
             cookie = rec.obs
             found = scan_part(matcher, f"cookie {cookie.name}", cookie.value, key=cookie.name)
-            add(found, "cookies", rec, cookie.domain.lstrip("."), None, lambda m, cookie=cookie: cookie.value)
+            add(found, "cookies", rec, cookie.domain.lstrip("."), None, lambda m, cookie=cookie: cookie.value,
+                f"cookie {cookie.name}")
         for rec in self.data.storage_in(*AFTER_CONTROL):
             item = rec.obs
             found = scan_part(matcher, f"{item.kind} {item.key}", item.value or "", key=item.key)
             add(found, "storage_items", rec, urlsplit(item.origin).hostname or "", item.origin,
-                lambda m, item=item: item.value or "")
+                lambda m, item=item: item.value or "", storage_subject(item))
         return flows
 
     @cached_property
     def identifier_sharing(self) -> list[IdentifierSharing]:
         """ID syncing: identifiers found in the URL or body of requests to another organisation."""
-        carriers = [(f.subject, f.entity, f.identifier.part, "cookies", f.rec.row_id)
+        carriers = [(f.subject, f.owner, f.identifier.part, "cookies", f.rec.row_id)
                     for f in self.cookies if f.identifier.is_identifier]
         carriers += [(f.subject, f.entity, f.identifier.part, "storage_items", f.rec.row_id)
                      for f in self.storage if f.identifier.is_identifier]
-        shared = []
+        shared, seen_parts = [], set()
         for subject, owner, part, table, row_id in carriers:
-            if not part or len(part) < self.identifier_params.min_length:
+            # One identifier kept in several places (cookie, localStorage, IndexedDB) is one identifier.
+            if not part or len(part) < self.identifier_params.min_length or part in seen_parts:
                 continue
+            seen_parts.add(part)
             sent = []
             for rec in self.data.requests:
                 host = self.hosts.get(rec.obs.host)

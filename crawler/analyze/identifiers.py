@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from dataclasses import dataclass
@@ -124,7 +125,13 @@ def _json_leaves(text: str) -> list[str] | None:
 
 
 def similarity(a: str, b: str) -> float:
-    """Ratcliff-Obershelp similarity, 0 (nothing shared) to 1 (equal)."""
+    """Ratcliff-Obershelp similarity, 0 (nothing shared) to 1 (equal).
+
+    Two numbers are compared by their shared leading digits instead: random digit strings share many
+    characters by chance (a ten-letter alphabet puts two random client ids near 0.5), while numbers that are
+    really the same kind of constant (counters, versions, timestamps) agree from the left."""
+    if a.isdigit() and b.isdigit():
+        return len(os.path.commonprefix([a, b])) / max(len(a), len(b))
     return SequenceMatcher(None, a, b).ratio()
 
 

@@ -1,0 +1,34 @@
+"""Loading what judges a run (policy pack, knowledge lists) and judging it: shared by every command."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
+from .policy.engine import Judgement, judge_run
+from .policy.pack import PolicyPack, load_pack
+from .store import Store
+
+
+@dataclass(frozen=True)
+class Judge:
+    pack: PolicyPack
+    knowledge: KnowledgeBundle
+    lists: tuple[ListInfo, ...]
+
+    @classmethod
+    def load(cls, policy: str | Path | None = None, lists_dir: str | Path | None = None) -> "Judge":
+        """The pack, plus the built-in knowledge and every list in the cache (and ``lists_dir`` when given)."""
+        extra = [Path(lists_dir)] if lists_dir else []
+        knowledge, infos = load_lists(default_cache_dir(), extra_dirs=extra)
+        return cls(load_pack(policy), knowledge, tuple(infos))
+
+    def provenance(self) -> list[dict]:
+        """What is stored with each run: the pack and every list, with versions and hashes."""
+        pack = {"name": f"policy:{self.pack.id}", "version": self.pack.version, "sha256": self.pack.sha256,
+                "source": self.pack.path}
+        return [pack, *(asdict(info) for info in self.lists)]
+
+    def judge(self, store: Store, run_id: int, vendor_id: str | None = None) -> list[Judgement]:
+        return judge_run(store, run_id, self.pack, self.knowledge, vendor_id)

@@ -1,0 +1,1 @@
+"""The policy engine: rules in code, severities and parameters from a pack in ``policies/``."""

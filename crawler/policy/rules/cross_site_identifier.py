@@ -1,0 +1,33 @@
+from ..base import Rule, register
+from ..evidence import cookie_description, lifetime_words, rows
+
+
+@register
+class CrossSiteIdentifier(Rule):
+    id = "IV.A-cross-site-identifier"
+    clause = "IV.A"
+    title = "Third-party identifier that can follow the student across sites"
+
+    def check(self, analysis):
+        for fact in analysis.cookies:
+            cookie = fact.rec.obs
+            # A partitioned (CHIPS) cookie is keyed to this site, so it cannot follow the student elsewhere.
+            if fact.party != "third" or cookie.partition_key or not fact.identifier.is_identifier:
+                continue
+            message = (f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on {cookie.domain} "
+                       f"(lifetime {lifetime_words(fact.lifetime_days)}, SameSite={cookie.same_site or 'unset'}), "
+                       f"readable on every site that embeds it, so it can follow the student across sites. "
+                       f"IV.A limits tracking to activity within one site.")
+            yield self.finding(fact.subject, message, {"rows": rows(cookies=[fact.rec.row_id]),
+                                                       "cookie": cookie_description(fact),
+                                                       "identifier": list(fact.identifier.reasons)},
+                               account=analysis.data.account)
+        for fact in analysis.storage:
+            item = fact.rec.obs
+            if fact.party != "third" or not fact.identifier.is_identifier:
+                continue
+            message = (f"The third party {fact.entity} keeps an identifier in {item.kind} key {item.key} of "
+                       f"{item.origin}, which can follow the student across sites. IV.A limits tracking to one site.")
+            yield self.finding(fact.subject, message, {"rows": rows(storage_items=[fact.rec.row_id]),
+                                                       "identifier": list(fact.identifier.reasons)},
+                               account=analysis.data.account)

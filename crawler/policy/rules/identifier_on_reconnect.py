@@ -1,0 +1,52 @@
+from ..base import Rule, register
+from ..evidence import cookie_description, rows
+
+
+@register
+class IdentifierOnReconnect(Rule):
+    id = "IV.B-identifier-on-reconnect"
+    clause = "IV.B"
+    title = "Persistent identifier re-sent or renewed when the student reconnects"
+
+    def check(self, analysis):
+        persistence = analysis.persistence
+        resent = {(r.cookie.obs.name, r.cookie.obs.domain): r for r in persistence.resent_cookies}
+        renewed = {(r.before.obs.name, r.before.obs.domain): r for r in persistence.renewed_cookies}
+        for fact in analysis.cookies:
+            key = (fact.rec.obs.name, fact.rec.obs.domain)
+            if key not in resent and key not in renewed:
+                continue
+            if fact.login_retention or not fact.identifier.is_identifier:
+                continue  # IV.B allows a persistent cookie that keeps the student logged in
+            seen, request_ids, cookie_ids = [], [], [fact.rec.row_id]
+            if key in resent:
+                sendings = resent[key].sent
+                hosts = sorted({s.host for s in sendings})
+                places = sorted({s.where for s in sendings})
+                seen.append(f"sent again to {', '.join(hosts)} ({', '.join(places)})")
+                request_ids += [s.request_id for s in sendings]
+            if key in renewed:
+                renewal = renewed[key]
+                seen.append(f"renewed with a {renewal.how} by {renewal.renewed_by[0]}")
+                cookie_ids.append(renewal.after.row_id)
+            message = (f"After the browser was closed and reopened, without logging in, the persistent identifier "
+                       f"in cookie {fact.rec.obs.name} ({fact.rec.obs.domain}) was {' and '.join(seen)}. IV.B forbids "
+                       f"stored information that is automatically sent or updated when the student reconnects, "
+                       f"except a persistent cookie that keeps the login.")
+            yield self.finding(fact.subject, message, {
+                "rows": rows(cookies=cookie_ids, requests=request_ids), "cookie": cookie_description(fact),
+                "identifier": list(fact.identifier.reasons),
+                "renewed": renewed[key].how if key in renewed else None}, account=analysis.data.account)
+        identifiers = {(f.rec.obs.kind, f.rec.obs.origin, f.rec.obs.key): f
+                       for f in analysis.storage if f.identifier.is_identifier}
+        for item in persistence.resent_storage:
+            fact = identifiers.get((item.kind, item.origin, item.key))
+            if fact is None:
+                continue
+            hosts = sorted({s.host for s in item.sent})
+            message = (f"After the browser was closed and reopened, the identifier kept in {fact.subject} "
+                       f"of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored information "
+                       f"that is automatically shared with the service when the student reconnects.")
+            yield self.finding(fact.subject, message, {
+                "rows": rows(storage_items=[item.item_row_id], requests=[s.request_id for s in item.sent]),
+                "value": item.value}, account=analysis.data.account)

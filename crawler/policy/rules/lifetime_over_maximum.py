@@ -1,0 +1,37 @@
+from ..base import Rule, register
+from ..evidence import cookie_description, lifetime_words, rows
+
+
+@register
+class LifetimeOverMaximum(Rule):
+    """Cookies set to outlive the maximum, and identifiers kept in storage that never expires
+    (localStorage, IndexedDB: kept until the user clears site data)."""
+
+    id = "IV.C-lifetime-over-maximum"
+    clause = "IV.C"
+    title = "Tracking data kept longer than the policy's maximum"
+    defaults = {"max_lifetime_days": 396}
+
+    def check(self, analysis):
+        maximum = self.params["max_lifetime_days"]
+        for fact in analysis.cookies:
+            if fact.lifetime_days is None or fact.lifetime_days <= maximum:
+                continue
+            cookie = fact.rec.obs
+            message = (f"Cookie {cookie.name} ({cookie.domain}, {fact.party} party, {fact.purpose.purpose}) is set "
+                       f"to last {lifetime_words(fact.lifetime_days)}, longer than the {maximum} days the district "
+                       f"accepts. IV.C allows tracking data to be kept only as long as reasonably necessary.")
+            yield self.finding(fact.subject, message, {"rows": rows(cookies=[fact.rec.row_id]),
+                                                       "cookie": cookie_description(fact), "maximum_days": maximum},
+                               account=analysis.data.account)
+        for fact in analysis.storage:
+            item = fact.rec.obs
+            if item.kind not in ("localStorage", "indexedDB") or not fact.identifier.is_identifier:
+                continue
+            message = (f"The identifier {fact.identifier.part!r} is kept in {fact.subject} of {item.origin}, "
+                       f"which has no expiry: it stays on the student's computer until site data "
+                       f"is cleared, longer than the {maximum} days the district accepts. IV.C allows tracking data "
+                       f"to be kept only as long as reasonably necessary.")
+            yield self.finding(fact.subject, message, {"rows": rows(storage_items=[fact.rec.row_id]),
+                                                       "identifier": list(fact.identifier.reasons),
+                                                       "maximum_days": maximum}, account=analysis.data.account)

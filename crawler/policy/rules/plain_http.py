@@ -1,0 +1,33 @@
+from ..base import Rule, register
+from ..evidence import rows
+
+
+@register
+class PlainHttp(Rule):
+    id = "I.F-plain-http"
+    clause = "I.F"
+    title = "Cookies, personal data or pages sent without encryption"
+
+    def check(self, analysis):
+        pii_requests = {f.row_id for f in analysis.pii_flows if f.table == "requests"}
+        by_host: dict[str, list] = {}
+        for rec in analysis.data.requests:
+            request = rec.obs
+            if request.scheme not in ("http", "ws"):
+                continue
+            carries = []
+            if request.cookie_header:
+                carries.append("cookies")
+            if rec.row_id in pii_requests:
+                carries.append("the student's personal data")
+            if request.is_navigation and analysis.same_site(request.host):
+                carries.append("a page of the service")
+            if carries:
+                by_host.setdefault(request.host, []).append((rec, carries))
+        for host, items in sorted(by_host.items()):
+            what = sorted({c for _, cs in items for c in cs})
+            message = (f"{len(items)} unencrypted (plain HTTP) request(s) to {host} carried {' and '.join(what)}, "
+                       f"e.g. {items[0][0].obs.url[:200]}. I.F requires at least 256-bit encryption for student "
+                       f"information on the Internet.")
+            yield self.finding(f"host {host}", message, {"rows": rows(requests=[r.row_id for r, _ in items]),
+                                                         "carries": what}, account=analysis.data.account)

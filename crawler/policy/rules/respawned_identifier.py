@@ -1,0 +1,20 @@
+from ..base import Rule, register
+from ..evidence import rows
+
+
+@register
+class RespawnedIdentifier(Rule):
+    id = "IV.B-respawned-identifier"
+    clause = "IV.B"
+    title = "Deleted cookie re-created with its old identifier (respawning)"
+
+    def check(self, analysis):
+        for respawn in analysis.persistence.respawned_cookies:
+            cookie = respawn.deleted.obs
+            sources = "; ".join(respawn.sources) or "an unknown store"
+            message = (f"Cookie {cookie.name} ({cookie.domain}) was deleted and came back with its old value "
+                       f"{cookie.value!r}, restored from {sources}. A respawned identifier survives the student "
+                       f"clearing cookies; IV.B forbids stored information that re-activates itself.")
+            yield self.finding(f"cookie {cookie.name}", message, {
+                "rows": rows(cookies=[respawn.deleted.row_id, respawn.returned.row_id]), "value": cookie.value,
+                "sources": list(respawn.sources)}, account=analysis.data.account)

@@ -1,0 +1,39 @@
+"""Findings as plain text for the terminal: by vendor, then clause, one line each."""
+
+from __future__ import annotations
+
+from ..store import Store
+
+SEVERITY_MARK = {"violation": "VIOLATION", "warning": "warning  ", "info": "info     "}
+CLAUSE_ORDER = ("I.F", "II.A", "III.C", "IV.A", "IV.B", "IV.C", "IV.D")
+
+
+def _clause_key(clause: str) -> tuple:
+    return (CLAUSE_ORDER.index(clause) if clause in CLAUSE_ORDER else len(CLAUSE_ORDER), clause)
+
+
+def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> str:
+    sql = ("select f.*, v.name as vendor_name from findings f left join vendors v on v.id = f.vendor_id "
+           "where f.run_id = ?")
+    params: list = [run_id]
+    if vendor_id:
+        sql += " and f.vendor_id = ?"
+        params.append(vendor_id)
+    findings = list(store.db.query(sql + " order by f.vendor_id, f.id", params))
+    vendors = [r["vendor_id"] for r in store.db.query("select distinct vendor_id from audits where run_id = ?"
+                                                      + (" and vendor_id = ?" if vendor_id else "") + " order by vendor_id",
+                                                      params)]
+    lines = []
+    for vid in vendors:
+        mine = [f for f in findings if f["vendor_id"] == vid]
+        name = mine[0]["vendor_name"] if mine else vid
+        counts = {s: sum(1 for f in mine if f["severity"] == s) for s in ("violation", "warning", "info")}
+        lines.append(f"{name} [{vid}]: {counts['violation']} violation(s), {counts['warning']} warning(s), "
+                     f"{counts['info']} info")
+        if not mine:
+            lines.append("  no findings")
+        for clause in sorted({f["clause"] for f in mine}, key=_clause_key):
+            lines.append(f"  {clause}")
+            for f in (f for f in mine if f["clause"] == clause):
+                lines.append(f"    {SEVERITY_MARK.get(f['severity'], f['severity'])}  {f['subject']}: {f['message']}")
+    return "\n".join(lines)

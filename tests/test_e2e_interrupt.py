@@ -1,0 +1,53 @@
+"""A run cut off half-way is left marked incomplete; earlier runs stay intact."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import sqlite_utils
+
+from conftest import DEMO_PASSWORDS
+from crawler.store import Store
+
+pytestmark = pytest.mark.e2e
+
+
+def test_sigterm_mid_audit_leaves_the_run_incomplete_and_earlier_runs_intact(tmp_path):
+    db_path = tmp_path / "results" / "demo.db"
+    store = Store(db_path)
+    earlier = store.start_run("audit", "an earlier run")
+    store.finish_run(earlier, "complete")
+    store.close()
+
+    proc = subprocess.Popen([sys.executable, "-m", "crawler", "demo", "--db", str(db_path)], cwd=tmp_path,
+                            env={**os.environ, **DEMO_PASSWORDS}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    db = sqlite_utils.Database(db_path)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if db.execute("select count(*) from phases where phase = 'crawl'").fetchone()[0]:
+            break
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the demo never reached the crawl phase")
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    runs = {r["id"]: r for r in db.query("select * from runs")}
+    assert runs[earlier]["status"] == "complete"
+    (latest,) = [r for r in runs.values() if r["id"] != earlier]
+    assert latest["status"] == "incomplete" and latest["finished_at"]
+    assert db.execute("select count(*) from requests where run_id = ?", [latest["id"]]).fetchone()[0] > 0
+
+
+def test_a_run_whose_process_died_is_marked_incomplete_by_the_next(tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    store = Store(tmp_path / "a.db")
+    run_id = store.start_run("audit", "killed")
+    store.db["runs"].update(run_id, {"pid": dead.pid})
+    store.start_run("audit", "next")
+    assert store.run(run_id)["status"] == "incomplete"
