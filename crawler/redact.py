@@ -12,8 +12,9 @@ MASK = "[REDACTED]"
 
 def secret_forms(secret: str) -> set[str]:
     """The forms in which a typed password travels: as typed, URL-encoded (form bodies) and base64."""
-    raw = secret.encode("utf-8")
-    forms = {secret, quote(secret, safe=""), quote_plus(secret), quote(secret)}
+    # surrogatepass: even a password with lone surrogates (a non-UTF-8 environment) has bytes to encode.
+    raw = secret.encode("utf-8", errors="surrogatepass")
+    forms = {secret, quote(raw, safe=""), quote_plus(raw), quote(raw)}
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")
         forms |= {text, text.rstrip("=")}
