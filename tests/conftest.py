@@ -41,7 +41,8 @@ def demo_run(tmp_path_factory) -> CliRun:
     """`trackaudit demo` once for the session, in a scratch folder, as a user would run it."""
     workdir = tmp_path_factory.mktemp("demo")
     started = time.monotonic()
-    proc = run_cli(["demo"], cwd=workdir, env_extra=DEMO_PASSWORDS)
+    lists = ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() else []
+    proc = run_cli(["demo", *lists], cwd=workdir, env_extra=DEMO_PASSWORDS)
     seconds = time.monotonic() - started
     assert proc.returncode in (0, 1), proc.stdout + proc.stderr
     return CliRun(workdir / "results" / "demo.db", proc.stdout, proc.stderr, proc.returncode, seconds)

@@ -173,3 +173,9 @@ def test_random_numbers_differ_although_their_digits_overlap():
     verdict = find_identifier("GA1.2.59757834.1795964274", "GA1.2.527845883.1795964270",
                               "GA1.2.59757834.1795964274", 400)
     assert verdict.is_identifier and verdict.part == "59757834"
+
+
+def test_a_random_ten_digit_client_id_is_not_taken_for_a_timestamp():
+    # 1964631049 read as seconds is 2032: an id, not a time made during the audit.
+    assert not is_timestamp("1964631049", NOW)
+    assert is_timestamp(str(int(NOW) - 3600), NOW) and is_timestamp(str(int(NOW * 1000)), NOW)

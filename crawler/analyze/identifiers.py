@@ -8,7 +8,7 @@ split into parts (``split_value``); a part identifies the browser when
   qualifies; localStorage/IndexedDB have no expiry, pass ``STORAGE_LIFETIME``);
 - it is long enough to single someone out and not absurdly long: ``min_length`` to ``max_length``
   characters. design.md says at least 8, the issue said 6 to 100; the default is 8, a policy may lower it;
-- it is not a timestamp (10- or 13-digit Unix times within ``timestamp_window_years`` of now, ISO
+- it is not a timestamp (10- or 13-digit Unix times within ``timestamp_window_days`` of now, ISO
   dates), a boolean, a small number or a common setting word (``dark``, ``en-US``, …);
 - it differs from the control sample: its Ratcliff-Obershelp similarity
   (``difflib.SequenceMatcher.ratio``) to every part of the control value is below
@@ -34,7 +34,6 @@ from urllib.parse import unquote
 
 STORAGE_LIFETIME = math.inf
 
-_SECONDS_PER_YEAR = 365.25 * 86400
 _STRONG_DELIMITERS = re.compile(r"[.|:&=,;\s]+")
 _WEAK_DELIMITERS = re.compile(r"[-_]+")
 _UNIX_TIME = re.compile(r"\d{10}|\d{13}")
@@ -63,7 +62,9 @@ class IdentifierParams:
     min_length: int = 8
     max_length: int = 100
     similarity_threshold: float = 0.45
-    timestamp_window_years: float = 10
+    # Audit profiles are fresh, so the timestamps they hold were made during the audit (creation, last visit)
+    # or soon after (expiry). A wide window would take random 10-digit ids for times: 2^31 reaches 2038.
+    timestamp_window_days: float = 30
 
 
 @dataclass(frozen=True)
@@ -135,10 +136,10 @@ def similarity(a: str, b: str) -> float:
     return SequenceMatcher(None, a, b).ratio()
 
 
-def is_timestamp(text: str, now: float, window_years: float = 10) -> bool:
+def is_timestamp(text: str, now: float, window_days: float = 30) -> bool:
     if _UNIX_TIME.fullmatch(text):
         seconds = int(text) / (1000 if len(text) == 13 else 1)
-        return abs(seconds - now) <= window_years * _SECONDS_PER_YEAR
+        return abs(seconds - now) <= window_days * 86400
     return _ISO_DATE.fullmatch(text) is not None
 
 
@@ -186,7 +187,7 @@ def _test_part(
         return failed(f"too short ({len(part)} < {params.min_length} characters)")
     if len(part) > params.max_length:
         return failed(f"too long ({len(part)} > {params.max_length} characters)")
-    if is_timestamp(part, now, params.timestamp_window_years):
+    if is_timestamp(part, now, params.timestamp_window_days):
         return failed("a timestamp")
     if is_common_value(part):
         return failed("a boolean, small number, locale or common word")

@@ -13,20 +13,18 @@ def _clause_key(clause: str) -> tuple:
 
 
 def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> str:
-    sql = ("select f.*, v.name as vendor_name from findings f left join vendors v on v.id = f.vendor_id "
-           "where f.run_id = ?")
+    sql = "select * from findings f where f.run_id = ?"
     params: list = [run_id]
     if vendor_id:
         sql += " and f.vendor_id = ?"
         params.append(vendor_id)
     findings = list(store.db.query(sql + " order by f.vendor_id, f.id", params))
-    vendors = [r["vendor_id"] for r in store.db.query("select distinct vendor_id from audits where run_id = ?"
-                                                      + (" and vendor_id = ?" if vendor_id else "") + " order by vendor_id",
-                                                      params)]
+    names = {r["vendor_id"]: r["name"] for r in store.db.query(
+        "select distinct a.vendor_id, v.name from audits a join vendors v on v.id = a.vendor_id where a.run_id = ?"
+        + (" and a.vendor_id = ?" if vendor_id else "") + " order by a.vendor_id", params)}
     lines = []
-    for vid in vendors:
+    for vid, name in names.items():
         mine = [f for f in findings if f["vendor_id"] == vid]
-        name = mine[0]["vendor_name"] if mine else vid
         counts = {s: sum(1 for f in mine if f["severity"] == s) for s in ("violation", "warning", "info")}
         lines.append(f"{name} [{vid}]: {counts['violation']} violation(s), {counts['warning']} warning(s), "
                      f"{counts['info']} info")
