@@ -44,7 +44,7 @@ STUDENT = {
 }
 
 DAY = 86400.0
-T0 = 1_790_000_000.0  # 2026-09-21; every phase lasts ten minutes, in protocol order
+T0 = 1_700_000_000.0  # 2023-11-14: an audit recorded long before it is judged; phases last ten minutes, in order
 PHASE_TIMES: dict[str, tuple[float, float]] = {
     phase: (T0 + i * 600.0, T0 + i * 600.0 + 540.0) for i, phase in enumerate(PHASES)
 }
@@ -232,7 +232,8 @@ def analyse(data: AuditData, pack: PolicyPack | str | Path | None = None) -> Aud
     return AuditAnalysis(data, knowledge(), _pack(pack).parameters)
 
 
-def judge(data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None = None, **params: Any) -> list[Finding]:
+def judge(data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None = None,
+          **params: Any) -> list[Finding]:
     """Run one rule of a pack (the district's by default) on an audit and list its findings.
 
     Keyword ``params`` override that rule's parameters (as a pack's ``params`` table would)."""

@@ -2,7 +2,7 @@
 
 An identifier differs from the control profile's value and survives the browser restart (design.md)."""
 
-from recorded import audit, cookie, judge, only, request, storage
+from recorded import analyse, audit, cookie, judge, only, request, storage
 
 RULE = "IV.A-cross-site-identifier"
 PIXEL = "https://px.adsync-partner.com/sync?partner=cn"
@@ -43,7 +43,9 @@ def test_random_third_party_id_that_survives_the_restart():
 
 def test_partitioned_cookie_cannot_follow_the_student():
     chips = {"partition_key": "https://classnook.com"}
-    assert judge(audit(*sightings(**chips)), RULE) == []
+    data = audit(*sightings(**chips))
+    assert judge(data, RULE) == []
+    assert analyse(data).cookies[0].identifier.is_identifier  # an identifier, but kept to this site
 
 
 def test_session_third_party_cookie_is_not_persistent():

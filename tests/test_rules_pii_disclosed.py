@@ -39,5 +39,6 @@ def test_pii_sent_only_to_the_vendor_is_not_disclosed():
 
 
 def test_a_session_cookie_sent_to_a_third_party_carries_no_pii():
-    beacon = request("https://collect.edtrack-metrics.com/v1/e?page=home", cookie_header="et_uid=q7Lw2ZrT9bXe4NcA8vKm3P")
+    beacon = request("https://collect.edtrack-metrics.com/v1/e?page=home",
+                     cookie_header="et_uid=q7Lw2ZrT9bXe4NcA8vKm3P")
     assert judge(audit(beacon), RULE) == []
