@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import signal
 import sys
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from . import __version__
 from .browser import BrowserNotFound, LaunchSettings
-from .config import ConfigError, load_config, load_secrets_file
+from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
 from .store import Store
 
@@ -64,7 +67,38 @@ def _print_run(store: Store, result) -> None:
     if result.judgements:
         click.echo("\nFindings\n")
         click.echo(format_findings(store, result.run_id))
+    for vendor_id, verdict in sorted(result.verdicts.items()):
+        click.echo(f"\nVerdict for {vendor_id} ({verdict.job}): {verdict.verdict.upper()}")
+        for reason in verdict.reasons:
+            click.echo(f"  - {reason}")
     click.echo(f"\nDatabase: {store.path}")
+
+
+@contextmanager
+def _run_lock(db_path: Path):
+    from .lock import DatabaseBusy, RunLock
+
+    try:
+        with RunLock(db_path) as lock:
+            yield lock
+    except DatabaseBusy as exc:
+        raise AuditFailed(str(exc)) from None
+
+
+def _due_targets(store: Store, targets):
+    """Targets whose vendor has no complete audit younger than its audit_every_days; says which are skipped."""
+    now = datetime.now(timezone.utc)
+    due = []
+    for target in targets:
+        last = store.last_complete_audit(target.vendor.id)
+        if last:
+            age = now - datetime.fromisoformat(last["started_at"])
+            if age < timedelta(days=target.vendor.audit_every_days):
+                click.echo(f"{target.vendor.id}: last audited {last['started_at']} (run {last['run_id']}), "
+                           f"every {target.vendor.audit_every_days} days: not due", err=True)
+                continue
+        due.append(target)
+    return due
 
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -94,14 +128,16 @@ def demo(db_path, policy, lists_dir, chromium) -> None:
     from .demo import DEMO_DB, run_demo
 
     judge = _load_judge(policy, lists_dir)
-    store = _open_store(db_path or DEMO_DB)
+    db_path = db_path or DEMO_DB
     click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
-    try:
-        result, _ = run_demo(store, judge, executable_override=chromium, on_progress=_progress)
-    except BrowserNotFound as exc:
-        raise AuditFailed(str(exc)) from None
-    except ConfigError as exc:
-        raise UsageProblem(str(exc)) from None
+    with _run_lock(db_path):
+        store = _open_store(db_path)
+        try:
+            result, _ = run_demo(store, judge, executable_override=chromium, on_progress=_progress)
+        except BrowserNotFound as exc:
+            raise AuditFailed(str(exc)) from None
+        except ConfigError as exc:
+            raise UsageProblem(str(exc)) from None
     _print_run(store, result)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
@@ -111,6 +147,7 @@ def demo(db_path, policy, lists_dir, chromium) -> None:
 @click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="vendors.toml")
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
+@click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
 @db_option
 @policy_option
 @lists_option
@@ -121,11 +158,13 @@ def demo(db_path, policy, lists_dir, chromium) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @chromium_option
-def audit(config_path, vendor_ids, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
+def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
           secrets_path, concurrency, chromium) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
-    Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself failed."""
+    Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
+    verdict. Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself
+    failed or another run holds the database."""
     from .runner import run_audit, targets_for
 
     try:
@@ -133,6 +172,10 @@ def audit(config_path, vendor_ids, db_path, policy, lists_dir, host_resolver_rul
         vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else [v for v in config.vendors if v.status == "approved"]
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
+        terminated = [v.id for v in vendors if v.status == "terminated"]
+        if terminated:
+            raise UsageProblem(f"{config_path}: {', '.join(terminated)} is terminated. Fix: check it with "
+                               f"'trackaudit verify-removal --config {config_path} --vendor {terminated[0]}'")
         secrets = load_secrets_file(secrets_path) if secrets_path else None
         targets = targets_for(config, vendors, secrets)
         settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
@@ -141,14 +184,95 @@ def audit(config_path, vendor_ids, db_path, policy, lists_dir, host_resolver_rul
     except BrowserNotFound as exc:
         raise AuditFailed(str(exc)) from None
     judge = _load_judge(policy, lists_dir)
-    store = _open_store(db_path or DEFAULT_DB)
-    command = "trackaudit audit " + " ".join(sys.argv[2:])
-    result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
-                       concurrency=concurrency, on_progress=_progress)
+    db_path = db_path or DEFAULT_DB
+    with _run_lock(db_path):
+        store = _open_store(db_path)
+        if due:
+            targets = _due_targets(store, targets)
+            if not targets:
+                click.echo("No vendor is due for an audit.")
+                return
+        command = "trackaudit audit " + " ".join(sys.argv[2:])
+        result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
+                           concurrency=concurrency, on_progress=_progress)
     _print_run(store, result)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+
+
+@main.command()
+@click.argument("url")
+@click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
+@db_option
+@policy_option
+@lists_option
+@click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules.")
+@click.option("--ignore-https-errors", is_flag=True, default=False, help="Accept invalid certificates.")
+@chromium_option
+def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium) -> None:
+    """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
+
+    Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
+    as an audit does, and ends in a verdict: approve, do not approve or needs review."""
+    from .runner import run_audit, targets_for
+
+    host = urlsplit(url).hostname
+    if urlsplit(url).scheme not in ("http", "https") or not host:
+        raise UsageProblem(f"{url!r} is not an absolute http(s) URL. Fix: give the full address, e.g. https://app.example.com/")
+    vendor_id = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in host)
+    try:
+        config = parse_config({"vendors": [{"id": vendor_id, "name": host, "status": "candidate", "start_url": url,
+                                            "max_pages": max_pages}]}, "(scan)")
+        settings = LaunchSettings.from_config(BrowserConfig(), chromium, host_resolver_rules, ignore_https_errors)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    except BrowserNotFound as exc:
+        raise AuditFailed(str(exc)) from None
+    judge = _load_judge(policy, lists_dir)
+    db_path = db_path or DEFAULT_DB
+    with _run_lock(db_path):
+        store = _open_store(db_path)
+        result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
+                           command=f"trackaudit scan {url}", judge=judge, on_progress=_progress)
+    _print_run(store, result)
+    if result.status != "complete":
+        sys.exit(EXIT_AUDIT_FAILED)
+    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+
+
+@main.command()
+@click.argument("run_a", type=int)
+@click.argument("run_b", type=int)
+@click.option("--vendor", "vendor_id", default=None, metavar="ID", help="Only this vendor.")
+@db_option
+@policy_option
+@lists_option
+def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
+    """What changed for each vendor between two runs: third-party hosts, trackers, cookies, storage keys,
+    identifiers and PII flows (+ new in RUN_B, - gone since RUN_A)."""
+    from .analyze.inventory import changes_between, inventory_of
+    from .policy.engine import analyse_run
+
+    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    for run_id in (run_a, run_b):
+        if store.run(run_id) is None:
+            raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass run ids the database has")
+    judge = _load_judge(policy, lists_dir)
+    before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
+    after = analyse_run(store, run_b, judge.pack, judge.knowledge, vendor_id)
+    common = sorted(set(before) & set(after))
+    if not common:
+        raise UsageProblem(f"runs {run_a} and {run_b} have no vendor in common"
+                           + (f" named {vendor_id}" if vendor_id else "") + ". Fix: pick runs that audited the same vendor")
+    for vid in common:
+        changes = changes_between(inventory_of(before[vid]), inventory_of(after[vid]))
+        click.echo(f"{vid}: run {run_a} → run {run_b}: {len(changes)} change(s)")
+        for change in changes:
+            mark = "+" if change.status == "new" else "-"
+            click.echo(f"  {mark} {change.kind:<16} {change.key}  ({change.description})")
+    for vid in sorted(set(before) ^ set(after)):
+        click.echo(f"{vid}: only in run {run_a if vid in before else run_b}")
 
 
 @main.command()

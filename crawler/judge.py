@@ -30,5 +30,6 @@ class Judge:
                 "source": self.pack.path}
         return [pack, *(asdict(info) for info in self.lists)]
 
-    def judge(self, store: Store, run_id: int, vendor_id: str | None = None) -> list[Judgement]:
-        return judge_run(store, run_id, self.pack, self.knowledge, vendor_id)
+    def judge(self, store: Store, run_id: int, vendor_id: str | None = None,
+              compare_with_previous: bool = False) -> list[Judgement]:
+        return judge_run(store, run_id, self.pack, self.knowledge, vendor_id, compare_with_previous)

@@ -25,6 +25,8 @@ from .observations import PageObs
 from .store import AuditSink
 
 LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
+# Where a service collects a student's data first: visited before other links.
+ACCOUNT_LINK = re.compile(r"sign[-_]?up|register|join|log[-_]?in|sign[-_]?in|account", re.IGNORECASE)
 SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".mp4", ".mp3", ".dmg", ".exe")
 SETTLE_MS = 2500  # how long a loaded page may keep fetching before we move on
 
@@ -146,7 +148,13 @@ class VendorAudit:
             seen.add(url)
             links = await self._visit(browser, url, depth)
             self.pages_visited += 1
-            queue.extend((link, depth + 1) for link in links if urldefrag(link).url not in seen)
+            for link in links:
+                if urldefrag(link).url in seen:
+                    continue
+                if ACCOUNT_LINK.search(urlsplit(link).path):
+                    queue.appendleft((link, depth + 1))
+                else:
+                    queue.append((link, depth + 1))
         await self._inventory(browser)
 
     async def _respawn(self, browser: _Browser) -> None:

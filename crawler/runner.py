@@ -15,6 +15,7 @@ from .judge import Judge
 from .policy.engine import Judgement
 from .protocol import Credentials, VendorAudit
 from .store import Store
+from .verdict import Verdict, candidate_verdict, scheduled_verdict
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class RunResult:
     status: str
     audits: list[AuditResult] = field(default_factory=list)
     judgements: list[Judgement] = field(default_factory=list)
+    verdicts: dict[str, Verdict] = field(default_factory=dict)
 
     @property
     def violations(self) -> int:
@@ -79,7 +81,8 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
         result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, concurrency, on_progress or (lambda _: None)))
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
-            result.judgements = judge.judge(store, run_id)
+            result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
+            _record_verdicts(store, mode, targets, result)
     except BaseException:
         store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
@@ -90,9 +93,32 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
     return result
 
 
+def _record_verdicts(store: Store, mode: str, targets: list[Target], result: RunResult) -> None:
+    vendors = {t.vendor.id: t.vendor for t in targets}
+    for judgement in result.judgements:
+        verdict = _vendor_verdict(mode, vendors[judgement.vendor_id], judgement, result.audits)
+        result.verdicts[judgement.vendor_id] = verdict
+        store.save_verdict(result.run_id, judgement.vendor_id, verdict.job, verdict.verdict, list(verdict.reasons),
+                           judgement.baseline_run_id)
+
+
+def _vendor_verdict(mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]) -> Verdict:
+    problems = []
+    for audit in audits:
+        if audit.vendor_id != vendor.id:
+            continue
+        if audit.status != "complete":
+            problems.append(f"the audit of account {audit.account} did not complete: {audit.status} ({audit.message})")
+        if audit.login_outcome in ("failed", "error"):
+            problems.append(f"account {audit.account} could not log in ({audit.login_outcome}): the logged-in "
+                            "pages were not audited")
+    if mode == "scan" or vendor.status == "candidate":
+        return candidate_verdict(list(judgement.findings), judgement.analyses, problems)
+    return scheduled_verdict(list(judgement.findings), problems)
+
+
 def _verdict(result: "RunResult") -> str:
-    violations = sum(j.violations for j in result.judgements)
-    return f"{violations} violation(s)" if violations else "no violation"
+    return "; ".join(f"{vendor_id}: {verdict.verdict}" for vendor_id, verdict in sorted(result.verdicts.items()))
 
 
 async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, concurrency: int,

@@ -72,7 +72,16 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     db["findings"].create_index(["run_id", "vendor_id"])
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,)
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Verdicts of the jobs (pre-approval scan, post-termination check, scheduled audit), one per vendor and run."""
+    db["verdicts"].create({
+        "id": int, "run_id": int, "vendor_id": str, "job": str, "verdict": str, "reasons": str,
+        "baseline_run_id": int, "created_at": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db["verdicts"].create_index(["run_id", "vendor_id"], unique=True)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -191,6 +200,26 @@ class Store:
             if rows:
                 self.db["findings"].insert_all(rows)
         return len(rows)
+
+    def save_verdict(self, run_id: int, vendor_id: str, job: str, verdict: str, reasons: list[str],
+                     baseline_run_id: int | None = None) -> None:
+        row = {"run_id": run_id, "vendor_id": vendor_id, "job": job, "verdict": verdict,
+               "reasons": json.dumps(reasons, ensure_ascii=False), "baseline_run_id": baseline_run_id,
+               "created_at": utc_now()}
+        with self.db.conn:
+            self.db.execute("delete from verdicts where run_id = ? and vendor_id = ?", [run_id, vendor_id])
+            self.db["verdicts"].insert(self.redactor.value(row))
+
+    def last_complete_audit(self, vendor_id: str, before_run: int | None = None) -> dict | None:
+        """The latest run, complete, in which this vendor's audit completed (optionally before a run)."""
+        sql = ("select r.id as run_id, r.started_at, r.mode from runs r join audits a on a.run_id = r.id "
+               "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal'")
+        params: list = [vendor_id]
+        if before_run is not None:
+            sql += " and r.id < ?"
+            params.append(before_run)
+        rows = list(self.db.query(sql + " order by r.id desc limit 1", params))
+        return rows[0] if rows else None
 
     # reading back ------------------------------------------------------------------------------------
     def observations(self, obs_type, run_id: int, vendor_id: str | None = None, phase: str | None = None):

@@ -103,11 +103,6 @@ def test_local_storage_identifier_in_a_url_to_a_third_party():
     assert finding.evidence["rows"] == {"storage_items": [items[1].row_id], "requests": [sync.row_id]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analysis.identifier_sharing skips every first-party receiver (host.party != 'third'), although the "
-    "owner test (host.entity == owner) already covers the owner: a third party's identifier handed to the "
-    "vendor (cookie matching in reverse) is an identifier passed to another organisation, as "
-    "IdentifierSharing's docstring defines it"))
 def test_third_party_id_passed_to_the_vendor():
     def apx(value, phase):
         return cookie("apx_uid", value, "px.adsync-partner.com", phase, expires_in_days=400, same_site="None")

@@ -112,10 +112,6 @@ def test_local_storage_identifier_sent_again_after_the_restart():
     assert finding.evidence["rows"] == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "analysis.py calls find_identifier() without now=, so the timestamp test compares the audit's own "
-    "timestamps with the wall clock at judging time (30-day window): a recorded audit judged later takes "
-    "a login time for an identifier"))
 def test_a_login_timestamp_sent_again_is_not_an_identifier():
     logged_in_at = str(int(end_of("login")))  # set at login (none in the control profile), a Unix time
     crawl = cookie("cn_last_login", logged_in_at, VENDOR_HOST, "crawl", expires_in_days=180)
@@ -124,10 +120,6 @@ def test_a_login_timestamp_sent_again_is_not_an_identifier():
     assert judge(audit(crawl, reconnect, resent), RULE) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "AuditData.audited_cookies() lets the login-phase sighting win over the crawl's, so an identifier "
-    "that replaced its login-time value during the crawl is compared (old value) with the reconnect jar "
-    "(new value), judged 'changed after the restart', and its re-sending is not reported"))
 def test_identifier_replaced_during_the_crawl_and_sent_again():
     temporary = "Tm0pOr4rYi6dVa8lUe2zQx"  # before the partner sync completed
     at_login = cookie("cn_vid", temporary, VENDOR_HOST, "login", expires_in_days=400)
@@ -137,10 +129,6 @@ def test_identifier_replaced_during_the_crawl_and_sent_again():
     assert finding.evidence["cookie"]["value"] == VID
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "persistence._resent_storage() searches requests for the whole stored value, not the identifier part "
-    "analysis found in it: an id kept inside a JSON object (as Mixpanel/Amplitude store theirs) and sent "
-    "again on reconnect is missed"))
 def test_identifier_inside_a_json_storage_value_sent_again():
     origin = "https://app.classnook.com"
     items = [storage("localStorage", origin, "cn_state", f'{{"vid":"{value}","theme":"dark"}}', phase)

@@ -63,9 +63,6 @@ def test_unknown_parameter(tmp_path):
     assert error.fix == "use one of: max_lifetime_days"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pack.py validates only a rule's own severity; the severity a rule takes from a parameter "
-    "(I.F-weak-tls weak_cipher_severity) is never checked, so findings get a severity outside SEVERITIES"))
 def test_bad_severity_in_a_severity_parameter(tmp_path):
     path = tmp_path / "pack.toml"
     path.write_text(HEAD.replace('"IV.C"', '"I.F"')

@@ -65,10 +65,6 @@ def test_short_values_prove_nothing():
     assert judge(audit(before, after), RULE) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "persistence._respawned() and the rule never ask whether the returning value is an identifier: a "
-    "constant the server sets for every browser (same value in the control profile) is reported as a "
-    "respawned identifier"))
 def test_a_constant_the_server_sets_again_is_not_a_respawned_identifier():
     route = "web-node-03"  # a load balancer's sticky route, the same in the control profile
     lb = [cookie("cn_route", route, VENDOR_HOST, phase, expires_in_days=1)

@@ -13,11 +13,11 @@ from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
 from ..knowledge.trackers import TrackerInfo
 from ..observations import CookieObs, StorageObs
-from .audit_data import AFTER_CONTROL, BEFORE_RESTART, AuditData, Rec
+from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
 from .party import PartyResolver, registrable_domain
-from .persistence import PersistenceFacts, analyse_persistence, carried_by
+from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
@@ -56,7 +56,11 @@ class CookieFacts:
 
     @property
     def login_retention(self) -> bool:
-        return self.purpose.purpose == "login_retention"
+        """A cookie that keeps the login: the district's word for any cookie; a name pattern only for the
+        vendor's own cookies (a third party does not log the student in)."""
+        if self.purpose.purpose != "login_retention":
+            return False
+        return self.purpose.source == "district" or self.party == "first"
 
     @property
     def subject(self) -> str:
@@ -173,7 +177,8 @@ class AuditAnalysis:
                 rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
                 owner=self.parties.entity(writer or host),
                 purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
-                identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params),
+                identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params,
+                                           now=self.data.started),
                 control_value=control_value, restart_value=restart_value,
             ))
         return facts
@@ -193,7 +198,7 @@ class AuditAnalysis:
 
         control, restart = keyed("control"), keyed("reconnect")
         audited: dict[tuple, Rec[StorageObs]] = {}
-        for phase in reversed(AFTER_CONTROL):  # pre-restart sightings win
+        for phase in SIGHTING_ORDER:
             audited.update(keyed(phase))
         facts = []
         for key, rec in audited.items():
@@ -205,7 +210,7 @@ class AuditAnalysis:
                 lifetime = None
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
             verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
-                                      self.identifier_params)
+                                      self.identifier_params, now=self.data.started)
             facts.append(StorageFacts(rec, self.parties.party(host), self.parties.entity(host), verdict))
         return facts
 
@@ -266,7 +271,7 @@ class AuditAnalysis:
             sent = []
             for rec in self.data.requests:
                 host = self.hosts.get(rec.obs.host)
-                if host is None or host.party != "third" or host.entity == owner:
+                if host is None or host.entity == owner:
                     continue
                 # A Cookie header only carries the receiving domain's own cookies: not sharing.
                 sent += [(rec, host, where) for where in carried_by(part, None, rec.obs) if where != "Cookie header"]
@@ -278,6 +283,18 @@ class AuditAnalysis:
     @cached_property
     def persistence(self) -> PersistenceFacts:
         return analyse_persistence(self.data)
+
+    @cached_property
+    def resent_storage(self) -> list[tuple[StorageFacts, tuple[Sending, ...]]]:
+        """Identifiers kept in localStorage or IndexedDB before the restart and found in requests after it."""
+        requests = self.data.requests_in("reconnect")
+        found = []
+        for fact in self.storage:
+            if fact.rec.phase in BEFORE_RESTART and fact.identifier.is_identifier and fact.identifier.part:
+                sent = sendings(fact.identifier.part, None, requests)
+                if sent:
+                    found.append((fact, sent))
+        return found
 
     def cookie_facts(self, name: str, domain: str) -> CookieFacts | None:
         for fact in self.cookies:

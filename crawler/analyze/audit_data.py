@@ -12,6 +12,9 @@ from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, St
 T = TypeVar("T")
 BEFORE_RESTART = ("login", "crawl")  # the logged-in audit, before the browser is closed
 AFTER_CONTROL = ("login", "crawl", "reconnect", "logout", "respawn")
+# Later phases first, then the pre-restart ones with the crawl last: the sighting that describes an item is
+# its latest one before the restart, else its first one after.
+SIGHTING_ORDER = ("respawn", "logout", "reconnect", "login", "crawl")
 
 
 @dataclass(frozen=True)
@@ -60,11 +63,17 @@ class AuditData:
     def audited_cookies(self) -> dict[tuple[str, str, str], Rec[CookieObs]]:
         """Every cookie of the audited profile, as first seen before the restart when it was."""
         jar: dict[tuple[str, str, str], Rec[CookieObs]] = {}
-        for phase in reversed(AFTER_CONTROL):  # later phases first, so pre-restart sightings win
+        for phase in SIGHTING_ORDER:
             jar.update(self.cookie_jar(phase))
         if not jar:  # nothing but the control profile was audited (e.g. a site that never loaded again)
             jar.update(self.cookie_jar("control"))
         return jar
+
+    @property
+    def started(self) -> float | None:
+        """When the audit began: the clock its own timestamps are judged against."""
+        starts = [start for start, _ in self.phase_times.values() if start]
+        return min(starts) if starts else None
 
     def phase_end(self, phase: str) -> float | None:
         times = self.phase_times.get(phase)

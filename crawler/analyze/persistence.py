@@ -48,22 +48,11 @@ class RespawnedCookie:
 
 
 @dataclass(frozen=True)
-class ResentStorageValue:
-    item_row_id: int
-    kind: str
-    origin: str
-    key: str
-    value: str
-    sent: tuple[Sending, ...]
-
-
-@dataclass(frozen=True)
 class PersistenceFacts:
     resent_cookies: tuple[ResentCookie, ...]
     renewed_cookies: tuple[RenewedCookie, ...]
     respawned_cookies: tuple[RespawnedCookie, ...]
     survived_logout: tuple[Rec[CookieObs], ...]
-    resent_storage: tuple[ResentStorageValue, ...]
 
 
 def analyse_persistence(data: AuditData) -> PersistenceFacts:
@@ -75,7 +64,6 @@ def analyse_persistence(data: AuditData) -> PersistenceFacts:
         renewed_cookies=tuple(_renewed(data, before, reconnect_jar)),
         respawned_cookies=tuple(_respawned(data, reconnect_jar)),
         survived_logout=tuple(_survived_logout(data)),
-        resent_storage=tuple(_resent_storage(data, reconnect_requests)),
     )
 
 
@@ -105,7 +93,7 @@ def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
     return places
 
 
-def _sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> tuple[Sending, ...]:
+def sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> tuple[Sending, ...]:
     return tuple(Sending(r.row_id, r.obs.host, r.obs.url, where)
                  for r in requests for where in carried_by(value, name, r.obs))
 
@@ -113,7 +101,7 @@ def _sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> 
 def _resent_cookies(before, requests) -> list[ResentCookie]:
     resent = []
     for rec in before.values():
-        sent = _sendings(rec.obs.value, rec.obs.name, requests)
+        sent = sendings(rec.obs.value, rec.obs.name, requests)
         if sent:
             resent.append(ResentCookie(rec, sent))
     return resent
@@ -175,19 +163,3 @@ def _survived_logout(data: AuditData) -> list[Rec[CookieObs]]:
     before = data.cookie_jar("reconnect") or data.cookie_jar("crawl")
     return [rec for key, rec in data.cookie_jar("logout").items()
             if key in before and before[key].obs.value == rec.obs.value and not rec.obs.session]
-
-
-def _resent_storage(data: AuditData, requests) -> list[ResentStorageValue]:
-    resent, seen = [], set()
-    for rec in data.storage_in(*BEFORE_RESTART):
-        item = rec.obs
-        if item.kind not in ("localStorage", "indexedDB") or not item.value or len(item.value) < MIN_VALUE_LENGTH:
-            continue
-        value = item.value.strip('"')
-        if (item.origin, item.key, value) in seen or len(value) > 200:
-            continue
-        seen.add((item.origin, item.key, value))
-        sent = _sendings(value, None, requests)
-        if sent:
-            resent.append(ResentStorageValue(rec.row_id, item.kind, item.origin, item.key, value, sent))
-    return resent

@@ -1,4 +1,5 @@
-"""Judge a run: analyse each vendor × account audit, apply the pack's rules, store the findings."""
+"""Judge a run: analyse each vendor × account audit, apply the pack's rules, compare with the vendor's
+previous complete audit, store the findings."""
 
 from __future__ import annotations
 
@@ -7,38 +8,80 @@ from dataclasses import dataclass
 
 from ..analyze.analysis import AuditAnalysis
 from ..analyze.audit_data import load_audits
+from ..analyze.inventory import Change, changes_between, inventory_of
 from ..knowledge.lists import KnowledgeBundle
 from ..store import Store
 from .base import Finding
 from .pack import PolicyPack
+
+SEVERITY_RANK = {"violation": 0, "warning": 1, "info": 2}
 
 
 @dataclass(frozen=True)
 class Judgement:
     vendor_id: str
     findings: tuple[Finding, ...]
+    baseline_run_id: int | None = None
+    analyses: tuple[AuditAnalysis, ...] = ()
 
     @property
     def violations(self) -> int:
         return sum(1 for f in self.findings if f.severity == "violation")
 
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+
+def analyse_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle,
+                vendor_id: str | None = None) -> dict[str, list[AuditAnalysis]]:
+    """The analyses of a run's audits, by vendor."""
+    by_vendor: dict[str, list[AuditAnalysis]] = {}
+    for data in load_audits(store, run_id, vendor_id):
+        by_vendor.setdefault(data.vendor_id, []).append(AuditAnalysis(data, knowledge, pack.parameters))
+    return by_vendor
+
 
 def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle,
-              vendor_id: str | None = None) -> list[Judgement]:
+              vendor_id: str | None = None, compare_with_previous: bool = False) -> list[Judgement]:
     """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run)."""
-    by_vendor: dict[str, list[Finding]] = {}
-    for data in load_audits(store, run_id, vendor_id):
-        analysis = AuditAnalysis(data, knowledge, pack.parameters)
-        findings = by_vendor.setdefault(data.vendor_id, [])
-        for rule in pack.rules:
-            try:
-                findings.extend(rule.check(analysis))
-            except Exception as exc:  # one broken rule must not hide the others' findings
-                store.insert("errors", {"run_id": run_id, "vendor_id": data.vendor_id, "account": data.account,
-                                        "phase": "judge", "time": time.time(), "source": f"rule {rule.id}",
-                                        "message": f"{type(exc).__name__}: {exc}"[:2000]})
     judgements = []
-    for vid, findings in by_vendor.items():
+    for vid, analyses in analyse_run(store, run_id, pack, knowledge, vendor_id).items():
+        findings: list[Finding] = []
+        for analysis in analyses:
+            for rule in pack.rules:
+                try:
+                    findings.extend(rule.check(analysis))
+                except Exception as exc:  # one broken rule must not hide the others' findings
+                    store.insert("errors", {"run_id": run_id, "vendor_id": vid, "account": analysis.data.account,
+                                            "phase": "judge", "time": time.time(), "source": f"rule {rule.id}",
+                                            "message": f"{type(exc).__name__}: {exc}"[:2000]})
+        baseline = store.last_complete_audit(vid, before_run=run_id) if compare_with_previous else None
+        if baseline:
+            previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
+            changes = changes_between(inventory_of(previous), inventory_of(analyses))
+            findings += [change_finding(c, findings, baseline["run_id"], baseline["started_at"]) for c in changes]
         store.replace_findings(run_id, vid, [f.as_row() for f in findings])
-        judgements.append(Judgement(vid, tuple(findings)))
+        judgements.append(Judgement(vid, tuple(findings), baseline["run_id"] if baseline else None, tuple(analyses)))
     return judgements
+
+
+def change_finding(change: Change, findings: list[Finding], baseline_run: int, baseline_date: str) -> Finding:
+    """A change since the previous audit: ``info`` when something vanished; when something is new, the
+    severity of the most severe finding about it in this run, at least ``warning``."""
+    token = change.key.split(" to ")[-1] if change.kind == "PII flow" else change.key
+    related = [f for f in findings if token in f.subject or token in f.message]
+    if change.status == "vanished":
+        severity = "info"
+    else:
+        severity = min(["warning", *(f.severity for f in related)], key=SEVERITY_RANK.__getitem__)
+    what = f"{change.kind} {change.key} ({change.description})"
+    if change.status == "new":
+        message = (f"New since the previous audit (run {baseline_run}, {baseline_date}): {what}."
+                   + (f" It is also judged under {', '.join(sorted({f.clause for f in related}))}." if related else ""))
+    else:
+        message = f"Gone since the previous audit (run {baseline_run}, {baseline_date}): {what}."
+    return Finding(f"baseline.{change.status}-{change.kind.lower().replace(' ', '-')}", change.clause, severity,
+                   change.subject, message, {"rows": {}, "previous_run_id": baseline_run, "change": change.status,
+                                             "kind": change.kind, "key": change.key,
+                                             "related_rules": sorted({f.rule_id for f in related})})

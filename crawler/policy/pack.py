@@ -77,7 +77,12 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
         if unknown:
             raise ConfigError(path, f"{where}.params.{sorted(unknown)[0]}", "this rule has no such parameter",
                               f"use one of: {', '.join(sorted(RULES[rule_id].defaults)) or 'none'}")
-        rule = RULES[rule_id](severity, {**_shared(parameters, RULES[rule_id].defaults), **settings.get("params", {})})
+        params = {**_shared(parameters, RULES[rule_id].defaults), **settings.get("params", {})}
+        for name, value in params.items():
+            if name.endswith("severity") and value not in SEVERITIES:
+                raise ConfigError(path, f"{where}.params.{name}", f"unknown severity {value!r}",
+                                  f"use one of: {', '.join(SEVERITIES)}")
+        rule = RULES[rule_id](severity, params)
         if rule.clause not in clauses:
             raise ConfigError(path, f'clauses."{rule.clause}"', f"rule {rule_id} judges clause {rule.clause}, whose text is missing",
                               "quote the clause's words under [clauses]")

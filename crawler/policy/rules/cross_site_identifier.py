@@ -4,6 +4,9 @@ from ..evidence import cookie_description, lifetime_words, rows
 
 @register
 class CrossSiteIdentifier(Rule):
+    """Third-party cookies holding an identifier. Third-party storage is not judged here: Chrome partitions
+    it by top-level site, so in a student's browser it cannot follow them across sites."""
+
     id = "IV.A-cross-site-identifier"
     clause = "IV.A"
     title = "Third-party identifier that can follow the student across sites"
@@ -20,14 +23,5 @@ class CrossSiteIdentifier(Rule):
                        f"IV.A limits tracking to activity within one site.")
             yield self.finding(fact.subject, message, {"rows": rows(cookies=[fact.rec.row_id]),
                                                        "cookie": cookie_description(fact),
-                                                       "identifier": list(fact.identifier.reasons)},
-                               account=analysis.data.account)
-        for fact in analysis.storage:
-            item = fact.rec.obs
-            if fact.party != "third" or not fact.identifier.is_identifier:
-                continue
-            message = (f"The third party {fact.entity} keeps an identifier in {item.kind} key {item.key} of "
-                       f"{item.origin}, which can follow the student across sites. IV.A limits tracking to one site.")
-            yield self.finding(fact.subject, message, {"rows": rows(storage_items=[fact.rec.row_id]),
                                                        "identifier": list(fact.identifier.reasons)},
                                account=analysis.data.account)

@@ -37,16 +37,12 @@ class IdentifierOnReconnect(Rule):
                 "rows": rows(cookies=cookie_ids, requests=request_ids), "cookie": cookie_description(fact),
                 "identifier": list(fact.identifier.reasons),
                 "renewed": renewed[key].how if key in renewed else None}, account=analysis.data.account)
-        identifiers = {(f.rec.obs.kind, f.rec.obs.origin, f.rec.obs.key): f
-                       for f in analysis.storage if f.identifier.is_identifier}
-        for item in persistence.resent_storage:
-            fact = identifiers.get((item.kind, item.origin, item.key))
-            if fact is None:
-                continue
-            hosts = sorted({s.host for s in item.sent})
-            message = (f"After the browser was closed and reopened, the identifier kept in {fact.subject} "
-                       f"of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored information "
-                       f"that is automatically shared with the service when the student reconnects.")
+        for fact, sent in analysis.resent_storage:
+            item = fact.rec.obs
+            hosts = sorted({s.host for s in sent})
+            message = (f"After the browser was closed and reopened, the identifier {fact.identifier.part!r} kept in "
+                       f"{fact.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
+                       f"information that is automatically shared with the service when the student reconnects.")
             yield self.finding(fact.subject, message, {
-                "rows": rows(storage_items=[item.item_row_id], requests=[s.request_id for s in item.sent]),
-                "value": item.value}, account=analysis.data.account)
+                "rows": rows(storage_items=[fact.rec.row_id], requests=[s.request_id for s in sent]),
+                "identifier": fact.identifier.part}, account=analysis.data.account)

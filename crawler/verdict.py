@@ -1,0 +1,57 @@
+"""The verdict each job ends in, with its reasons in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .policy.base import Finding
+
+APPROVE, DO_NOT_APPROVE, NEEDS_REVIEW = "approve", "do not approve", "needs review"
+REMOVAL_VERIFIED, REMOVAL_NOT_VERIFIED = "removal verified", "removal not verified"
+COMPLIANT, VIOLATIONS, WARNINGS = "compliant", "violations found", "warnings only"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    job: str
+    verdict: str
+    reasons: tuple[str, ...]
+
+
+def _reason(finding: Finding) -> str:
+    return f"{finding.severity} under {finding.clause}: {finding.subject} ({finding.rule_id})"
+
+
+def _tls_reasons(analyses) -> list[str]:
+    seen: dict[str, set[str]] = {}
+    for analysis in analyses:
+        for rec in analysis.data.requests:
+            request = rec.obs
+            if analysis.same_site(request.host) and request.tls_protocol and request.tls_cipher:
+                seen.setdefault(request.host, set()).add(f"{request.tls_protocol} {request.tls_cipher}")
+            elif analysis.same_site(request.host) and request.scheme == "http":
+                seen.setdefault(request.host, set()).add("plain HTTP")
+    return [f"TLS on {host}: {', '.join(sorted(kinds))}" for host, kinds in sorted(seen.items())]
+
+
+def candidate_verdict(findings: list[Finding], analyses, problems: list[str]) -> Verdict:
+    """Pre-approval: any violation says do not approve; warnings, or an audit that did not fully run, need
+    review; otherwise approve. Reasons name clauses, trackers, persistent identifiers and TLS."""
+    violations = [f for f in findings if f.severity == "violation"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    reasons = [_reason(f) for f in violations + warnings] + problems + _tls_reasons(analyses)
+    if violations:
+        verdict = DO_NOT_APPROVE
+    elif warnings or problems:
+        verdict = NEEDS_REVIEW
+    else:
+        verdict = APPROVE
+        reasons.insert(0, "no violation and no warning under the policy pack")
+    return Verdict("pre-approval", verdict, tuple(reasons))
+
+
+def scheduled_verdict(findings: list[Finding], problems: list[str]) -> Verdict:
+    violations = [f for f in findings if f.severity == "violation"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    verdict = VIOLATIONS if violations else WARNINGS if warnings or problems else COMPLIANT
+    return Verdict("scheduled audit", verdict, tuple([_reason(f) for f in violations + warnings] + problems))
