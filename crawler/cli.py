@@ -241,6 +241,58 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
 
 
+@main.command("verify-removal")
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="vendors.toml")
+@click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
+@db_option
+@policy_option
+@lists_option
+@click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser]).")
+@click.option("--ignore-https-errors", is_flag=True, default=None, help="Accept invalid certificates (overrides [browser]).")
+@click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="NAME=value file holding the password variables, instead of the environment.")
+@chromium_option
+def verify_removal(config_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
+                   secrets_path, chromium) -> None:
+    """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
+    serve the trackers its last audit recorded, and the browser state that audit left must not be
+    recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
+    import dataclasses
+
+    from .removal import saved_state
+    from .runner import run_audit, targets_for
+
+    try:
+        config = load_config(config_path)
+        vendor = config.vendor(vendor_id)
+        if vendor.status != "terminated":
+            raise UsageProblem(f"{config_path}: vendor {vendor_id} has status {vendor.status!r}; verify-removal checks "
+                               f"terminated vendors. Fix: set status = \"terminated\" once its contract has ended")
+        secrets = load_secrets_file(secrets_path) if secrets_path else None
+        targets = targets_for(config, [vendor], secrets)
+        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    except BrowserNotFound as exc:
+        raise AuditFailed(str(exc)) from None
+    judge = _load_judge(policy, lists_dir)
+    db_path = db_path or DEFAULT_DB
+    with _run_lock(db_path):
+        store = _open_store(db_path)
+        with_state = []
+        for target in targets:
+            cookies, storage, _ = saved_state(store, vendor.id, target.account.id if target.account else "anonymous")
+            with_state.append(dataclasses.replace(target, saved_cookies=tuple(cookies), saved_storage=tuple(storage)))
+        command = "trackaudit verify-removal " + " ".join(sys.argv[2:])
+        result = run_audit(store, settings, with_state, mode="verify-removal", command=command, config=config,
+                           judge=judge, on_progress=_progress)
+    _print_run(store, result)
+    if result.status != "complete":
+        sys.exit(EXIT_AUDIT_FAILED)
+    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+
+
 @main.command()
 @click.argument("run_a", type=int)
 @click.argument("run_b", type=int)

@@ -60,18 +60,25 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
     return await _check_success(page, login, timeout_ms)
 
 
-async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginResult:
+async def wait_for_success(page, login: LoginConfig, timeout_ms: float) -> bool:
+    """Whether the page shows the declared sign of being logged in within the timeout."""
     try:
         if login.success_url_contains:
             await page.wait_for_url(lambda url: login.success_url_contains in url, timeout=timeout_ms)
         if login.success_selector:
             await page.wait_for_selector(login.success_selector, timeout=timeout_ms)
-        return LoginResult("success", "logged in", page.url)
+        return True
     except Exception:
-        shown = await _visible_error_text(page)
-        expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
-        message = f"the success check ({expected}) did not pass"
-        return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
+        return False
+
+
+async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginResult:
+    if await wait_for_success(page, login, timeout_ms):
+        return LoginResult("success", "logged in", page.url)
+    shown = await _visible_error_text(page)
+    expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
+    message = f"the success check ({expected}) did not pass"
+    return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
 
 
 async def _visible_error_text(page) -> str:

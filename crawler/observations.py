@@ -10,7 +10,8 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
-PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn")  # in protocol order
+PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn",  # an audit, in protocol order
+          "removal-login", "removal-public", "removal-replay")  # a post-termination check
 
 
 @dataclass(frozen=True)

@@ -101,10 +101,11 @@ class VendorAudit:
         return self.login_result.outcome if self.login_result else "not configured"
 
     async def _phase(self, name: str, body) -> None:
+        """Run one phase; what its body returns (a note) is kept with the phase."""
         self.sink.begin_phase(name)
         outcome, message = "complete", None
         try:
-            await body()
+            message = await body()
         except Exception as exc:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)

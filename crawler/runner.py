@@ -14,8 +14,9 @@ from .config import Account, Config, ConfigError, Vendor, resolve_secret
 from .judge import Judge
 from .policy.engine import Judgement
 from .protocol import Credentials, VendorAudit
+from .removal import RemovalCheck
 from .store import Store
-from .verdict import Verdict, candidate_verdict, scheduled_verdict
+from .verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,8 @@ class Target:
     vendor: Vendor
     account: Account | None
     credentials: Credentials | None
+    saved_cookies: tuple = ()  # a post-termination check replays what the last audit left in the browser
+    saved_storage: tuple = ()
 
 
 def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] | None = None) -> list[Target]:
@@ -78,7 +81,8 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
                              lists=judge.provenance() if judge else None)
     result = RunResult(run_id, "running")
     try:
-        result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, concurrency, on_progress or (lambda _: None)))
+        result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency,
+                                               on_progress or (lambda _: None)))
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
             result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
@@ -109,9 +113,12 @@ def _vendor_verdict(mode: str, vendor: Vendor, judgement: Judgement, audits: lis
             continue
         if audit.status != "complete":
             problems.append(f"the audit of account {audit.account} did not complete: {audit.status} ({audit.message})")
-        if audit.login_outcome in ("failed", "error"):
+        if audit.login_outcome in ("failed", "error") and mode != "verify-removal":
             problems.append(f"account {audit.account} could not log in ({audit.login_outcome}): the logged-in "
                             "pages were not audited")
+    if mode == "verify-removal":
+        baseline = judgement.analyses[0].baseline_run if judgement.analyses else None
+        return removal_verdict(list(judgement.findings), problems, baseline)
     if mode == "scan" or vendor.status == "candidate":
         return candidate_verdict(list(judgement.findings), judgement.analyses, problems)
     return scheduled_verdict(list(judgement.findings), problems)
@@ -121,17 +128,17 @@ def _verdict(result: "RunResult") -> str:
     return "; ".join(f"{vendor_id}: {verdict.verdict}" for vendor_id, verdict in sorted(result.verdicts.items()))
 
 
-async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, concurrency: int,
-                     on_progress: Callable[[str], None]) -> list[AuditResult]:
+async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, mode: str,
+                     concurrency: int, on_progress: Callable[[str], None]) -> list[AuditResult]:
     semaphore = asyncio.Semaphore(max(1, concurrency))
     async with async_playwright() as playwright:
         async def one(target: Target) -> AuditResult:
             async with semaphore:
-                return await _audit_one(playwright, store, settings, target, run_id, on_progress)
+                return await _audit_one(playwright, store, settings, target, run_id, mode, on_progress)
         return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
-async def _audit_one(playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int,
+async def _audit_one(playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int, mode: str,
                      on_progress: Callable[[str], None]) -> AuditResult:
     vendor, account = target.vendor, target.account
     account_id = account.id if account else "anonymous"
@@ -139,7 +146,11 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
     sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None,
                              account.pii if account else None)
     on_progress(f"{vendor.id} ({account_id}): auditing {vendor.start_url}")
-    audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir)
+    if mode == "verify-removal":
+        audit = RemovalCheck(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
+                             saved_cookies=target.saved_cookies, saved_storage=target.saved_storage)
+    else:
+        audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir)
     status, message, login_outcome = "complete", None, "not configured"
     try:
         login_outcome = await asyncio.wait_for(audit.run(), settings.vendor_timeout_s)

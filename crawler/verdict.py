@@ -55,3 +55,21 @@ def scheduled_verdict(findings: list[Finding], problems: list[str]) -> Verdict:
     warnings = [f for f in findings if f.severity == "warning"]
     verdict = VIOLATIONS if violations else WARNINGS if warnings or problems else COMPLIANT
     return Verdict("scheduled audit", verdict, tuple([_reason(f) for f in violations + warnings] + problems))
+
+
+def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict | None) -> Verdict:
+    """Post-termination: verified only when no violation is left: the account does not log in, no tracker
+    or identifier is served, and the old browser state is not recognised."""
+    violations = [f for f in findings if f.severity == "violation"]
+    reasons = [_reason(f) for f in violations]
+    reasons += [f.message for f in findings if f.severity == "info"]
+    reasons += problems
+    if baseline_run:
+        reasons.append(f"compared with the last audit before termination: run {baseline_run['run_id']} "
+                       f"({baseline_run['started_at']})")
+    else:
+        reasons.append("no earlier complete audit of this vendor in the database: nothing to compare with or replay")
+    if not violations:
+        reasons.insert(0, "the account did not log in, no tracker or identifier was served, and the saved "
+                          "browser state was not recognised")
+    return Verdict("post-termination", REMOVAL_NOT_VERIFIED if violations else REMOVAL_VERIFIED, tuple(reasons))

@@ -121,6 +121,9 @@ class AuditAnalysis:
         self.data = data
         self.knowledge = knowledge
         self.parameters = parameters or {}
+        # The same vendor's analyses from its last complete audit, when a job compares with it.
+        self.baseline: list[AuditAnalysis] = []
+        self.baseline_run: dict | None = None
         self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers)
         self.identifier_params = IdentifierParams(
             min_lifetime_days=self.parameters.get("identifier_min_lifetime_days", 30),
@@ -278,6 +281,25 @@ class AuditAnalysis:
             if sent:
                 shared.append(IdentifierSharing(subject, owner, part, table, row_id, tuple(sent)))
         return shared
+
+    @cached_property
+    def observed_trackers(self) -> dict[str, list[str]]:
+        """Third-party hosts seen acting as trackers, whatever the lists say: they set a cross-site identifier
+        cookie, or receive an identifier that belongs to someone else."""
+        observed: dict[str, list[str]] = {}
+        for fact in self.cookies:
+            cookie = fact.rec.obs
+            if fact.party == "third" and fact.identifier.is_identifier and not cookie.partition_key:
+                setter = cookie.domain.lstrip(".")
+                for host in self.third_party_hosts():
+                    if host.host == setter or host.host.endswith("." + setter):
+                        observed.setdefault(host.host, []).append(f"sets cross-site identifier cookie {cookie.name}")
+        for sharing in self.identifier_sharing:
+            for _, host, _ in sharing.sent:
+                said = f"receives the identifier in {sharing.subject} of {sharing.owner}"
+                if host.party == "third" and said not in observed.get(host.host, []):
+                    observed.setdefault(host.host, []).append(said)
+        return observed
 
     # persistence ------------------------------------------------------------------------------------
     @cached_property

@@ -15,6 +15,8 @@ AFTER_CONTROL = ("login", "crawl", "reconnect", "logout", "respawn")
 # Later phases first, then the pre-restart ones with the crawl last: the sighting that describes an item is
 # its latest one before the restart, else its first one after.
 SIGHTING_ORDER = ("respawn", "logout", "reconnect", "login", "crawl")
+# A post-termination check: fresh profiles whose cookies were set by the service now, not replayed.
+REMOVAL_FRESH = ("removal-login", "removal-public")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,11 @@ class AuditData:
     pages: list[Rec[PageObs]] = field(default_factory=list)
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    phase_notes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_removal_check(self) -> bool:
+        return any(phase.startswith("removal-") for phase in self.phase_times)
 
     def phases(self) -> set[str]:
         return {r.phase for r in self.cookies} | {r.phase for r in self.requests} | set(self.phase_times)
@@ -65,8 +72,9 @@ class AuditData:
         jar: dict[tuple[str, str, str], Rec[CookieObs]] = {}
         for phase in SIGHTING_ORDER:
             jar.update(self.cookie_jar(phase))
-        if not jar:  # nothing but the control profile was audited (e.g. a site that never loaded again)
-            jar.update(self.cookie_jar("control"))
+        if not jar:  # a post-termination check, or a site that never loaded again after the control
+            for phase in ("control", *REMOVAL_FRESH):
+                jar.update(self.cookie_jar(phase))
         return jar
 
     @property
@@ -102,8 +110,11 @@ def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditD
                                  (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
             for row in db.query(f"select * from {obs_type.table} where {where} order by id", [audit["id"]]):
                 target.append(Rec(row["id"], row["phase"], obs_type.from_row(row)))
-        for row in db.query("select phase, started_at, finished_at from phases where audit_id = ?", [audit["id"]]):
+        for row in db.query("select phase, started_at, finished_at, message from phases where audit_id = ?",
+                            [audit["id"]]):
             data.phase_times[row["phase"]] = (row["started_at"], row["finished_at"])
+            if row["message"]:
+                data.phase_notes[row["phase"]] = row["message"]
         audits.append(data)
     return audits
 

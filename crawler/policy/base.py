@@ -32,6 +32,8 @@ class Rule:
     title: ClassVar[str]
     default_severity: ClassVar[str] = "violation"
     defaults: ClassVar[dict[str, Any]] = {}
+    # An audit and a post-termination check observe different things: each rule judges one of them.
+    judges_removal_check: ClassVar[bool] = False
 
     def __init__(self, severity: str | None = None, params: dict[str, Any] | None = None):
         self.severity = severity or self.default_severity

@@ -44,21 +44,30 @@ def analyse_run(store: Store, run_id: int, pack: PolicyPack, knowledge: Knowledg
 
 def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle,
               vendor_id: str | None = None, compare_with_previous: bool = False) -> list[Judgement]:
-    """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run)."""
+    """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run).
+
+    A post-termination check is judged against the vendor's last complete audit (its baseline); so is a
+    scheduled audit when ``compare_with_previous``, whose changes since then become findings too."""
     judgements = []
     for vid, analyses in analyse_run(store, run_id, pack, knowledge, vendor_id).items():
+        removal_check = any(a.data.is_removal_check for a in analyses)
+        baseline = store.last_complete_audit(vid, before_run=run_id) if compare_with_previous or removal_check else None
+        if baseline:
+            previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
+            for analysis in analyses:
+                analysis.baseline, analysis.baseline_run = previous, baseline
         findings: list[Finding] = []
         for analysis in analyses:
             for rule in pack.rules:
+                if rule.judges_removal_check != analysis.data.is_removal_check:
+                    continue
                 try:
                     findings.extend(rule.check(analysis))
                 except Exception as exc:  # one broken rule must not hide the others' findings
                     store.insert("errors", {"run_id": run_id, "vendor_id": vid, "account": analysis.data.account,
                                             "phase": "judge", "time": time.time(), "source": f"rule {rule.id}",
                                             "message": f"{type(exc).__name__}: {exc}"[:2000]})
-        baseline = store.last_complete_audit(vid, before_run=run_id) if compare_with_previous else None
-        if baseline:
-            previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
+        if baseline and compare_with_previous:
             changes = changes_between(inventory_of(previous), inventory_of(analyses))
             findings += [change_finding(c, findings, baseline["run_id"], baseline["started_at"]) for c in changes]
         store.replace_findings(run_id, vid, [f.as_row() for f in findings])

@@ -16,7 +16,7 @@ class BehaviouralTracker(Rule):
     }
 
     def check(self, analysis):
-        observed = self._observed_behaviour(analysis)
+        observed = analysis.observed_trackers
         flagged = self.params["violation_categories"] + self.params["warning_categories"]
         trackers = {h.entity for h in analysis.third_party_hosts() if h.category in flagged or h.host in observed}
         by_entity: dict[str, list] = {}
@@ -46,21 +46,3 @@ class BehaviouralTracker(Rule):
                            "filter": h.filter_match.filter if h.filter_match else None, "matched_url": h.filter_url}
                           for h in hosts],
                 "observed": behaviour, "pages": pages[:20]}, account=analysis.data.account, severity=severity)
-
-    @staticmethod
-    def _observed_behaviour(analysis) -> dict[str, list[str]]:
-        """Third-party hosts acting as trackers whatever the lists say."""
-        observed: dict[str, list[str]] = {}
-        for fact in analysis.cookies:
-            cookie = fact.rec.obs
-            if fact.party == "third" and fact.identifier.is_identifier and not cookie.partition_key:
-                setter = cookie.domain.lstrip(".")
-                for host in analysis.hosts.values():
-                    if host.party == "third" and (host.host == setter or host.host.endswith("." + setter)):
-                        observed.setdefault(host.host, []).append(f"sets cross-site identifier cookie {cookie.name}")
-        for sharing in analysis.identifier_sharing:
-            for _, host, _ in sharing.sent:
-                said = f"receives the identifier in {sharing.subject} of {sharing.owner}"
-                if said not in observed.get(host.host, []):
-                    observed.setdefault(host.host, []).append(said)
-        return observed

@@ -1,0 +1,31 @@
+from ...removal import RECOGNISED_NOTE
+from ..base import Rule, register
+from ..evidence import rows
+
+
+@register
+class AccountStillActive(Rule):
+    id = "III.C-account-still-active"
+    clause = "III.C"
+    title = "The test account still works after termination"
+    judges_removal_check = True
+
+    def check(self, analysis):
+        data = analysis.data
+        login_pages = [p.row_id for p in data.pages if p.phase == "removal-login"]
+        if "removal-login" in data.phase_times and data.login_outcome == "success":
+            final = next((p.obs.final_url for p in reversed(data.pages) if p.phase == "removal-login"), None)
+            message = (f"After termination the test account {data.account} of {data.vendor_name} can still log in "
+                       f"(the login reached {final}). III.C requires the student's data to be destroyed when the "
+                       f"contract ends.")
+            yield self.finding(f"account {data.account} login", message, {"rows": rows(pages=login_pages),
+                                                                          "final_url": final}, account=data.account)
+        note = data.phase_notes.get("removal-replay", "")
+        if note.startswith(RECOGNISED_NOTE):
+            replay_pages = [p.row_id for p in data.pages if p.phase == "removal-replay"]
+            url = note[len(RECOGNISED_NOTE):].strip()
+            message = (f"The cookies and storage the last audit left in the browser still open the account's pages "
+                       f"at {url} after termination: the service still recognises the student. III.C requires the "
+                       f"student's data to be destroyed when the contract ends.")
+            yield self.finding(f"account {data.account} saved session", message,
+                               {"rows": rows(pages=replay_pages), "url": url}, account=data.account)

@@ -1,0 +1,70 @@
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
+
+from ..base import Rule, register
+from ..evidence import rows
+
+
+@register
+class IdentifierRecognisedAfterTermination(Rule):
+    """The last audit's persistent cookies are replayed into a fresh browser: a service that sets one again
+    with its old value (or a later expiry) still recognises the student's old identifier."""
+
+    id = "IV.A-identifier-recognised-after-termination"
+    clause = "IV.A"
+    title = "An old identifier is still recognised after the contract ended"
+    judges_removal_check = True
+
+    def check(self, analysis):
+        saved = {}
+        for previous in analysis.baseline:
+            for fact in previous.cookies:
+                if fact.rec.phase in ("login", "crawl") and not fact.rec.obs.session:
+                    saved[fact.rec.obs.name] = fact.rec.obs.value
+        renewals: dict[str, list[tuple[str, int, str]]] = {}  # name -> (table, row id, who set it)
+        for rec in analysis.data.requests_in("removal-replay"):
+            for header in rec.obs.set_cookies:
+                if _sets_again(header, saved):
+                    renewals.setdefault(_name(header), []).append(("requests", rec.row_id, rec.obs.url))
+        for rec in analysis.data.script_writes:
+            if rec.phase == "removal-replay" and _sets_again(rec.obs.cookie_string, saved):
+                renewals.setdefault(_name(rec.obs.cookie_string), []).append(
+                    ("script_cookie_writes", rec.row_id, rec.obs.script_url or rec.obs.frame_url))
+        for name, sightings in sorted(renewals.items()):
+            message = (f"Given back the identifier cookie {name} = {saved[name]!r} from the last audit, the service "
+                       f"set it again with the same value ({sightings[0][2]}) after termination: it still "
+                       f"recognises and keeps the student's old identifier. IV.A requires tracking mechanisms to be "
+                       f"removed or terminated when the service is terminated.")
+            by_table: dict[str, list[int]] = {}
+            for table, row_id, _ in sightings:
+                by_table.setdefault(table, []).append(row_id)
+            yield self.finding(f"cookie {name}", message, {"rows": rows(**by_table), "value": saved[name]},
+                               account=analysis.data.account)
+
+
+def _name(cookie_string: str) -> str:
+    return cookie_string.split("=", 1)[0].strip()
+
+
+def _sets_again(cookie_string: str, saved: dict[str, str]) -> bool:
+    name = _name(cookie_string)
+    value = cookie_string.split("=", 1)[1].split(";", 1)[0] if "=" in cookie_string else ""
+    return name in saved and value == saved[name] and not _deletes(cookie_string)
+
+
+def _deletes(cookie_string: str) -> bool:
+    """Whether a Set-Cookie (or document.cookie string) removes the cookie: Max-Age ≤ 0 or an expiry in the past."""
+    for attribute in cookie_string.split(";")[1:]:
+        key, _, value = attribute.strip().partition("=")
+        key = key.lower()
+        if key == "max-age":
+            try:
+                return int(value) <= 0
+            except ValueError:
+                return False
+        if key == "expires":
+            try:
+                return parsedate_to_datetime(value) <= datetime.now(timezone.utc)
+            except (TypeError, ValueError):
+                return False
+    return False

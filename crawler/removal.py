@@ -1,0 +1,119 @@
+"""Post-termination check of a vendor: is the account gone, are the trackers gone, and does the service still
+recognise the browser state its last audit left behind?
+
+Three phases, each in a fresh profile:
+  removal-login   the test account tries to log in (it must fail: III.C)
+  removal-public  the public pages, logged out (no tracker or identifier may be served: IV.A, second sentence)
+  removal-replay  the persistent cookies and localStorage the last audit saw are put back and the pages
+                  visited again: the service must neither renew an old identifier nor show the old account
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .login import wait_for_success
+from .observations import CookieObs, StorageObs
+from .protocol import VendorAudit
+
+REMOVAL_PHASES = ("removal-login", "removal-public", "removal-replay")
+RECOGNISED_NOTE = "the saved browser state opened the account's pages at"
+SAME_SITE = {"Strict": "Strict", "Lax": "Lax", "None": "None"}
+
+
+def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], list[StorageObs], dict | None]:
+    """The persistent cookies and localStorage the vendor's last complete audit left in the browser: the
+    state a student's computer would still hold after termination."""
+    baseline = store.last_complete_audit(vendor_id)
+    if baseline is None:
+        return [], [], None
+    cookies: list[CookieObs] = []
+    storage: list[StorageObs] = []
+    for phase in ("crawl", "login", "control"):
+        for obs_type, target in ((CookieObs, cookies), (StorageObs, storage)):
+            if not target:
+                target.extend(obs for prov, obs in store.observations(obs_type, baseline["run_id"], vendor_id, phase)
+                              if prov["account"] == account)
+    return cookies, storage, baseline
+
+
+class RemovalCheck(VendorAudit):
+    def __init__(self, *args, saved_cookies: list[CookieObs] = (), saved_storage: list[StorageObs] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.saved_cookies = [c for c in saved_cookies if not c.session]
+        self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]
+
+    async def run(self) -> str:
+        workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
+        try:
+            if self.vendor.login and self.credentials:
+                await self._phase("removal-login", lambda: self._try_login(workdir / "login"))
+            await self._phase("removal-public", lambda: self._public(workdir / "public"))
+            if self.saved_cookies or self.saved_storage:
+                await self._phase("removal-replay", lambda: self._replay(workdir / "replay"))
+            else:
+                self.sink.error("removal", "no saved browser state from an earlier audit: the replay was skipped")
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        return self.login_result.outcome if self.login_result else "not configured"
+
+    async def _try_login(self, profile_dir: Path) -> None:
+        browser = await self._open(profile_dir)
+        try:
+            await self._login(browser)
+        finally:
+            await self._close(browser)
+
+    async def _public(self, profile_dir: Path) -> None:
+        browser = await self._open(profile_dir)
+        try:
+            urls = [self.vendor.start_url] + ([self.vendor.login.url] if self.vendor.login else [])
+            await self._visit_all(browser, urls)
+        finally:
+            await self._close(browser)
+
+    async def _replay(self, profile_dir: Path) -> None:
+        browser = await self._open(profile_dir)
+        try:
+            cookies = [_playwright_cookie(c) for c in self.saved_cookies]
+            if cookies:
+                await browser.context.add_cookies(cookies)
+            if self.saved_storage:
+                await browser.context.add_init_script(_restore_storage_js(self.saved_storage))
+            await self._visit_all(browser, self._revisit_urls(), inventory=False)
+            recognised = None
+            if self.vendor.login and await wait_for_success(browser.page, self.vendor.login, timeout_ms=2000):
+                recognised = f"{RECOGNISED_NOTE} {browser.page.url}"
+            await self._inventory(browser)
+            return recognised
+        finally:
+            await self._close(browser)
+
+
+def _playwright_cookie(cookie: CookieObs) -> dict:
+    entry = {"name": cookie.name, "value": cookie.value, "domain": cookie.domain, "path": cookie.path,
+             "httpOnly": cookie.http_only, "secure": cookie.secure}
+    if cookie.host_only:
+        entry["domain"] = cookie.domain.lstrip(".")
+        entry["url"] = f"https://{entry['domain']}{cookie.path}"
+        del entry["domain"], entry["path"]
+    if cookie.expires:
+        entry["expires"] = cookie.expires
+    if cookie.same_site in SAME_SITE:
+        entry["sameSite"] = SAME_SITE[cookie.same_site]
+    return entry
+
+
+def _restore_storage_js(items: list[StorageObs]) -> str:
+    """An init script putting each origin's saved localStorage back before the page's own scripts run."""
+    by_origin: dict[str, dict[str, str]] = {}
+    for item in items:
+        if item.value is not None and urlsplit(item.origin).scheme in ("http", "https"):
+            by_origin.setdefault(item.origin, {})[item.key] = item.value
+    return ("(() => { const saved = " + json.dumps(by_origin) + "[location.origin]; if (!saved) return;"
+            " for (const [k, v] of Object.entries(saved)) { try { if (localStorage.getItem(k) === null)"
+            " localStorage.setItem(k, v); } catch (e) {} } })();")

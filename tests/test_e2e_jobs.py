@@ -1,0 +1,168 @@
+"""The three jobs through the CLI on the fixture vendors: scheduled audits with baselines, the pre-approval
+scan, the post-termination check."""
+
+import json
+import subprocess
+import sys
+import os
+
+import pytest
+import sqlite_utils
+
+from conftest import run_cli
+from crawler.lock import RunLock
+from fixtures.server import FixtureInternet
+
+pytestmark = pytest.mark.e2e
+
+PASSWORDS = {
+    "maya.okafor@students.mps.test": ("TRACKAUDIT_TEST_BRIGHTPATH_PASSWORD", "Bp jobs/pass+1"),
+    "noah.kim@students.mps.test": ("TRACKAUDIT_TEST_CLASSNOTES_PASSWORD", "Cn jobs/pass+2"),
+    "emma.garcia@students.mps.test": ("TRACKAUDIT_TEST_QUIZBLAST_PASSWORD", "Qb jobs/pass+3"),
+}
+JOBS_TOML = os.path.join(os.path.dirname(__file__), "..", "fixtures", "jobs.toml")
+
+
+class Jobs:
+    def __init__(self, internet, workdir):
+        self.internet = internet
+        self.workdir = workdir
+        self.db = workdir / "audit.db"
+        self.env = {env: password for env, password in PASSWORDS.values()}
+        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+                   f'trusted_spki = ["{internet.spki}"]\n')
+        text = open(JOBS_TOML).read().replace("[browser]\nheadless = true\n", browser)
+        self.config = workdir / "vendors.toml"
+        self.config.write_text(text)
+        # The same vendors as they were while under contract, for the audits before termination.
+        self.before_termination = workdir / "vendors-2025.toml"
+        self.before_termination.write_text(text.replace('status = "terminated"', 'status = "approved"'))
+
+    def cli(self, *args, config=None):
+        return run_cli([*args[:1], "--config", str(config or self.config), "--db", str(self.db), *args[1:]],
+                       cwd=self.workdir, env_extra=self.env)
+
+    @property
+    def database(self):
+        return sqlite_utils.Database(self.db)
+
+
+@pytest.fixture(scope="module")
+def jobs(tmp_path_factory):
+    passwords = {user: password for user, (_, password) in PASSWORDS.items()}
+    with FixtureInternet(passwords) as internet:
+        yield Jobs(internet, tmp_path_factory.mktemp("jobs"))
+
+
+def latest_findings(jobs, vendor):
+    run_id = jobs.database.execute("select max(run_id) from findings where vendor_id = ?", [vendor]).fetchone()[0]
+    return run_id, list(jobs.database.query("select * from findings where run_id = ? and vendor_id = ?", [run_id, vendor]))
+
+
+def test_scheduled_audit_reports_exactly_the_tracker_added_between_audits(jobs):
+    first = jobs.cli("audit", "--vendor", "brightpath")
+    assert first.returncode == 0, first.stdout + first.stderr
+    jobs.internet.scenario["brightpath_extra_tracker"] = True
+    try:
+        second = jobs.cli("audit", "--vendor", "brightpath")
+    finally:
+        jobs.internet.scenario["brightpath_extra_tracker"] = False
+    assert second.returncode == 1, second.stdout + second.stderr  # the pixel's identifier breaks IV.B
+    run_id, found = latest_findings(jobs, "brightpath")
+    changes = {(f["rule_id"], f["subject"]) for f in found if f["rule_id"].startswith("baseline.")}
+    assert changes == {
+        ("baseline.new-third-party-host", "host connect.facebook.net"),
+        ("baseline.new-third-party-host", "host www.facebook.com"),
+        ("baseline.new-tracker", "host connect.facebook.net"),
+        ("baseline.new-tracker", "host www.facebook.com"),
+        ("baseline.new-cookie", "cookie _fbp"),
+        ("baseline.new-identifier", "cookie _fbp"),
+    }
+    severities = {f["subject"]: f["severity"] for f in found if f["rule_id"] == "baseline.new-tracker"}
+    assert set(severities.values()) == {"violation"}  # IV.D judges the Facebook pixel a violation itself
+    (verdict,) = jobs.database.query("select * from verdicts where run_id = ?", [run_id])
+    assert verdict["job"] == "scheduled audit" and verdict["verdict"] == "violations found"
+    assert verdict["baseline_run_id"] == run_id - 1
+
+    diff = run_cli(["diff", str(run_id - 1), str(run_id), "--db", str(jobs.db)], cwd=jobs.workdir)
+    assert diff.returncode == 0, diff.stderr
+    assert "brightpath: run" in diff.stdout and "6 change(s)" in diff.stdout
+    assert "+ tracker          connect.facebook.net" in diff.stdout
+
+
+def test_due_skips_a_vendor_audited_recently(jobs):
+    runs_before = jobs.database.execute("select count(*) from runs").fetchone()[0]
+    proc = jobs.cli("audit", "--vendor", "brightpath", "--due")
+    assert proc.returncode == 0, proc.stderr
+    assert "brightpath: last audited" in proc.stderr and "not due" in proc.stderr
+    assert "No vendor is due" in proc.stdout
+    assert jobs.database.execute("select count(*) from runs").fetchone()[0] == runs_before
+
+
+def test_a_second_run_on_a_busy_database_does_not_start(jobs):
+    runs_before = jobs.database.execute("select count(*) from runs").fetchone()[0]
+    with RunLock(jobs.db):
+        proc = jobs.cli("audit", "--vendor", "brightpath")
+    assert proc.returncode == 3
+    assert "another trackaudit run is using" in proc.stderr
+    assert jobs.database.execute("select count(*) from runs").fetchone()[0] == runs_before
+
+
+def test_two_overlapping_scheduled_runs_do_not_both_proceed(jobs):
+    args = [sys.executable, "-m", "crawler", "audit", "--config", str(jobs.config), "--db", str(jobs.db),
+            "--vendor", "brightpath"]
+    env = {**os.environ, **jobs.env}
+    procs = [subprocess.Popen(args, cwd=jobs.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outcomes = sorted(p.wait(timeout=300) for p in procs)
+    assert outcomes == [0, 3]
+
+
+def test_scan_of_the_candidate_says_do_not_approve_with_ads_and_session_replay(jobs):
+    proc = run_cli(["scan", "https://www.funmathzone.test/", "--db", str(jobs.db),
+                    "--host-resolver-rules", jobs.internet.host_resolver_rules, "--ignore-https-errors"],
+                   cwd=jobs.workdir)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "Verdict for www-funmathzone-test (pre-approval): DO NOT APPROVE" in proc.stdout
+    run_id, found = latest_findings(jobs, "www-funmathzone-test")
+    (verdict,) = jobs.database.query("select * from verdicts where run_id = ?", [run_id])
+    assert verdict["verdict"] == "do not approve"
+    reasons = " ".join(json.loads(verdict["reasons"]))
+    trackers = [f for f in found if f["rule_id"] == "IV.D-behavioural-tracker" and f["severity"] == "violation"]
+    text = " ".join(f["subject"] + " " + f["message"] for f in trackers)
+    assert "advertising" in text and "doubleclick.net" in text
+    assert "session_replay" in text and "hotjar.com" in text
+    assert "IV.D" in reasons and "TLS on www.funmathzone.test: TLS 1.3" in reasons
+    pages = [r["url"] for r in jobs.database.query("select url from pages where run_id = ? and phase = 'crawl'", [run_id])]
+    assert "https://www.funmathzone.test/signup" in pages and "https://www.funmathzone.test/login" in pages
+
+
+def test_verify_removal_passes_for_the_vendor_that_cleaned_up_and_fails_for_the_other(jobs):
+    for vendor in ("classnotes", "quizblast"):
+        before = jobs.cli("audit", "--vendor", vendor, config=jobs.before_termination)
+        assert before.returncode in (0, 1), before.stdout + before.stderr
+    jobs.internet.scenario["classnotes_terminated"] = True
+    jobs.internet.scenario["quizblast_terminated"] = True
+
+    cleaned = jobs.cli("verify-removal", "--vendor", "classnotes")
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert "Verdict for classnotes (post-termination): REMOVAL VERIFIED" in cleaned.stdout
+
+    kept = jobs.cli("verify-removal", "--vendor", "quizblast")
+    assert kept.returncode == 1, kept.stdout + kept.stderr
+    assert "Verdict for quizblast (post-termination): REMOVAL NOT VERIFIED" in kept.stdout
+    run_id, found = latest_findings(jobs, "quizblast")
+    by_rule = {}
+    for f in found:
+        by_rule.setdefault(f["rule_id"], set()).add(f["subject"])
+    assert by_rule["III.C-account-still-active"] == {"account student login", "account student saved session"}
+    assert "cookie qb_vid" in by_rule["IV.A-identifier-recognised-after-termination"]
+    assert {"host px.quizblast-ads.test"} <= by_rule["IV.A-tracking-after-termination"]
+    (verdict,) = jobs.database.query("select * from verdicts where run_id = ?", [run_id])
+    assert verdict["verdict"] == "removal not verified" and verdict["baseline_run_id"]
+
+
+def test_verify_removal_refuses_a_vendor_still_under_contract(jobs):
+    proc = jobs.cli("verify-removal", "--vendor", "brightpath")
+    assert proc.returncode == 2
+    assert "verify-removal checks terminated vendors" in proc.stderr
