@@ -344,6 +344,54 @@ def findings(run_id, vendor_id, db_path) -> None:
     click.echo(format_findings(store, run_id, vendor_id))
 
 
+@main.command()
+@click.argument("run_id", type=int, required=False)
+@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "md", "junit"]), default="html",
+              show_default=True, help="html: the full report; json: versioned schema; csv: findings; "
+                                      "md: a short summary for an email or ticket; junit: one test case per vendor × clause.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: results/report-run-N.<ext>; '-' for standard output).")
+@db_option
+@policy_option
+def report(run_id, fmt, out_path, db_path, policy) -> None:
+    """Write a run's report (default: the latest run)."""
+    from .report import EXTENSIONS, write_report
+
+    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    run_id = run_id or store.latest_run_id()
+    if run_id is None or store.run(run_id) is None:
+        raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass a run id the database has")
+    judge = _load_judge(policy, None)
+    out_path = out_path or store.artefacts_dir / f"report-run-{run_id}.{EXTENSIONS[fmt]}"
+    written = write_report(store, run_id, fmt, out_path, judge.pack)
+    if written is not None:
+        click.echo(f"Report: {written}", err=True)
+
+
+@main.command("verify-evidence")
+@click.argument("run_id", type=int)
+@db_option
+def verify_evidence_command(run_id, db_path) -> None:
+    """Recompute the SHA-256 of a run's artefacts and the digest of its rows against its manifest; name
+    anything that changed (exit 1)."""
+    from .evidence import read_manifest, verify_evidence
+
+    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    if store.run(run_id) is None:
+        raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass a run id the database has")
+    problems = verify_evidence(store, run_id)
+    manifest = read_manifest(store, run_id)
+    if not problems:
+        click.echo(f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
+                   f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "
+                   f"match the manifest).")
+        return
+    click.echo(f"Run {run_id}: evidence CHANGED since it was sealed:")
+    for problem in problems:
+        click.echo(f"  {problem.what} {problem.name}: {problem.problem}")
+    sys.exit(EXIT_VIOLATIONS)
+
+
 @main.group()
 def lists() -> None:
     """Tracker and cookie lists: download current ones, show what is loaded."""

@@ -19,6 +19,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from .analyze.party import registrable_domain
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
+from .evidence import redact_file, session_paths
 from .config import Account, Vendor
 from .login import LoginResult, perform_login, totp
 from .observations import PageObs
@@ -43,6 +44,8 @@ class _Browser:
     context: object
     page: object
     collectors: list
+    har: Path
+    trace: Path
 
 
 class VendorAudit:
@@ -76,7 +79,7 @@ class VendorAudit:
         try:
             await self._phase("control", lambda: self._control(workdir / "control"))
             logged_in = True
-            browser = await self._open(workdir / "audited")
+            browser = await self._open(workdir / "audited", "audited")
             try:
                 if self.vendor.login and self.credentials:
                     await self._phase("login", lambda: self._login(browser))
@@ -87,7 +90,7 @@ class VendorAudit:
                     self.sink.error("protocol", "login did not succeed: the crawl of logged-in pages was skipped")
             finally:
                 await self._close(browser)
-            browser = await self._open(workdir / "audited")
+            browser = await self._open(workdir / "audited", "reconnect")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
                 if self.vendor.logout_url and self.vendor.login and logged_in:
@@ -112,7 +115,7 @@ class VendorAudit:
         self.sink.end_phase(outcome, message)
 
     async def _control(self, profile_dir: Path) -> None:
-        browser = await self._open(profile_dir)
+        browser = await self._open(profile_dir, "control")
         try:
             urls = [self.vendor.start_url]
             if self.vendor.login:
@@ -163,13 +166,20 @@ class VendorAudit:
         await self._visit_all(browser, self._revisit_urls())
 
     # browser handling -------------------------------------------------------------------------------
-    async def _open(self, profile_dir: Path) -> _Browser:
-        context = await launch_profile(self.playwright, self.settings, profile_dir)
+    async def _open(self, profile_dir: Path, session: str) -> _Browser:
+        """Launch a browser session on a profile, recording its HAR and its Playwright trace."""
+        har, trace = session_paths(self.sink.store, self.sink.run_id, self.vendor.id, self.sink.account, session)
+        context = await launch_profile(self.playwright, self.settings, profile_dir, record_har_path=str(har),
+                                       record_har_content="embed")
+        try:
+            await context.tracing.start(screenshots=True, snapshots=True, sources=False, title=f"{self.vendor.id} {session}")
+        except Exception as exc:
+            self.sink.error("trace", f"{type(exc).__name__}: {_first_line(exc)}")
         context.set_default_timeout(self.settings.page_timeout_s * 1000)
         collectors = default_collectors(self.state)
         for collector in collectors:
             await collector.run("attach", context)
-        browser = _Browser(context, None, collectors)
+        browser = _Browser(context, None, collectors, har, trace)
         context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
@@ -190,9 +200,19 @@ class VendorAudit:
     async def _close(self, browser: _Browser) -> None:
         await self.state.flush()
         try:
-            await browser.context.close()
+            await browser.context.tracing.stop(path=str(browser.trace))
+        except Exception as exc:
+            self.sink.error("trace", f"{type(exc).__name__}: {_first_line(exc)}")
+        try:
+            await browser.context.close()  # writes the HAR
         except Exception as exc:
             self.sink.error("browser.close", f"{type(exc).__name__}: {_first_line(exc)}")
+        for artefact in (browser.har, browser.trace):
+            try:
+                redact_file(artefact, self.sink.store.redactor)
+            except Exception as exc:  # unreadable: better no artefact than one holding a password
+                artefact.unlink(missing_ok=True)
+                self.sink.error("evidence", f"{artefact.name} removed, it could not be redacted: {exc}")
 
     async def _fresh_page(self, browser: _Browser) -> None:
         """After a failed navigation the page may refuse the next one: continue in a new tab."""

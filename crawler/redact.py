@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import json
 from typing import Any
 from urllib.parse import quote, quote_plus
@@ -18,7 +19,8 @@ def secret_forms(secret: str) -> set[str]:
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")
         forms |= {text, text.rstrip("=")}
-    forms |= {json.dumps(secret)[1:-1]}
+    # As JSON and HTML would write it: HARs are JSON, trace snapshots are HTML.
+    forms |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], html.escape(secret)}
     return {form for form in forms if form}
 
 

@@ -62,14 +62,14 @@ class RemovalCheck(VendorAudit):
         return self.login_result.outcome if self.login_result else "not configured"
 
     async def _try_login(self, profile_dir: Path) -> None:
-        browser = await self._open(profile_dir)
+        browser = await self._open(profile_dir, "removal-login")
         try:
             await self._login(browser)
         finally:
             await self._close(browser)
 
     async def _public(self, profile_dir: Path) -> None:
-        browser = await self._open(profile_dir)
+        browser = await self._open(profile_dir, "removal-public")
         try:
             urls = [self.vendor.start_url] + ([self.vendor.login.url] if self.vendor.login else [])
             await self._visit_all(browser, urls)
@@ -77,7 +77,7 @@ class RemovalCheck(VendorAudit):
             await self._close(browser)
 
     async def _replay(self, profile_dir: Path) -> None:
-        browser = await self._open(profile_dir)
+        browser = await self._open(profile_dir, "removal-replay")
         try:
             cookies = [_playwright_cookie(c) for c in self.saved_cookies]
             if cookies:

@@ -4,6 +4,7 @@ and leaves the run marked complete, incomplete (cut off) or failed (nothing coul
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +12,7 @@ from playwright.async_api import async_playwright
 
 from .browser import LaunchSettings
 from .config import Account, Config, ConfigError, Vendor, resolve_secret
+from .evidence import write_manifest
 from .judge import Judge
 from .policy.engine import Judgement
 from .protocol import Credentials, VendorAudit
@@ -90,11 +92,22 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
     except BaseException:
         store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
+        _seal(store, run_id)
         raise
     result.status = "failed" if failed else "complete"
     store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None,
                      verdict=_verdict(result) if judge and not failed else None)
+    _seal(store, run_id)
     return result
+
+
+def _seal(store: Store, run_id: int) -> None:
+    """The evidence manifest, written last: it seals the artefacts and the run's rows as they now are."""
+    try:
+        write_manifest(store, run_id)
+    except OSError as exc:
+        store.insert("errors", {"run_id": run_id, "phase": "seal", "time": time.time(), "source": "evidence",
+                                "message": f"the evidence manifest could not be written: {exc}"})
 
 
 def _record_verdicts(store: Store, mode: str, targets: list[Target], result: RunResult) -> None:

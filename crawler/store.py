@@ -81,7 +81,12 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["verdicts"].create_index(["run_id", "vendor_id"], unique=True)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2)
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The SHA-256 of the run's evidence manifest, so an edited manifest is noticed too."""
+    db["runs"].add_column("manifest_sha256", str)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

@@ -2,6 +2,8 @@
 
 import base64
 import hashlib
+import html
+import zipfile
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -119,16 +121,35 @@ def test_screenshots_are_written_with_their_digest(demo_run):
         assert data.startswith(b"\x89PNG") and hashlib.sha256(data).hexdigest() == page["screenshot_sha256"]
 
 
+def output_blobs(results):
+    """Every file under results/, and every member of every zip (traces are zips)."""
+    for path in sorted(p for p in results.rglob("*") if p.is_file()):
+        yield str(path), path.read_bytes()
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for member in archive.namelist():
+                    yield f"{path}!{member}", archive.read(member)
+
+
 def test_no_password_in_any_output_file(demo_run):
-    results = demo_run.db_path.parent
-    files = [p for p in results.rglob("*") if p.is_file()]
-    assert any(p.suffix == ".png" for p in files) and any(p.name == "demo.db" for p in files)
+    blobs = list(output_blobs(demo_run.db_path.parent))
+    names = [name for name, _ in blobs]
+    assert any(n.endswith(".png") for n in names) and any(n.endswith("demo.db") for n in names)
+    assert any(n.endswith(".har") for n in names) and any("trace.zip!" in n for n in names)
     for password in DEMO_PASSWORDS.values():
         raw = password.encode()
         forms = {raw, quote(password).encode(), quote_plus(password).encode(), quote(password, safe="").encode(),
-                 base64.b64encode(raw), base64.b64encode(raw).rstrip(b"="), base64.urlsafe_b64encode(raw)}
-        for path in files:
-            data = path.read_bytes()
+                 base64.b64encode(raw), base64.b64encode(raw).rstrip(b"="), base64.urlsafe_b64encode(raw),
+                 html.escape(password).encode()}
+        for name, data in blobs:
             for form in forms:
-                assert form not in data, f"{form!r} found in {path}"
+                assert form not in data, f"{form!r} found in {name}"
         assert password not in demo_run.stdout + demo_run.stderr
+
+
+def test_the_login_is_in_the_trace_with_its_password_masked(demo_run):
+    traces = list(demo_run.db_path.parent.glob("evidence/run-1/leakyquiz/student/audited.trace.zip"))
+    assert traces
+    with zipfile.ZipFile(traces[0]) as archive:
+        actions = archive.read("trace.trace").decode()
+    assert '"#password"' in actions and "[REDACTED]" in actions

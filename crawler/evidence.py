@@ -1,0 +1,156 @@
+"""Evidence a court could rely on: each browser session's HAR and Playwright trace (passwords removed), the
+screenshots, and a manifest with the SHA-256 of every artefact and a digest of the run's database rows.
+``verify_evidence`` recomputes them all and names whatever changed."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .redact import Redactor
+from .store import OBSERVATION_TYPES, Store, utc_now
+
+MANIFEST_SCHEMA = "trackaudit-evidence/1"
+# Every table whose rows a run owns; their digests make a silent edit of the database visible.
+RUN_TABLES = ("runs", "audits", "phases", *(t.table for t in OBSERVATION_TYPES), "findings", "verdicts")
+
+
+def evidence_dir(store: Store, run_id: int) -> Path:
+    return store.artefacts_dir / "evidence" / f"run-{run_id}"
+
+
+def manifest_path(store: Store, run_id: int) -> Path:
+    return evidence_dir(store, run_id) / "manifest.json"
+
+
+def session_paths(store: Store, run_id: int, vendor_id: str, account: str, session: str) -> tuple[Path, Path]:
+    """Where one browser session (control, audited, reconnect, …) keeps its HAR and its trace."""
+    folder = evidence_dir(store, run_id) / vendor_id / account
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{session}.har", folder / f"{session}.trace.zip"
+
+
+def redact_file(path: Path, redactor: Redactor) -> None:
+    """Remove passwords from a HAR (text) or a trace (a zip whose members are rewritten)."""
+    if not path.exists() or not redactor:
+        return
+    if zipfile.is_zipfile(path):
+        cleaned = path.with_name(path.name + ".redacting")
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(cleaned, "w", zipfile.ZIP_DEFLATED) as target:
+            for member in source.infolist():
+                target.writestr(member, redactor.bytes(source.read(member)))
+        cleaned.replace(path)
+    else:
+        path.write_bytes(redactor.bytes(path.read_bytes()))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
+    """Per table: how many rows the run has and the SHA-256 of them in canonical JSON, in id order."""
+    digests = {}
+    for table in RUN_TABLES:
+        if not store.db[table].exists():
+            continue
+        column = "id" if table == "runs" else "run_id"
+        rows = store.db.query(f"select * from {table} where {column} = ? order by id", [run_id])
+        digest, count = hashlib.sha256(), 0
+        for row in rows:
+            if table == "runs":  # the manifest's own record in the run row cannot be part of what it seals
+                row = {k: v for k, v in row.items() if k not in ("manifest_sha256",)}
+            digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+            digest.update(b"\n")
+            count += 1
+        digests[table] = {"rows": count, "sha256": digest.hexdigest()}
+    return digests
+
+
+def _artefacts(store: Store, run_id: int) -> list[Path]:
+    roots = [evidence_dir(store, run_id), store.artefacts_dir / "screenshots" / f"run-{run_id}"]
+    files = [p for root in roots if root.is_dir() for p in sorted(root.rglob("*")) if p.is_file()]
+    return [p for p in files if p.name != "manifest.json" and not p.name.endswith(".redacting")]
+
+
+def _kind(path: Path) -> str:
+    if path.suffix == ".har":
+        return "har"
+    if path.name.endswith(".trace.zip"):
+        return "trace"
+    return "screenshot" if path.suffix == ".png" else "file"
+
+
+def write_manifest(store: Store, run_id: int) -> Path:
+    base = store.artefacts_dir
+    manifest = {
+        "schema": MANIFEST_SCHEMA,
+        "run_id": run_id,
+        "created_at": utc_now(),
+        "tool_version": __version__,
+        "database": store.path.name,
+        "artefacts": [{"path": str(p.relative_to(base)), "kind": _kind(p), "bytes": p.stat().st_size,
+                       "sha256": file_sha256(p)} for p in _artefacts(store, run_id)],
+        "rows": rows_digest(store, run_id),
+    }
+    path = manifest_path(store, run_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    store.update("runs", run_id, {"manifest_sha256": file_sha256(path)})
+    return path
+
+
+def read_manifest(store: Store, run_id: int) -> dict | None:
+    path = manifest_path(store, run_id)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class EvidenceProblem:
+    what: str  # "file" | "rows" | "manifest"
+    name: str  # the artefact's path, the table, or the manifest
+    problem: str
+
+
+def verify_evidence(store: Store, run_id: int) -> list[EvidenceProblem]:
+    """Everything that no longer matches the run's manifest; empty when the evidence is intact."""
+    path = manifest_path(store, run_id)
+    manifest = read_manifest(store, run_id)
+    if manifest is None:
+        return [EvidenceProblem("manifest", str(path), "missing or unreadable")]
+    problems = []
+    recorded = (store.run(run_id) or {}).get("manifest_sha256")
+    if recorded and recorded != file_sha256(path):
+        problems.append(EvidenceProblem("manifest", str(path.relative_to(store.artefacts_dir)),
+                                        "the manifest itself was changed after it was written"))
+    listed = set()
+    for entry in manifest["artefacts"]:
+        listed.add(entry["path"])
+        file = store.artefacts_dir / entry["path"]
+        if not file.exists():
+            problems.append(EvidenceProblem("file", entry["path"], "missing"))
+        elif file_sha256(file) != entry["sha256"]:
+            problems.append(EvidenceProblem("file", entry["path"], f"SHA-256 differs from {entry['sha256']}"))
+    for file in _artefacts(store, run_id):
+        relative = str(file.relative_to(store.artefacts_dir))
+        if relative not in listed:
+            problems.append(EvidenceProblem("file", relative, "not in the manifest (added afterwards)"))
+    now = rows_digest(store, run_id)
+    for table, sealed in manifest["rows"].items():
+        current = now.get(table)
+        if current != sealed:
+            said = f"{sealed['rows']} rows sealed, {current['rows'] if current else 0} now" \
+                if not current or current["rows"] != sealed["rows"] else "a row's content changed"
+            problems.append(EvidenceProblem("rows", table, said))
+    return problems
