@@ -29,10 +29,6 @@ class AuditFailed(click.ClickException):
     exit_code = EXIT_AUDIT_FAILED
 
 
-def _progress(message: str) -> None:
-    click.echo(f"  · {message}", err=True)
-
-
 def _terminate_cleanly(signum, frame):
     # Turns SIGTERM (systemd, timeout, kill) into an exception so the run is marked incomplete.
     raise SystemExit(128 + signum)
@@ -58,10 +54,16 @@ def _open_store(db_path: Path, must_exist: bool = False) -> Store:
         raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a trackaudit database") from None
 
 
-def _print_run(store: Store, result) -> None:
+def _print_run(store: Store, result, quiet: bool = False) -> None:
     from .report.text import format_findings
     from .summary import format_summary, run_summary
 
+    if quiet:
+        for vendor_id, verdict in sorted(result.verdicts.items()):
+            click.echo(f"run {result.run_id} {result.status}: {vendor_id}: {verdict.verdict}")
+        if not result.verdicts:
+            click.echo(f"run {result.run_id} {result.status}")
+        return
     click.echo(f"\nRun {result.run_id}: {result.status}\n")
     click.echo(format_summary(run_summary(store, result.run_id)))
     if result.judgements:
@@ -101,6 +103,21 @@ def _due_targets(store: Store, targets):
     return due
 
 
+def output_options(command):
+    """--verbose, --quiet, --log-file: how much a run says while it works."""
+    command = click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                           help="Also write a detailed log here (passwords masked).")(command)
+    command = click.option("--quiet", "-q", is_flag=True, help="Print only the verdicts (for cron).")(command)
+    command = click.option("--verbose", "-v", is_flag=True, help="Log every phase and page instead of a progress bar.")(command)
+    return command
+
+
+def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
+    from .progress import configure
+
+    return configure(verbose, quiet, log_file, store.redactor)
+
+
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
                          help=f"SQLite database (default {DEFAULT_DB}).")
 chromium_option = click.option("--chromium", "chromium", default=None, metavar="PATH",
@@ -123,22 +140,25 @@ def main() -> None:
 @policy_option
 @lists_option
 @chromium_option
-def demo(db_path, policy, lists_dir, chromium) -> None:
+@output_options
+def demo(db_path, policy, lists_dir, chromium, verbose, quiet, log_file) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen."""
     from .demo import DEMO_DB, run_demo
 
     judge = _load_judge(policy, lists_dir)
     db_path = db_path or DEMO_DB
-    click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
+    if not quiet:
+        click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
     with _run_lock(db_path):
         store = _open_store(db_path)
         try:
-            result, _ = run_demo(store, judge, executable_override=chromium, on_progress=_progress)
+            result, _ = run_demo(store, judge, executable_override=chromium,
+                                 progress=_progress(store, verbose, quiet, log_file))
         except BrowserNotFound as exc:
             raise AuditFailed(str(exc)) from None
         except ConfigError as exc:
             raise UsageProblem(str(exc)) from None
-    _print_run(store, result)
+    _print_run(store, result, quiet)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
 
@@ -158,8 +178,9 @@ def demo(db_path, policy, lists_dir, chromium) -> None:
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @chromium_option
+@output_options
 def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
-          secrets_path, concurrency, chromium) -> None:
+          secrets_path, concurrency, chromium, verbose, quiet, log_file) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -194,8 +215,8 @@ def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolve
                 return
         command = "trackaudit audit " + " ".join(sys.argv[2:])
         result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
-                           concurrency=concurrency, on_progress=_progress)
-    _print_run(store, result)
+                           concurrency=concurrency, progress=_progress(store, verbose, quiet, log_file))
+    _print_run(store, result, quiet)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
@@ -210,7 +231,9 @@ def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolve
 @click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules.")
 @click.option("--ignore-https-errors", is_flag=True, default=False, help="Accept invalid certificates.")
 @chromium_option
-def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium) -> None:
+@output_options
+def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium,
+         verbose, quiet, log_file) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
@@ -234,8 +257,9 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     with _run_lock(db_path):
         store = _open_store(db_path)
         result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
-                           command=f"trackaudit scan {url}", judge=judge, on_progress=_progress)
-    _print_run(store, result)
+                           command=f"trackaudit scan {url}", judge=judge,
+                           progress=_progress(store, verbose, quiet, log_file))
+    _print_run(store, result, quiet)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
@@ -253,8 +277,9 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 @click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
               help="NAME=value file holding the password variables, instead of the environment.")
 @chromium_option
+@output_options
 def verify_removal(config_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
-                   secrets_path, chromium) -> None:
+                   secrets_path, chromium, verbose, quiet, log_file) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
@@ -286,8 +311,8 @@ def verify_removal(config_path, vendor_id, db_path, policy, lists_dir, host_reso
             with_state.append(dataclasses.replace(target, saved_cookies=tuple(cookies), saved_storage=tuple(storage)))
         command = "trackaudit verify-removal " + " ".join(sys.argv[2:])
         result = run_audit(store, settings, with_state, mode="verify-removal", command=command, config=config,
-                           judge=judge, on_progress=_progress)
-    _print_run(store, result)
+                           judge=judge, progress=_progress(store, verbose, quiet, log_file))
+    _print_run(store, result, quiet)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)

@@ -11,6 +11,7 @@ from pathlib import Path
 from .browser import LaunchSettings
 from .config import Config, load_config
 from .judge import Judge
+from .progress import Progress
 from .runner import RunResult, run_audit, targets_for
 from .store import Store
 
@@ -22,7 +23,7 @@ def demo_config_path() -> Path:
 
 
 def run_demo(store: Store, judge: Judge | None = None, executable_override: str | None = None,
-             on_progress=None) -> tuple[RunResult, Config]:
+             progress: Progress | None = None) -> tuple[RunResult, Config]:
     from fixtures.server import FixtureInternet
 
     config = load_config(demo_config_path())
@@ -38,5 +39,5 @@ def run_demo(store: Store, judge: Judge | None = None, executable_override: str 
         settings = LaunchSettings.from_config(browser, executable_override)
         targets = targets_for(config, list(config.vendors), secrets=passwords)
         result = run_audit(store, settings, targets, mode="demo", command="trackaudit demo", config=config,
-                           judge=judge, on_progress=on_progress)
+                           judge=judge, progress=progress)
     return result, config

@@ -23,6 +23,7 @@ from .evidence import redact_file, session_paths
 from .config import Account, Vendor
 from .login import LoginResult, perform_login, totp
 from .observations import PageObs
+from .progress import Progress
 from .store import AuditSink
 
 LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
@@ -53,7 +54,7 @@ class VendorAudit:
 
     def __init__(self, playwright, settings: LaunchSettings, vendor: Vendor, account: Account | None,
                  credentials: Credentials | None, sink: AuditSink, artefacts_dir: Path,
-                 extra_pages: tuple[str, ...] = ()):
+                 extra_pages: tuple[str, ...] = (), progress: Progress | None = None):
         self.playwright = playwright
         self.settings = settings
         self.vendor = vendor
@@ -64,6 +65,8 @@ class VendorAudit:
         self.screenshots_dir = artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
         self.artefacts_dir = artefacts_dir
         self.extra_pages = extra_pages
+        self.progress = progress or Progress()
+        self.progress_key = f"{vendor.id} ({sink.account})"
         self.site_domains = {registrable_domain(urlsplit(vendor.start_url).hostname or "")} | {
             registrable_domain(d) for d in vendor.first_party}
         self.login_result: LoginResult | None = None
@@ -106,6 +109,7 @@ class VendorAudit:
     async def _phase(self, name: str, body) -> None:
         """Run one phase; what its body returns (a note) is kept with the phase."""
         self.sink.begin_phase(name)
+        self.progress.phase(self.progress_key, name)
         outcome, message = "complete", None
         try:
             message = await body()
@@ -245,6 +249,7 @@ class VendorAudit:
         if error is None:
             await self._settle(browser.page)
         links = await self._screenshot_and_record(browser, url, depth, started, status, error)
+        self.progress.page(self.progress_key, url)
         if error is not None:
             await self._fresh_page(browser)
         else:

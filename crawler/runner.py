@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from playwright.async_api import async_playwright
@@ -15,6 +14,7 @@ from .config import Account, Config, ConfigError, Vendor, resolve_secret
 from .evidence import write_manifest
 from .judge import Judge
 from .policy.engine import Judgement
+from .progress import Progress
 from .protocol import Credentials, VendorAudit
 from .removal import RemovalCheck
 from .store import Store
@@ -71,7 +71,7 @@ def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] |
 
 def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mode: str, command: str,
               config: Config | None = None, judge: Judge | None = None, concurrency: int = 2,
-              on_progress: Callable[[str], None] | None = None) -> RunResult:
+              progress: Progress | None = None) -> RunResult:
     """Audit every target, judge the run when a judge is given, and record how the run ended."""
     for target in targets:
         if target.credentials:
@@ -83,8 +83,8 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
                              lists=judge.provenance() if judge else None)
     result = RunResult(run_id, "running")
     try:
-        result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency,
-                                               on_progress or (lambda _: None)))
+        with progress or Progress() as shown:
+            result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency, shown))
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
             result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
@@ -142,28 +142,30 @@ def _verdict(result: "RunResult") -> str:
 
 
 async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, mode: str,
-                     concurrency: int, on_progress: Callable[[str], None]) -> list[AuditResult]:
+                     concurrency: int, progress: Progress) -> list[AuditResult]:
     semaphore = asyncio.Semaphore(max(1, concurrency))
     async with async_playwright() as playwright:
         async def one(target: Target) -> AuditResult:
             async with semaphore:
-                return await _audit_one(playwright, store, settings, target, run_id, mode, on_progress)
+                return await _audit_one(playwright, store, settings, target, run_id, mode, progress)
         return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
 async def _audit_one(playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int, mode: str,
-                     on_progress: Callable[[str], None]) -> AuditResult:
+                     progress: Progress) -> AuditResult:
     vendor, account = target.vendor, target.account
     account_id = account.id if account else "anonymous"
     store.upsert_vendor(vendor)
     sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None,
                              account.pii if account else None)
-    on_progress(f"{vendor.id} ({account_id}): auditing {vendor.start_url}")
+    key = f"{vendor.id} ({account_id})"
+    progress.audit_started(key, vendor.start_url, expected_pages=vendor.max_pages + 8)
     if mode == "verify-removal":
         audit = RemovalCheck(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
-                             saved_cookies=target.saved_cookies, saved_storage=target.saved_storage)
+                             progress=progress, saved_cookies=target.saved_cookies, saved_storage=target.saved_storage)
     else:
-        audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir)
+        audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
+                            progress=progress)
     status, message, login_outcome = "complete", None, "not configured"
     try:
         login_outcome = await asyncio.wait_for(audit.run(), settings.vendor_timeout_s)
@@ -177,5 +179,5 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
         login_outcome = audit.login_result.outcome
     sink.finish(status, login_outcome=login_outcome, pages_visited=audit.pages_visited,
                 login_message=audit.login_result.message if audit.login_result else None)
-    on_progress(f"{vendor.id} ({account_id}): {status}, login {login_outcome}, {audit.pages_visited} pages")
+    progress.audit_finished(key, f"{status}, login {login_outcome}, {audit.pages_visited} pages")
     return AuditResult(vendor.id, account_id, status, login_outcome, message)

@@ -7,6 +7,7 @@ redactor on the way in, so no password reaches the database whatever a collector
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import time
@@ -262,6 +263,8 @@ class AuditSink:
 
     def error(self, source: str, message: str, url: str | None = None, phase: str | None = None) -> None:
         self.add(ErrorObs(time=time.time(), source=source, url=url, message=message[:4000]), phase)
+        logging.getLogger("trackaudit").info("%s (%s): %s: %s%s", self.vendor_id, self.account, source,
+                                             self.store.redactor.text(message), f" at {url}" if url else "")
 
     def begin_phase(self, phase: str) -> None:
         self.phase = phase

@@ -1,0 +1,23 @@
+from ..base import Rule, register
+from ..evidence import rows
+
+
+@register
+class IdentifierSurvivesLogout(Rule):
+    """On a shared school computer the next student inherits whatever survives a logout."""
+
+    id = "IV.B-identifier-survives-logout"
+    clause = "IV.B"
+    title = "Persistent identifier kept after the student logs out"
+    default_severity = "warning"
+
+    def check(self, analysis):
+        for rec in analysis.persistence.survived_logout:
+            fact = analysis.cookie_facts(rec.obs.name, rec.obs.domain)
+            if fact is None or not fact.identifier.is_identifier or fact.login_retention:
+                continue
+            message = (f"Cookie {rec.obs.name} ({rec.obs.domain}) kept its identifier through the logout: on a "
+                       f"shared computer the next student carries it and is tracked as the same person. IV.B "
+                       f"forbids persistent stored information beyond what keeps the login.")
+            yield self.finding(fact.subject, message, {"rows": rows(cookies=[rec.row_id, fact.rec.row_id])},
+                               account=analysis.data.account)
