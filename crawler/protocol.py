@@ -278,7 +278,8 @@ class VendorAudit:
         except Exception:
             pass
         try:
-            image = await page.screenshot(timeout=10_000)
+            # A page that never finished loading gets a short try: it is often frozen.
+            image = await page.screenshot(timeout=10_000 if error is None else 3_000)
             self._screenshot_count += 1
             self.screenshots_dir.mkdir(parents=True, exist_ok=True)
             path = self.screenshots_dir / f"{self._screenshot_count:03d}-{self.sink.phase}.png"

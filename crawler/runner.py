@@ -129,6 +129,11 @@ def _vendor_verdict(mode: str, vendor: Vendor, judgement: Judgement, audits: lis
         if audit.login_outcome in ("failed", "error") and mode != "verify-removal":
             problems.append(f"account {audit.account} could not log in ({audit.login_outcome}): the logged-in "
                             "pages were not audited")
+    for analysis in judgement.analyses:
+        failed = [p.obs.url for p in analysis.data.pages if p.obs.error]
+        if failed:
+            problems.append(f"{len(failed)} of {len(analysis.data.pages)} page visits of account {analysis.data.account} "
+                            f"failed (see the errors table), e.g. {failed[0]}")
     if mode == "verify-removal":
         baseline = judgement.analyses[0].baseline_run if judgement.analyses else None
         return removal_verdict(list(judgement.findings), problems, baseline)
