@@ -46,6 +46,9 @@ class CaptureState:
             await asyncio.wait(set(self.pending), timeout=timeout_s)
 
 
+HOOK_TIMEOUT_S = 30
+
+
 class Collector:
     """Override the hooks a source needs; the protocol calls every hook through ``run``."""
 
@@ -69,7 +72,12 @@ class Collector:
 
     async def run(self, hook: str, *args) -> None:
         try:
-            await getattr(self, hook)(*args)
+            # A page whose script never yields would hold an evaluate forever.
+            await asyncio.wait_for(getattr(self, hook)(*args), HOOK_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            url = getattr(args[-1], "url", None) if args else None
+            self.sink.error(f"{self.name}.{hook}", f"gave up after {HOOK_TIMEOUT_S} s (the page did not answer)",
+                            url=url if isinstance(url, str) else None)
         except Exception as exc:
             url = getattr(args[-1], "url", None) if args else None
             self.sink.error(f"{self.name}.{hook}", _describe(exc), url=url if isinstance(url, str) else None)
