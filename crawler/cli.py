@@ -135,14 +135,62 @@ def main() -> None:
     signal.signal(signal.SIGTERM, _terminate_cleanly)
 
 
+def _options(*decorators):
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+    return apply
+
+
+browser_options = _options(
+    click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser])."),
+    click.option("--ignore-https-errors", is_flag=True, default=None,
+                 help="Accept invalid certificates (overrides [browser])."),
+    chromium_option,
+)
+run_options = _options(db_option, policy_option, lists_option, browser_options, output_options)
+config_options = _options(
+    click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
+                 help="vendors.toml"),
+    click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                 help="NAME=value file holding the password variables, instead of the environment."),
+)
+
+
+def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors):
+    """Config, targets and browser settings of a run, or a usage error (exit 2) that names the fix.
+    ``pick`` chooses the config's vendors to run."""
+    from .runner import targets_for
+
+    try:
+        config = load_config(config_path)
+        vendors = pick(config)
+        secrets = load_secrets_file(secrets_path) if secrets_path else None
+        targets = targets_for(config, vendors, secrets)
+        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
+    except ConfigError as exc:
+        raise UsageProblem(str(exc)) from None
+    except BrowserNotFound as exc:
+        raise AuditFailed(str(exc)) from None
+    return config, targets, settings
+
+
+def _finish(store: Store, result, quiet: bool) -> None:
+    _print_run(store, result, quiet)
+    if result.status != "complete":
+        sys.exit(EXIT_AUDIT_FAILED)
+    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+
+
 @main.command()
-@db_option
-@policy_option
-@lists_option
-@chromium_option
-@output_options
-def demo(db_path, policy, lists_dir, chromium, verbose, quiet, log_file) -> None:
-    """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen."""
+@run_options
+def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
+         log_file) -> None:
+    """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
+
+    The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
+    --ignore-https-errors override that as in every browser command. Exit 0 when the run completes."""
     from .demo import DEMO_DB, run_demo
 
     judge = _load_judge(policy, lists_dir)
@@ -152,7 +200,8 @@ def demo(db_path, policy, lists_dir, chromium, verbose, quiet, log_file) -> None
     with _run_lock(db_path):
         store = _open_store(db_path)
         try:
-            result, _ = run_demo(store, judge, executable_override=chromium,
+            result, _ = run_demo(store, judge, executable_override=chromium, host_resolver_rules=host_resolver_rules,
+                                 ignore_https_errors=ignore_https_errors,
                                  progress=_progress(store, verbose, quiet, log_file))
         except BrowserNotFound as exc:
             raise AuditFailed(str(exc)) from None
@@ -164,46 +213,34 @@ def demo(db_path, policy, lists_dir, chromium, verbose, quiet, log_file) -> None
 
 
 @main.command()
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="vendors.toml")
+@config_options
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
 @click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
-@db_option
-@policy_option
-@lists_option
-@click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser]).")
-@click.option("--ignore-https-errors", is_flag=True, default=None, help="Accept invalid certificates (overrides [browser]).")
-@click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="NAME=value file holding the password variables, instead of the environment.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
-@chromium_option
-@output_options
-def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
-          secrets_path, concurrency, chromium, verbose, quiet, log_file) -> None:
+@run_options
+def audit(config_path, secrets_path, vendor_ids, due, concurrency, db_path, policy, lists_dir, host_resolver_rules,
+          ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
     verdict. Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself
     failed or another run holds the database."""
-    from .runner import run_audit, targets_for
+    from .runner import run_audit
 
-    try:
-        config = load_config(config_path)
-        vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else [v for v in config.vendors if v.status == "approved"]
+    def pick(config):
+        vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else \
+            [v for v in config.vendors if v.status == "approved"]
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         terminated = [v.id for v in vendors if v.status == "terminated"]
         if terminated:
             raise UsageProblem(f"{config_path}: {', '.join(terminated)} is terminated. Fix: check it with "
                                f"'trackaudit verify-removal --config {config_path} --vendor {terminated[0]}'")
-        secrets = load_secrets_file(secrets_path) if secrets_path else None
-        targets = targets_for(config, vendors, secrets)
-        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
-    except ConfigError as exc:
-        raise UsageProblem(str(exc)) from None
-    except BrowserNotFound as exc:
-        raise AuditFailed(str(exc)) from None
+        return vendors
+
+    config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
+                                         ignore_https_errors)
     judge = _load_judge(policy, lists_dir)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
@@ -216,22 +253,13 @@ def audit(config_path, vendor_ids, due, db_path, policy, lists_dir, host_resolve
         command = "trackaudit audit " + " ".join(sys.argv[2:])
         result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
                            concurrency=concurrency, progress=_progress(store, verbose, quiet, log_file))
-    _print_run(store, result, quiet)
-    if result.status != "complete":
-        sys.exit(EXIT_AUDIT_FAILED)
-    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+    _finish(store, result, quiet)
 
 
 @main.command()
 @click.argument("url")
 @click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
-@db_option
-@policy_option
-@lists_option
-@click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules.")
-@click.option("--ignore-https-errors", is_flag=True, default=False, help="Accept invalid certificates.")
-@chromium_option
-@output_options
+@run_options
 def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium,
          verbose, quiet, log_file) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
@@ -259,63 +287,44 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
         result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
                            command=f"trackaudit scan {url}", judge=judge,
                            progress=_progress(store, verbose, quiet, log_file))
-    _print_run(store, result, quiet)
-    if result.status != "complete":
-        sys.exit(EXIT_AUDIT_FAILED)
-    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+    _finish(store, result, quiet)
 
 
 @main.command("verify-removal")
-@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="vendors.toml")
+@config_options
 @click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
-@db_option
-@policy_option
-@lists_option
-@click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser]).")
-@click.option("--ignore-https-errors", is_flag=True, default=None, help="Accept invalid certificates (overrides [browser]).")
-@click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-              help="NAME=value file holding the password variables, instead of the environment.")
-@chromium_option
-@output_options
-def verify_removal(config_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors,
-                   secrets_path, chromium, verbose, quiet, log_file) -> None:
+@run_options
+def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules,
+                   ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
     import dataclasses
 
     from .removal import saved_state
-    from .runner import run_audit, targets_for
+    from .runner import run_audit
 
-    try:
-        config = load_config(config_path)
+    def pick(config):
         vendor = config.vendor(vendor_id)
         if vendor.status != "terminated":
             raise UsageProblem(f"{config_path}: vendor {vendor_id} has status {vendor.status!r}; verify-removal checks "
                                f"terminated vendors. Fix: set status = \"terminated\" once its contract has ended")
-        secrets = load_secrets_file(secrets_path) if secrets_path else None
-        targets = targets_for(config, [vendor], secrets)
-        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
-    except ConfigError as exc:
-        raise UsageProblem(str(exc)) from None
-    except BrowserNotFound as exc:
-        raise AuditFailed(str(exc)) from None
+        return [vendor]
+
+    config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
+                                         ignore_https_errors)
     judge = _load_judge(policy, lists_dir)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
         with_state = []
         for target in targets:
-            cookies, storage, _ = saved_state(store, vendor.id, target.account.id if target.account else "anonymous")
+            cookies, storage, _ = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
             with_state.append(dataclasses.replace(target, saved_cookies=tuple(cookies), saved_storage=tuple(storage)))
         command = "trackaudit verify-removal " + " ".join(sys.argv[2:])
         result = run_audit(store, settings, with_state, mode="verify-removal", command=command, config=config,
                            judge=judge, progress=_progress(store, verbose, quiet, log_file))
-    _print_run(store, result, quiet)
-    if result.status != "complete":
-        sys.exit(EXIT_AUDIT_FAILED)
-    sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
+    _finish(store, result, quiet)
 
 
 @main.command()
@@ -437,7 +446,7 @@ def lists_update(names, cache_dir) -> None:
         if update.ok:
             click.echo(f"{update.name}: version {update.entry.version}, {update.entry.bytes} bytes, sha256 {update.entry.sha256[:16]}…")
         else:
-            click.echo(f"{update.name}: FAILED: {update.error}", err=True)
+            click.echo(f"FAILED: {update.error}", err=True)
     click.echo(f"Cache: {cache_dir}")
     if not all(u.ok for u in updates):
         sys.exit(EXIT_AUDIT_FAILED)

@@ -35,10 +35,10 @@ def _ticks(maximum: float) -> list[float]:
     raw = maximum / 4
     magnitude = 10 ** (len(str(int(raw))) - 1) if raw >= 1 else 1
     step = next(s * magnitude for s in (1, 2, 2.5, 5, 10) if s * magnitude >= raw)
-    ticks, value = [], 0.0
-    while value <= maximum + 1e-9:
-        ticks.append(value)
+    ticks, value = [0.0], 0.0
+    while value < maximum - 1e-9:  # the last tick is at or beyond the maximum, so bars stay inside
         value += step
+        ticks.append(value)
     return ticks
 
 
@@ -107,13 +107,15 @@ def cookie_lifetimes(report: Report, limit: int = 30) -> Markup | None:
         over = maximum is not None and days > maximum
         w = max(2.0, plot_w * min(days, scale_max) / scale_max)
         colour = RED if over else BLUE
-        label = f"{cookie.name} ({cookie.domain.lstrip('.')}, {cookie.party} party)"
-        body.append(_text(LABEL_W - 8, y + 12, _clip(label), anchor="end", size=11.5))
+        where = f" · {_clip(cookie.domain.lstrip('.'), 30)}, {'1st' if cookie.party == 'first' else '3rd'} party"
+        body.append(f'<text x="{LABEL_W - 8}" y="{y + 12:.1f}" text-anchor="end" font-size="11.5" fill="{INK}">'
+                    f'<tspan font-weight="600">{escape(_clip(cookie.name, 24))}</tspan>'
+                    f'<tspan fill="{MUTED}">{escape(where)}</tspan></text>')
         body.append(f'<rect x="{LABEL_W}" y="{y + 2:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>')
         suffix = " ▸" if days > scale_max else ""
         body.append(_text(LABEL_W + w + 5, y + 13, f"{days:.0f} d{suffix}", size=11, fill=RED if over else MUTED))
         y += ROW_H
-    for tick in _ticks(scale_max):
+    for tick in (t for t in _ticks(scale_max) if t <= scale_max):
         x = LABEL_W + plot_w * tick / scale_max
         body.insert(0, f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#eaecf0"/>')
         body.append(_text(x, y + 14, f"{tick:g}", anchor="middle", size=10.5, fill=MUTED))

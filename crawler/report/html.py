@@ -36,19 +36,26 @@ CONTEXT_CHARS = 160
 
 
 # -- filters ------------------------------------------------------------------------------------------------
-def highlight(text: Any, needle: Any, limit: int | None = None) -> Markup:
-    """``text`` escaped, with every occurrence of ``needle`` wrapped in ``<mark>`` (case-insensitive when
-    the exact text is absent); ``limit`` keeps a window of that many characters around the first match."""
+def highlight(text: Any, needles: Any, limit: int | None = None) -> Markup:
+    """``text`` escaped, with every occurrence of ``needles`` (one string or several) wrapped in ``<mark>``
+    (case-insensitively when a needle's exact text is absent); ``limit`` keeps a window of about that many
+    characters around the first match."""
     text = "" if text is None else str(text)
-    needle = "" if needle is None else str(needle)
-    if not needle:
-        return escape(text[:limit] + ("…" if limit and len(text) > limit else "")) if limit else escape(text)
-    flags = 0 if needle in text else re.IGNORECASE
-    pattern = re.compile(re.escape(needle), flags)
+    if isinstance(needles, (list, tuple)):
+        needles = [str(n) for n in needles if n]
+    else:
+        needles = [str(needles)] if needles else []
+    if not needles:
+        if limit and len(text) > limit:
+            return escape(text[:limit] + "…")
+        return escape(text)
+    needles = sorted(set(needles), key=len, reverse=True)  # the longest match wins where two overlap
+    flags = 0 if all(n in text for n in needles) else re.IGNORECASE
+    pattern = re.compile("|".join(re.escape(n) for n in needles), flags)
     first = pattern.search(text)
-    if limit and len(text) > limit + len(needle):
+    if limit and len(text) > limit + len(needles[0]):
         start = max(0, (first.start() if first else 0) - limit // 2)
-        end = min(len(text), start + limit + len(needle))
+        end = min(len(text), start + limit + len(needles[0]))
         text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
     out, last = [], 0
     for match in pattern.finditer(text):
@@ -210,7 +217,7 @@ def _cookie_rows(cookie: Mapping[str, Any], maximum: float | None) -> list[tuple
 
 HANDLED = {"rows", "flows", "cookie", "identifier", "renewed", "sources", "value", "hosts", "observed", "pages",
            "sent", "receivers", "owner", "maximum_days", "previous_run_id", "change", "kind", "key",
-           "related_rules", "carries", "protocols", "ciphers", "in_last_audit", "host", "party", "final_url", "url",
+           "related_rules", "recipient", "carries", "protocols", "ciphers", "in_last_audit", "host", "party", "final_url", "url",
            "gone"}
 
 
@@ -219,22 +226,40 @@ def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) ->
     view: dict[str, Any] = {}
     maximum = ev.get("maximum_days") if isinstance(ev.get("maximum_days"), (int, float)) else report.policy.max_lifetime_days
 
-    # PII flows: deduplicated by what, how, where and to whom
+    # PII flows: repeated sightings merged, then matches sharing one context shown together
     flows = [f for f in ev.get("flows") or [] if isinstance(f, Mapping)]
     if flows:
         grouped: dict[tuple, dict[str, Any]] = {}
         for flow in flows:
             key = (flow.get("field"), flow.get("encoding"), flow.get("location"), flow.get("host"), flow.get("url"),
                    flow.get("matched"))
-            entry = grouped.setdefault(key, {**flow, "count": 0, "phases": [], "row_ids": [],
-                                             "steps": chain_steps(str(flow.get("field") or "value"), flow.get("chain") or [])})
+            entry = grouped.setdefault(key, {**flow, "count": 0, "phases": [], "row_ids": []})
             entry["count"] += 1
             if flow.get("phase") and flow["phase"] not in entry["phases"]:
                 entry["phases"].append(flow["phase"])
-            entry["row_ids"].append(flow.get("row_id"))
-            if entry["count"] == 1 and flow.get("table") == "requests":
-                entry["request"] = report.requests.get(flow.get("row_id"))
-        shown = list(grouped.values())
+            if flow.get("row_id") not in entry["row_ids"]:
+                entry["row_ids"].append(flow.get("row_id"))
+        blocks: dict[tuple, dict[str, Any]] = {}
+        for entry in grouped.values():
+            key = (entry.get("host"), entry.get("url"), entry.get("location"), entry.get("context"))
+            block = blocks.get(key)
+            if block is None:
+                request = report.requests.get(entry.get("row_id")) if entry.get("table") == "requests" else None
+                block = blocks[key] = {
+                    "host": entry.get("host"), "party": entry.get("party"), "entity": entry.get("entity"),
+                    "location": entry.get("location"), "url": entry.get("url"), "table": entry.get("table"),
+                    "context": entry.get("context") or "", "request": request, "count": entry["count"],
+                    "phases": list(entry["phases"]), "row_ids": list(entry["row_ids"]), "matches": []}
+            else:
+                block["count"] = max(block["count"], entry["count"])
+                block["phases"] += [p for p in entry["phases"] if p not in block["phases"]]
+                block["row_ids"] += [r for r in entry["row_ids"] if r not in block["row_ids"]]
+            block["matches"].append({
+                "field": entry.get("field"), "encoding": entry.get("encoding"), "matched": entry.get("matched"),
+                "steps": chain_steps(str(entry.get("field") or "value"), entry.get("chain") or [])})
+        for block in blocks.values():
+            block["needles"] = [m["matched"] for m in block["matches"] if m["matched"]]
+        shown = list(blocks.values())
         view["flows"] = shown[:MAX_FLOWS_SHOWN]
         view["flows_more"] = max(0, len(shown) - MAX_FLOWS_SHOWN)
 
@@ -289,6 +314,8 @@ def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) ->
         view["sent"] = list(by_host.values())
     if ev.get("receivers"):
         view["receivers"] = [str(r) for r in ev["receivers"]]
+    if isinstance(ev.get("recipient"), str):
+        view["recipient"] = ev["recipient"]
     if ev.get("owner"):
         view["owner"] = str(ev["owner"])
 
