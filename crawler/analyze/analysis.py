@@ -57,10 +57,22 @@ class CookieFacts:
     @property
     def login_retention(self) -> bool:
         """A cookie that keeps the login: the district's word for any cookie; a name pattern only for the
-        vendor's own cookies (a third party does not log the student in)."""
-        if self.purpose.purpose != "login_retention":
-            return False
-        return self.purpose.source == "district" or self.party == "first"
+        vendor's own cookies (a third party does not log the student in). A persistent session cookie of
+        the vendor keeps the login across restarts too."""
+        if self.purpose.source == "district":
+            return self.purpose.purpose == "login_retention"
+        return self.party == "first" and self.purpose.purpose in ("login_retention", "login_session")
+
+    @property
+    def essential(self) -> bool:
+        """Security cookies (CSRF tokens, bot defence) and the record of a consent choice: unique per browser
+        at times, but kept for the service or the law, not to follow the student."""
+        return self.purpose.purpose in ("csrf", "security", "consent")
+
+    @property
+    def tracking_identifier(self) -> bool:
+        """An identifier that the policy's tracking clauses judge: not login retention, not essential."""
+        return self.identifier.is_identifier and not self.login_retention and not self.essential
 
     @property
     def subject(self) -> str:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from . import charts
@@ -27,8 +27,8 @@ from .wording import SEVERITY_LABEL, chain_steps, lifetime_words, verdict_tone, 
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Screenshots: each embedded once; beyond these budgets a screenshot is listed by path and SHA-256 instead.
-MAX_IMAGE_BYTES = 1_500_000
-MAX_TOTAL_IMAGE_BYTES = 12_000_000
+MAX_IMAGE_BYTES = 1_200_000
+MAX_TOTAL_IMAGE_BYTES = 8_000_000
 THUMB_WIDTH = 960  # pixels, when Pillow is installed to downscale (optional)
 MAX_FLOWS_SHOWN = 6
 MAX_REQUESTS_SHOWN = 8
@@ -349,8 +349,9 @@ def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) ->
 
 # -- rendering -----------------------------------------------------------------------------------------------------
 def environment() -> Environment:
+    # Evidence is free-form JSON whose shape varies by rule: a missing key renders as nothing, never an error.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                      undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(highlight=highlight, when=when, filesize=filesize, pretty_json=pretty_json, slug=slug,
                        lifetime=lifetime_words, tone=verdict_tone)
     env.globals.update(SEVERITY_LABEL=SEVERITY_LABEL, why=why)

@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .model import Report
 from .wording import why
 
@@ -16,12 +17,6 @@ SCHEMA_PATH = Path(__file__).with_name("schema") / "report-v1.json"
 
 def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-
-
-def _tool_version(report: Report) -> str:
-    from .. import __version__
-
-    return __version__
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -66,7 +61,7 @@ def report_document(report: Report) -> dict[str, Any]:
     return {
         "schema": report.schema,
         "generated_at": report.generated_at,
-        "generator": {"name": "trackaudit", "version": _tool_version(report)},
+        "generator": {"name": "trackaudit", "version": __version__},
         "database": report.database,
         "run": {
             "id": run.id, "mode": run.mode, "command": run.command, "started_at": run.started_at,

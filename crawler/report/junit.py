@@ -5,13 +5,21 @@ enabled rule judges for this kind of run (e.g. III.C outside a post-termination 
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 from .model import Report
 
+# Characters XML 1.0 cannot carry at all (a captured value may hold them): replaced, so the file always parses.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _x(text: object) -> str:
+    return _NOT_XML.sub("\ufffd", "" if text is None else str(text))
+
 
 def _line(f) -> str:
-    return f"[{f.severity}] {f.subject}: {f.message} ({f.rule_id}, finding {f.id})"
+    return _x(f"[{f.severity}] {f.subject}: {f.message} ({f.rule_id}, finding {f.id})")
 
 
 def render(report: Report) -> str:
@@ -19,18 +27,18 @@ def render(report: Report) -> str:
     total = {"tests": 0, "failures": 0, "skipped": 0}
     for vendor in report.vendors:
         judged = report.judged_clauses(vendor)
-        suite = ET.SubElement(suites, "testsuite", name=f"{vendor.id} ({vendor.name})",
+        suite = ET.SubElement(suites, "testsuite", name=_x(f"{vendor.id} ({vendor.name})"),
                               timestamp=(report.run.started_at or "")[:19])
         props = ET.SubElement(suite, "properties")
         for name, value in (("vendor", vendor.id), ("verdict", vendor.verdict.verdict), ("run_id", str(report.run.id)),
                             ("policy", f"{report.policy.id} {report.policy.version}"),
                             ("policy_sha256", report.policy.sha256)):
-            ET.SubElement(props, "property", name=name, value=value)
+            ET.SubElement(props, "property", name=name, value=_x(value))
         counts = {"tests": 0, "failures": 0, "skipped": 0}
         for clause_id in report.clause_ids:
             clause = report.policy.clause(clause_id)
             mine = [f for f in vendor.findings if f.clause == clause_id]
-            case = ET.SubElement(suite, "testcase", classname=vendor.id, name=f"{clause_id} {clause.title}")
+            case = ET.SubElement(suite, "testcase", classname=_x(vendor.id), name=_x(f"{clause_id} {clause.title}"))
             counts["tests"] += 1
             violations = [f for f in mine if f.severity == "violation"]
             others = [f for f in mine if f.severity != "violation"]
@@ -38,7 +46,7 @@ def render(report: Report) -> str:
                 counts["failures"] += 1
                 failure = ET.SubElement(case, "failure", type="violation",
                                         message=f"{len(violations)} violation(s) of {clause_id}")
-                failure.text = "\n".join(_line(f) for f in violations) + f"\n\n{clause_id}: {clause.text}\n"
+                failure.text = "\n".join(_line(f) for f in violations) + _x(f"\n\n{clause_id}: {clause.text}\n")
             elif clause_id not in judged:
                 counts["skipped"] += 1
                 ET.SubElement(case, "skipped", message=f"no rule of pack {report.policy.id} judges {clause_id} in "

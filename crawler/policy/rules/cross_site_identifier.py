@@ -17,6 +17,10 @@ class CrossSiteIdentifier(Rule):
             # A partitioned (CHIPS) cookie is keyed to this site, so it cannot follow the student elsewhere.
             if fact.party != "third" or cookie.partition_key or not fact.identifier.is_identifier:
                 continue
+            # Infrastructure the service needs (captcha, sign-in, payment) gets a warning: the district judges
+            # whether its identifier is "necessary to the operation" of the service.
+            host = analysis.knowledge.trackers.lookup(cookie.domain.lstrip("."))
+            severity = "warning" if (host and host.category == "essential") or fact.essential else None
             message = (f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on {cookie.domain} "
                        f"(lifetime {lifetime_words(fact.lifetime_days)}, SameSite={cookie.same_site or 'unset'}), "
                        f"readable on every site that embeds it, so it can follow the student across sites. "
@@ -24,4 +28,4 @@ class CrossSiteIdentifier(Rule):
             yield self.finding(fact.subject, message, {"rows": rows(cookies=[fact.rec.row_id]),
                                                        "cookie": cookie_description(fact),
                                                        "identifier": list(fact.identifier.reasons)},
-                               account=analysis.data.account)
+                               account=analysis.data.account, severity=severity)

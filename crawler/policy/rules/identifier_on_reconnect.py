@@ -16,7 +16,7 @@ class IdentifierOnReconnect(Rule):
             key = (fact.rec.obs.name, fact.rec.obs.domain)
             if key not in resent and key not in renewed:
                 continue
-            if fact.login_retention or not fact.identifier.is_identifier:
+            if not fact.tracking_identifier:
                 continue  # IV.B allows a persistent cookie that keeps the student logged in
             seen, request_ids, cookie_ids = [], [], [fact.rec.row_id]
             if key in resent:

@@ -14,7 +14,7 @@ class IdentifierSurvivesLogout(Rule):
     def check(self, analysis):
         for rec in analysis.persistence.survived_logout:
             fact = analysis.cookie_facts(rec.obs.name, rec.obs.domain)
-            if fact is None or not fact.identifier.is_identifier or fact.login_retention:
+            if fact is None or not fact.tracking_identifier:
                 continue
             message = (f"Cookie {rec.obs.name} ({rec.obs.domain}) kept its identifier through the logout: on a "
                        f"shared computer the next student carries it and is tracked as the same person. IV.B "

@@ -2,10 +2,14 @@ from ..base import Rule, register
 from ..evidence import cookie_description, lifetime_words, rows
 
 
+NOT_TRACKING_DATA = ("preference", "functional")
+
+
 @register
 class LifetimeOverMaximum(Rule):
-    """Cookies set to outlive the maximum, and identifiers kept in storage that never expires
-    (localStorage, IndexedDB: kept until the user clears site data)."""
+    """Cookies set to outlive the maximum, except those known not to hold tracking data (login, security,
+    consent, preferences), and identifiers kept in storage that never expires (localStorage, IndexedDB: kept
+    until the user clears site data)."""
 
     id = "IV.C-lifetime-over-maximum"
     clause = "IV.C"
@@ -17,6 +21,8 @@ class LifetimeOverMaximum(Rule):
         for fact in analysis.cookies:
             if fact.lifetime_days is None or fact.lifetime_days <= maximum:
                 continue
+            if fact.login_retention or fact.essential or fact.purpose.purpose in NOT_TRACKING_DATA:
+                continue  # a long-lived login, security, preference or consent cookie is not tracking data
             cookie = fact.rec.obs
             message = (f"Cookie {cookie.name} ({cookie.domain}, {fact.party} party, {fact.purpose.purpose}) is set "
                        f"to last {lifetime_words(fact.lifetime_days)}, longer than the {maximum} days the district "

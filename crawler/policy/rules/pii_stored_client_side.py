@@ -23,7 +23,9 @@ class PiiStoredClientSide(Rule):
             message = (f"The test student's {fields_words(group)} is kept in {where} ({subject}, {first.party}-party "
                        f"{first.host}) on the student's computer. IV.A does not allow tracking mechanisms that store "
                        f"information on the user's computer to collect personal data.")
+            # sessionStorage ends with the tab: a warning, not a stored record.
+            severity = "warning" if subject.startswith("sessionStorage") else None
             yield self.finding(subject, message, {"rows": rows(**{first.table: [f.row_id for f in group]}),
                                                   "host": first.host, "party": first.party,
                                                   "flows": [flow_evidence(f) for f in group[:20]]},
-                               account=analysis.data.account)
+                               account=analysis.data.account, severity=severity)

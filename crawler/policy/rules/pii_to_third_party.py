@@ -8,13 +8,17 @@ def third_party_pii_findings(rule, analysis, clause_words: str):
     for entity, group in sorted(recipients(flows).items()):
         hosts = sorted({f.host for f in group})
         example = group[0]
+        known = [analysis.knowledge.trackers.lookup(h) for h in hosts]
+        necessary = all(k is not None and k.category == "essential" for k in known)
         message = (f"The test student's {fields_words(group)} reached the third party {entity} "
                    f"({', '.join(hosts)}) in {len({f.row_id for f in group})} request(s), e.g. in the "
-                   f"{example.match.location} of {example.url}. {clause_words}")
+                   f"{example.match.location} of {example.url}. {clause_words}"
+                   + (" The recipient provides infrastructure (sign-in, payment, captcha): the district decides "
+                      "whether this is necessary to operate the service." if necessary else ""))
         yield rule.finding(recipient_subject(entity, group), message,
                            {"rows": rows(requests=[f.row_id for f in group]), "recipient": entity, "hosts": hosts,
                             "flows": [flow_evidence(f) for f in group[:50]]},
-                           account=analysis.data.account)
+                           account=analysis.data.account, severity="warning" if necessary else None)
 
 
 @register

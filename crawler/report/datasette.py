@@ -1,0 +1,215 @@
+"""Metadata that makes a trackaudit database browsable in Datasette: a title, a description of every table and
+column, facets on findings, and a few canned queries.
+
+    python -m crawler.report.datasette results/demo.db          # writes results/datasette-metadata.json
+    pip install datasette
+    datasette results/demo.db --metadata results/datasette-metadata.json
+
+Datasette is not a dependency of trackaudit; this only writes the JSON it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+METADATA_FILE = "datasette-metadata.json"
+
+PROVENANCE = {
+    "id": "Row id; findings' evidence points at these ids",
+    "audit_id": "The audit (vendor × account) that saw it: audits.id",
+    "run_id": "The run: runs.id",
+    "vendor_id": "The vendor: vendors.id",
+    "account": "The test account's role (e.g. student)",
+    "phase": "Protocol phase: control, login, crawl, reconnect, logout, respawn (audit); removal-login, "
+             "removal-public, removal-replay (post-termination check)",
+}
+
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "runs": ("One row per trackaudit run (audit, scan, verify-removal, demo): when, how it ended, and what "
+             "judged it.", {
+        "id": "Run id", "mode": "audit, scan, verify-removal or demo", "command": "The command line that started it",
+        "started_at": "Start (UTC, ISO 8601)", "finished_at": "End (UTC, ISO 8601)",
+        "status": "running, complete, incomplete (cut off) or failed", "tool_version": "trackaudit version",
+        "config_path": "vendors.toml used", "config_hash": "SHA-256 of the vendors.toml",
+        "policy_name": "Policy pack id", "policy_hash": "SHA-256 of the policy pack file",
+        "lists": "JSON: the tracker/cookie lists and pack that judged the run, each with name, version, sha256, source",
+        "hostname": "Machine that ran it", "pid": "Process id (to tell a crashed run)",
+        "verdict": "The run's verdict per vendor, in words", "message": "Why the run failed or stopped, if it did",
+        "manifest_sha256": "SHA-256 of the run's evidence manifest (evidence/run-N/manifest.json)",
+    }),
+    "vendors": ("The edtech vendors from vendors.toml, as last configured.", {
+        "id": "Vendor id (the config's id)", "name": "Vendor's name", "status": "candidate, approved or terminated",
+        "start_url": "Where the audit starts", "first_party": "JSON list of extra domains the vendor owns",
+        "remember_cookies": "JSON list of cookie names the district accepts as login retention (IV.B)",
+        "updated_at": "When this row was last written",
+    }),
+    "audits": ("One audit per run × vendor × test account: login outcome and pages visited.", {
+        "id": "Audit id", "run_id": "runs.id", "vendor_id": "vendors.id", "account": "The test account's role",
+        "username": "The test account's user name", "started_at": "Start (UTC)", "finished_at": "End (UTC)",
+        "status": "running, complete, incomplete or failed", "login_outcome": "success, failed, skipped …",
+        "login_message": "What the login check saw", "pages_visited": "Pages crawled",
+        "pii": "JSON: the test account's personal data the matcher searched for (test data, not a real student's)",
+    }),
+    "phases": ("The protocol's phases of each audit, with timings and outcome.", {
+        "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
+        "outcome": "complete, failed, skipped …", "message": "Why a phase did not complete",
+    }),
+    "requests": ("Every request the browser made, with its response: who was contacted, what was sent (Cookie "
+                 "header, URL, body) and how it was encrypted.", {
+        "time": "When it was sent (Unix time)", "method": "HTTP method", "url": "Full URL (passwords masked)",
+        "host": "Host name", "scheme": "https, http, wss, ws, data …", "resource_type": "document, script, xhr, fetch, image …",
+        "frame_url": "URL of the frame that sent it", "page_url": "URL of the top-level page",
+        "is_navigation": "1 when it loaded a document", "from_service_worker": "1 when a service worker sent it",
+        "initiator_type": "parser, script, preflight, other", "initiator_url": "The script or document behind it",
+        "request_headers": "JSON list of [name, value] as sent, Cookie included", "cookie_header": "The Cookie header sent",
+        "referer": "The Referer header", "post_data": "Request body (passwords masked)", "status": "HTTP status",
+        "response_headers": "JSON list of [name, value]", "set_cookies": "JSON list of raw Set-Cookie values",
+        "remote_address": "Server IP:port", "tls_protocol": "TLS version negotiated (e.g. TLS 1.3)",
+        "tls_cipher": "Cipher negotiated (e.g. AES_256_GCM)", "failure": "Network error, if it failed",
+    }),
+    "cookies": ("The browser's cookie jar at the end of each phase (HttpOnly and partitioned included), with who "
+                "set each cookie.", {
+        "name": "Cookie name", "value": "Cookie value", "domain": "Domain (leading dot: sent to subdomains)",
+        "host_only": "1 when only the exact host receives it", "path": "Path", "expires": "Expiry (Unix time); null for a session cookie",
+        "session": "1 for a session cookie", "http_only": "1 when scripts cannot read it", "secure": "1 when sent over HTTPS only",
+        "same_site": "Strict, Lax, None or null", "partition_key": "CHIPS partition (top-level site), if partitioned",
+        "size": "Name + value length", "source_scheme": "Secure or NonSecure origin that set it",
+        "set_by_kind": "header (Set-Cookie) or script (document.cookie)", "set_by_url": "The response or script that set it",
+        "first_party": "Filled by analysis (not at capture)", "lifetime_days": "Filled by analysis (not at capture)",
+    }),
+    "storage_items": ("Client-side storage at the end of each phase: localStorage, sessionStorage, IndexedDB records, "
+                      "Cache Storage entries, service workers.", {
+        "kind": "localStorage, sessionStorage, indexedDB, cacheStorage or serviceWorker", "origin": "The origin owning it",
+        "frame_url": "Frame it was read from", "container": "IndexedDB db/store, cache name or service-worker scope",
+        "key": "Key (or URL for Cache Storage)", "value": "Value (truncated when very large)", "size": "Size in characters",
+    }),
+    "script_cookie_writes": ("document.cookie assignments seen by the instrumentation script: which script set which "
+                             "cookie.", {
+        "time": "When (Unix time)", "frame_url": "Frame of the write", "script_url": "Script that wrote it",
+        "cookie_string": "The string assigned to document.cookie",
+    }),
+    "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
+        "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
+        "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
+        "finished": "End (Unix time)", "screenshot": "Screenshot file, relative to the database's folder",
+        "screenshot_sha256": "SHA-256 of the screenshot", "error": "Why the visit failed, if it did",
+    }),
+    "errors": ("Failures that did not stop the audit (a collector, a page, a rule).", {
+        "time": "When (Unix time)", "source": "Collector, step or rule that failed", "url": "Page involved",
+        "message": "The error",
+    }),
+    "findings": ("What the policy rules found: one row per finding, with the clause it breaks and evidence pointing "
+                 "at observation rows.", {
+        "id": "Finding id", "run_id": "runs.id", "vendor_id": "vendors.id", "account": "Test account role",
+        "rule_id": "Stable rule id (e.g. IV.B-identifier-on-reconnect); baseline.* = change since the previous audit",
+        "clause": "Policy clause (e.g. IV.B)", "severity": "violation, warning or info",
+        "subject": "What it is about, e.g. 'cookie lq_vid' or 'host collect.example.com'",
+        "message": "Plain-language explanation", "evidence": "JSON: rows ({table: [ids]}) plus rule-specific detail "
+        "(PII flows with encoding chain, cookie attributes, hosts, …)", "created_at": "When it was judged (UTC)",
+    }),
+    "verdicts": ("Each job's verdict per vendor and run (scheduled audit, pre-approval, post-termination).", {
+        "id": "Verdict id", "run_id": "runs.id", "vendor_id": "vendors.id",
+        "job": "scheduled audit, pre-approval or post-termination",
+        "verdict": "compliant, violations found, warnings only, approve, do not approve, needs review, removal verified, "
+                   "removal not verified", "reasons": "JSON list of reasons in words",
+        "baseline_run_id": "The earlier run it was compared with", "created_at": "When (UTC)",
+    }),
+}
+
+OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors")
+
+QUERIES = {
+    "violations_by_clause": {
+        "title": "Violations by vendor and clause, per run",
+        "sql": "select run_id, vendor_id, clause, count(*) as violations from findings where severity = 'violation' "
+               "group by run_id, vendor_id, clause order by run_id desc, vendor_id, clause",
+    },
+    "pii_flows": {
+        "title": "Where the test account's personal data went (every PII flow in the findings)",
+        "sql": "select f.run_id, f.vendor_id, f.rule_id, json_extract(flow.value, '$.field') as field, "
+               "json_extract(flow.value, '$.encoding') as encoding, json_extract(flow.value, '$.host') as host, "
+               "json_extract(flow.value, '$.party') as party, json_extract(flow.value, '$.location') as location, "
+               "json_extract(flow.value, '$.matched') as matched, json_extract(flow.value, '$.url') as url "
+               "from findings f, json_each(f.evidence, '$.flows') as flow order by f.run_id desc, f.vendor_id",
+    },
+    "third_party_hosts": {
+        "title": "Hosts each vendor's pages contacted, with request counts",
+        "sql": "select run_id, vendor_id, host, count(*) as requests, sum(cookie_header is not null) as with_cookies, "
+               "min(tls_protocol) as tls from requests group by run_id, vendor_id, host "
+               "order by run_id desc, vendor_id, requests desc",
+    },
+    "cookie_lifetimes": {
+        "title": "Persistent cookies and their lifetimes in days",
+        "sql": "select c.run_id, c.vendor_id, c.name, c.domain, c.phase, round((c.expires - p.finished_at) / 86400.0, 1) "
+               "as lifetime_days, c.same_site, c.secure, c.http_only, c.set_by_url from cookies c join phases p on "
+               "p.audit_id = c.audit_id and p.phase = c.phase where c.session = 0 order by lifetime_days desc",
+    },
+}
+
+
+def datasette_metadata(database: str = "audit") -> dict[str, Any]:
+    """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""
+    tables = {}
+    for table, (description, columns) in TABLES.items():
+        described = dict(columns)
+        if table in OBSERVATION_TABLES:
+            described = {**PROVENANCE, **described}
+        entry: dict[str, Any] = {"description": description, "columns": described}
+        if table == "findings":
+            entry.update(facets=["vendor_id", "clause", "severity", "rule_id"], sort_desc="id")
+        elif table == "requests":
+            entry.update(facets=["vendor_id", "phase", "host"])
+        elif table in ("cookies", "storage_items", "pages"):
+            entry.update(facets=["vendor_id", "phase"])
+        elif table == "runs":
+            entry.update(sort_desc="id")
+        elif table == "vendors":
+            entry.update(label_column="name")
+        tables[table] = entry
+    return {
+        "title": "trackaudit: tracking audits of school edtech vendors",
+        "description": ("What each vendor's service and its third parties stored and sent while a district test "
+                        "account used it in a real browser, and the findings under the district's policy. Start "
+                        "with findings (faceted by vendor, clause and severity) or the canned queries."),
+        "databases": {database: {
+            "description": "trackaudit results: runs, observations (requests, cookies, storage, pages) and findings.",
+            "tables": tables,
+            "queries": QUERIES,
+        }},
+    }
+
+
+def write_datasette_metadata(store, path: str | Path | None = None) -> Path:
+    """Write the metadata next to the database (``datasette-metadata.json``) unless ``path`` says otherwise."""
+    target = Path(path) if path else Path(store.artefacts_dir) / METADATA_FILE
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(datasette_metadata(Path(store.path).stem), indent=2, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help") or len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--out"):
+        print("usage: python -m crawler.report.datasette DATABASE [--out FILE]", file=sys.stderr)
+        return 2
+    from ..store import Store
+
+    database = Path(args[0])
+    if not database.exists():
+        print(f"{database}: no such database", file=sys.stderr)
+        return 2
+    store = Store(database)
+    try:
+        written = write_datasette_metadata(store, args[2] if len(args) == 3 else None)
+    finally:
+        store.close()
+    print(f"datasette {database} --metadata {written}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
