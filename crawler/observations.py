@@ -145,6 +145,7 @@ class PageObs(_Row):
     """One page visit."""
 
     table: ClassVar[str] = "pages"
+    json_fields: ClassVar[tuple[str, ...]] = ("forms",)
 
     url: str
     final_url: str | None
@@ -156,6 +157,8 @@ class PageObs(_Row):
     screenshot: str | None  # path relative to the database's folder
     screenshot_sha256: str | None
     error: str | None
+    # The forms on the page and the personal data each asks for: what a sign-up page collects from a child.
+    forms: tuple = ()
 
 
 @dataclass(frozen=True)

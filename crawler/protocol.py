@@ -20,6 +20,7 @@ from .analyze.party import registrable_domain
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
 from .evidence import redact_file, session_paths
+from .forms import page_forms
 from .config import Account, Vendor
 from .login import LoginResult, perform_login, totp
 from .observations import PageObs
@@ -272,9 +273,11 @@ class VendorAudit:
                                      status: int | None, error: str | None = None) -> list[str]:
         page = browser.page
         title, links, shot, digest = None, [], None, None
+        forms = ()
         try:
             title = await asyncio.wait_for(page.title(), 5)
             links = await asyncio.wait_for(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"), 5)
+            forms = page_forms(await asyncio.wait_for(page.content(), 5))
         except Exception:
             pass
         try:
@@ -289,7 +292,7 @@ class VendorAudit:
             self.sink.error("screenshot", f"{type(exc).__name__}: {_first_line(exc)}", url=url)
         self.sink.add(PageObs(url=url, final_url=page.url if error is None else None, status=status, title=title,
                               depth=depth, started=started, finished=time.time(), screenshot=shot,
-                              screenshot_sha256=digest, error=error))
+                              screenshot_sha256=digest, error=error, forms=forms))
         return [link for link in links if isinstance(link, str)]
 
     async def _inventory(self, browser: _Browser) -> None:

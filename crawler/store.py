@@ -36,10 +36,14 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
+# Columns that later migrations add: the first migration must create the tables as they were then.
+ADDED_BY_LATER_MIGRATIONS = {"pages": ("forms",)}
+
+
 def _columns_of(obs_type) -> dict[str, type]:
     columns: dict[str, type] = {}
     for name, annotation in obs_type.__annotations__.items():
-        if name in ("table", "json_fields"):
+        if name in ("table", "json_fields") or name in ADDED_BY_LATER_MIGRATIONS.get(obs_type.table, ()):
             continue
         text = str(annotation)
         columns[name] = (float if "float" in text else int if ("int" in text or "bool" in text) else str)
@@ -87,7 +91,13 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["runs"].add_column("manifest_sha256", str)
 
 
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3)
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The forms of each page (sign-up and login pages: what they ask a student for)."""
+    db["pages"].add_column("forms", str)
+
+
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
+                                                                   _migration_4)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

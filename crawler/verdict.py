@@ -34,12 +34,24 @@ def _tls_reasons(analyses) -> list[str]:
     return [f"TLS on {host}: {', '.join(sorted(kinds))}" for host, kinds in sorted(seen.items())]
 
 
+def _form_reasons(analyses) -> list[str]:
+    """What the service's forms ask a student for (sign-up pages especially: COPPA consent territory)."""
+    asked: dict[str, set[str]] = {}
+    for analysis in analyses:
+        for rec in analysis.data.pages:
+            for form in rec.obs.forms:
+                personal = set(form.get("asks_for", [])) - {"password", "username"}
+                if personal:
+                    asked.setdefault(rec.obs.final_url or rec.obs.url, set()).update(form["asks_for"])
+    return [f"a form on {url} asks for: {', '.join(sorted(kinds))}" for url, kinds in sorted(asked.items())]
+
+
 def candidate_verdict(findings: list[Finding], analyses, problems: list[str]) -> Verdict:
     """Pre-approval: any violation says do not approve; warnings, or an audit that did not fully run, need
     review; otherwise approve. Reasons name clauses, trackers, persistent identifiers and TLS."""
     violations = [f for f in findings if f.severity == "violation"]
     warnings = [f for f in findings if f.severity == "warning"]
-    reasons = [_reason(f) for f in violations + warnings] + problems + _tls_reasons(analyses)
+    reasons = [_reason(f) for f in violations + warnings] + problems + _tls_reasons(analyses) + _form_reasons(analyses)
     if violations:
         verdict = DO_NOT_APPROVE
     elif warnings or problems:
