@@ -76,6 +76,16 @@ def test_json_report_validates(demo_run):
         "brightpath": "compliant", "leakyquiz": "violations found"}
 
 
+def test_csv_has_a_row_per_finding_and_markdown_each_verdict(demo_run):
+    import csv
+
+    rows = list(csv.DictReader(report(demo_run, "csv", "e2e-report.csv").open(encoding="utf-8")))
+    count = demo_run.db.execute("select count(*) from findings where run_id = (select max(id) from runs)").fetchone()[0]
+    assert len(rows) == count
+    text = report(demo_run, "md", "e2e-report.md").read_text(encoding="utf-8")
+    assert "**compliant**" in text and "**violations found**" in text
+
+
 def test_junit_failures_are_the_vendor_clause_pairs_with_violations(demo_run):
     root = ET.parse(report(demo_run, "junit", "e2e-report.xml")).getroot()
     pairs = {(r["vendor_id"], r["clause"]) for r in demo_run.db.query(

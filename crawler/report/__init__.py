@@ -45,8 +45,14 @@ def write_report(store, run_id: int, fmt: str, out_path, pack) -> Path | None:
     is replaced atomically and its path returned. Raises ValueError for an unknown format or run."""
     text = render_report(store, run_id, fmt, pack)
     if str(out_path) == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        buffer = getattr(sys.stdout, "buffer", None)
+        if buffer is not None:  # UTF-8 whatever the terminal's locale
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return None
     path = Path(out_path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -96,6 +96,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
         "finished": "End (Unix time)", "screenshot": "Screenshot file, relative to the database's folder",
         "screenshot_sha256": "SHA-256 of the screenshot", "error": "Why the visit failed, if it did",
+        "forms": "JSON: the forms on the page and the personal data each asks for (what a sign-up page collects)",
     }),
     "errors": ("Failures that did not stop the audit (a collector, a page, a rule).", {
         "time": "When (Unix time)", "source": "Collector, step or rule that failed", "url": "Page involved",

@@ -340,6 +340,15 @@ def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) ->
     for key in ("final_url", "url"):
         if isinstance(ev.get(key), str) and not flows:
             view.setdefault("urls", []).append((key.replace("_", " "), ev[key]))
+    # the observation rows themselves, where the evidence does not already describe them
+    if not isinstance(cookie, Mapping) or ev.get("sources"):
+        recorded = [report.cookies[i] for i in finding.rows.get("cookies", []) if i in report.cookies]
+        if recorded:
+            view["recorded_cookies"] = recorded[:MAX_REQUESTS_SHOWN]
+    if not flows:
+        kept = [report.storage[i] for i in finding.rows.get("storage_items", []) if i in report.storage]
+        if kept:
+            view["recorded_storage"] = kept[:MAX_REQUESTS_SHOWN]
     other = {k: v for k, v in ev.items() if k not in HANDLED}
     if other:
         view["other"] = other

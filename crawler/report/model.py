@@ -118,6 +118,38 @@ class RequestInfo:
 
 
 @dataclass(frozen=True)
+class CookieRow:
+    """A cookie row a finding points at, as recorded (value as stored)."""
+
+    id: int
+    phase: str
+    name: str
+    value: str
+    domain: str
+    path: str | None
+    expires: float | None
+    session: bool
+    http_only: bool
+    secure: bool
+    same_site: str | None
+    set_by_kind: str | None
+    set_by_url: str | None
+
+
+@dataclass(frozen=True)
+class StorageRow:
+    """A storage item a finding points at (value cut to 500 characters)."""
+
+    id: int
+    phase: str
+    kind: str
+    origin: str
+    container: str | None
+    key: str
+    value: str | None
+
+
+@dataclass(frozen=True)
 class PageInfo:
     id: int
     vendor_id: str
@@ -286,6 +318,8 @@ class Report:
     vendors: tuple[VendorReport, ...]
     requests: Mapping[int, RequestInfo]  # only the rows findings point at
     manifest: Manifest | None
+    cookies: Mapping[int, CookieRow] = field(default_factory=dict)  # only the rows findings point at
+    storage: Mapping[int, StorageRow] = field(default_factory=dict)
     schema: str = REPORT_SCHEMA
 
     @property
@@ -413,17 +447,30 @@ def build_report(store: Store, run_id: int, pack) -> Report:
         host_counts.setdefault(row["vendor_id"], {})[row["host"] or ""] = row["n"]
     request_totals = {vid: sum(c.values()) for vid, c in host_counts.items()}
     evidence_by_id = {f["id"]: _json(f["evidence"], {}) for f in findings_rows}
-    wanted = sorted({int(i) for ev in evidence_by_id.values() if isinstance(ev, Mapping)
-                     for i in (ev.get("rows") or {}).get("requests", []) if isinstance(i, int)})
+
+    def referenced(table: str) -> list[dict]:
+        wanted = sorted({i for ev in evidence_by_id.values() if isinstance(ev, Mapping)
+                         and isinstance(ev.get("rows"), Mapping)
+                         for i in ev["rows"].get(table) or [] if isinstance(i, int)})
+        found = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            found += db.query(f"select * from [{table}] where run_id = ? and id in ({', '.join('?' * len(chunk))})",
+                              [run_id, *chunk])
+        return found
+
+    cookies = {c["id"]: CookieRow(c["id"], c["phase"], c["name"], c["value"] or "", c["domain"] or "", c["path"],
+                                  c["expires"], bool(c["session"]), bool(c["http_only"]), bool(c["secure"]),
+                                  c["same_site"], c["set_by_kind"], c["set_by_url"]) for c in referenced("cookies")}
+    storage = {s["id"]: StorageRow(s["id"], s["phase"], s["kind"], s["origin"], s["container"], s["key"],
+                                   None if s["value"] is None else str(s["value"])[:500])
+               for s in referenced("storage_items")}
     requests: dict[int, RequestInfo] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
-        sql = f"select * from requests where run_id = ? and id in ({', '.join('?' * len(chunk))})"
-        for r in db.query(sql, [run_id, *chunk]):
-            requests[r["id"]] = RequestInfo(
-                r["id"], r["vendor_id"], r["account"], r["phase"], r["method"], r["url"], r["host"], r["scheme"],
-                r["resource_type"], r["page_url"], r["frame_url"], r["initiator_url"], r["cookie_header"],
-                r["post_data"], r["status"], r["tls_protocol"], r["tls_cipher"])
+    for r in referenced("requests"):
+        requests[r["id"]] = RequestInfo(
+            r["id"], r["vendor_id"], r["account"], r["phase"], r["method"], r["url"], r["host"], r["scheme"],
+            r["resource_type"], r["page_url"], r["frame_url"], r["initiator_url"], r["cookie_header"],
+            r["post_data"], r["status"], r["tls_protocol"], r["tls_cipher"])
 
     phase_end = {(p["vendor_id"], p["account"], p["phase"]): p["finished_at"] for p in phases}
     cookie_rows = list(db.query("select vendor_id, account, phase, name, domain, expires, session from cookies "
@@ -491,7 +538,7 @@ def build_report(store: Store, run_id: int, pack) -> Report:
     return Report(
         generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         database=store.path.name, artefacts_dir=str(store.artefacts_dir), run=run, policy=policy,
-        vendors=tuple(vendors), requests=requests, manifest=_manifest(store, run_id))
+        vendors=tuple(vendors), requests=requests, manifest=_manifest(store, run_id), cookies=cookies, storage=storage)
 
 
 def _manifest(store: Store, run_id: int) -> Manifest | None:
@@ -545,6 +592,7 @@ def _pages_involved(evidence: Mapping, pages: tuple[PageInfo, ...], requests: Ma
     for text in _walk_strings({k: v for k, v in evidence.items() if k != "rows"}):
         if len(chosen) >= MAX_PAGES_PER_FINDING:
             break
-        if text.startswith(("http://", "https://")):
+        # a bare origin (storage evidence names one) is not a page: it would pick the start page arbitrarily
+        if text.startswith(("http://", "https://")) and urlsplit(text).path:
             add(best(text))
     return tuple(chosen[:MAX_PAGES_PER_FINDING])

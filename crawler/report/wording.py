@@ -38,6 +38,10 @@ WHY = {
         "An identifier that the browser sends back by itself when the student returns lets the service and its "
         "partners follow the same student from session to session without a login. The policy allows this only for "
         "a cookie that keeps the student logged in."),
+    "IV.B-identifier-survives-logout": (
+        "Logging out is the student's way of ending the session. An identifier that stays in the browser afterwards "
+        "is sent again on the next visit, so the service (and anyone it shares the value with) still recognises "
+        "the student on a shared or family computer."),
     "IV.B-respawned-identifier": (
         "Respawning defeats the student's, or the school IT department's, decision to clear cookies: tracking "
         "resumes under the old identity without anyone's consent."),
