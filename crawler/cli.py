@@ -207,9 +207,15 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
             raise AuditFailed(str(exc)) from None
         except ConfigError as exc:
             raise UsageProblem(str(exc)) from None
+    if result.status == "complete":
+        from .report import write_report
+
+        written = write_report(store, result.run_id, "html", store.artefacts_dir / "demo-report.html", judge.pack)
     _print_run(store, result, quiet)
     if result.status != "complete":
         sys.exit(EXIT_AUDIT_FAILED)
+    if not quiet:
+        click.echo(f"Report:   {written}")
 
 
 @main.command()

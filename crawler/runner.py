@@ -12,6 +12,7 @@ from playwright.async_api import async_playwright
 from .browser import LaunchSettings
 from .config import Account, Config, ConfigError, Vendor, resolve_secret
 from .evidence import write_manifest
+from .report.datasette import write_datasette_metadata
 from .judge import Judge
 from .policy.engine import Judgement
 from .progress import Progress
@@ -102,9 +103,11 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
 
 
 def _seal(store: Store, run_id: int) -> None:
-    """The evidence manifest, written last: it seals the artefacts and the run's rows as they now are."""
+    """The evidence manifest, written last: it seals the artefacts and the run's rows as they now are. The
+    Datasette metadata beside the database is refreshed too."""
     try:
         write_manifest(store, run_id)
+        write_datasette_metadata(store)
     except OSError as exc:
         store.insert("errors", {"run_id": run_id, "phase": "seal", "time": time.time(), "source": "evidence",
                                 "message": f"the evidence manifest could not be written: {exc}"})

@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 
 from crawler.report import render_report
-from crawler.report.datasette import METADATA_FILE, TABLES, datasette_metadata, write_datasette_metadata
+from crawler.report.datasette import TABLES, datasette_metadata, write_datasette_metadata
 from crawler.report.json_report import load_schema
 from crawler.store import OBSERVATION_TYPES
 from test_report_model import build_report_db
@@ -117,7 +117,7 @@ def test_datasette_metadata_describes_every_table_and_column(built):
 
 def test_write_datasette_metadata_next_to_the_database(built):
     path = write_datasette_metadata(built.store)
-    assert path == built.store.artefacts_dir / METADATA_FILE
+    assert path == built.store.artefacts_dir / f"{built.db_path.stem}.datasette.json"
     metadata = json.loads(path.read_text())
     assert list(metadata["databases"]) == [built.db_path.stem]
     for name, query in metadata["databases"][built.db_path.stem]["queries"].items():

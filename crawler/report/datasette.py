@@ -1,9 +1,10 @@
 """Metadata that makes a trackaudit database browsable in Datasette: a title, a description of every table and
 column, facets on findings, and a few canned queries.
 
-    python -m crawler.report.datasette results/demo.db          # writes results/datasette-metadata.json
     pip install datasette
-    datasette results/demo.db --metadata results/datasette-metadata.json
+    datasette results/demo.db --metadata results/demo.datasette.json
+
+Every run writes the metadata next to its database (``NAME.datasette.json`` for ``NAME.db``).
 
 Datasette is not a dependency of trackaudit; this only writes the JSON it reads.
 """
@@ -11,11 +12,8 @@ Datasette is not a dependency of trackaudit; this only writes the JSON it reads.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
-
-METADATA_FILE = "datasette-metadata.json"
 
 PROVENANCE = {
     "id": "Row id; findings' evidence points at these ids",
@@ -184,33 +182,10 @@ def datasette_metadata(database: str = "audit") -> dict[str, Any]:
 
 
 def write_datasette_metadata(store, path: str | Path | None = None) -> Path:
-    """Write the metadata next to the database (``datasette-metadata.json``) unless ``path`` says otherwise."""
-    target = Path(path) if path else Path(store.artefacts_dir) / METADATA_FILE
+    """Write the metadata next to the database (``NAME.datasette.json`` for ``NAME.db``) unless ``path`` says
+    otherwise."""
+    target = Path(path) if path else Path(store.artefacts_dir) / f"{Path(store.path).stem}.datasette.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(datasette_metadata(Path(store.path).stem), indent=2, ensure_ascii=False) + "\n",
                       encoding="utf-8")
     return target
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in ("-h", "--help") or len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--out"):
-        print("usage: python -m crawler.report.datasette DATABASE [--out FILE]", file=sys.stderr)
-        return 2
-    from ..store import Store
-
-    database = Path(args[0])
-    if not database.exists():
-        print(f"{database}: no such database", file=sys.stderr)
-        return 2
-    store = Store(database)
-    try:
-        written = write_datasette_metadata(store, args[2] if len(args) == 3 else None)
-    finally:
-        store.close()
-    print(f"datasette {database} --metadata {written}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
