@@ -14,16 +14,6 @@ PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn",  # an a
           "removal-login", "removal-public", "removal-replay")  # a post-termination check
 
 
-@dataclass(frozen=True)
-class Provenance:
-    """Who saw an observation: every stored row carries it."""
-
-    run_id: int
-    vendor_id: str
-    account: str
-    phase: str
-
-
 class _Row:
     """Mixin: turn a dataclass into a flat row (JSON for tuples/dicts) and back."""
 
@@ -109,8 +99,6 @@ class CookieObs(_Row):
     source_scheme: str | None
     set_by_kind: str | None  # "header" | "script" | None when not seen being set
     set_by_url: str | None  # response URL of the Set-Cookie, or the script URL behind document.cookie
-    first_party: bool | None = None  # filled by analysis, not capture
-    lifetime_days: float | None = None
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ class VendorAudit:
 
     def __init__(self, playwright, settings: LaunchSettings, vendor: Vendor, account: Account | None,
                  credentials: Credentials | None, sink: AuditSink, artefacts_dir: Path,
-                 extra_pages: tuple[str, ...] = (), progress: Progress | None = None):
+                 progress: Progress | None = None):
         self.playwright = playwright
         self.settings = settings
         self.vendor = vendor
@@ -65,7 +65,6 @@ class VendorAudit:
         self.state = CaptureState(sink)
         self.screenshots_dir = artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
         self.artefacts_dir = artefacts_dir
-        self.extra_pages = extra_pages
         self.progress = progress or Progress()
         self.progress_key = f"{vendor.id} ({sink.account})"
         self.site_domains = {registrable_domain(urlsplit(vendor.start_url).hostname or "")} | {
@@ -147,7 +146,7 @@ class VendorAudit:
         start = [browser.page.url] if self._same_site(browser.page.url) and self.login_result else []
         if not start:
             start = [self.vendor.start_url]
-        queue = deque((url, 0) for url in [*start, *self._absolute(self.vendor.pages), *self.extra_pages])
+        queue = deque((url, 0) for url in [*start, *self._absolute(self.vendor.pages)])
         seen: set[str] = set()
         while queue and self.pages_visited < self.vendor.max_pages:
             url, depth = queue.popleft()

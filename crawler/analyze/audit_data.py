@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -117,8 +116,3 @@ def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditD
                 data.phase_notes[row["phase"]] = row["message"]
         audits.append(data)
     return audits
-
-
-def recs(items: Iterable[tuple[int, str, T]]) -> list[Rec[T]]:
-    """Build records from (row_id, phase, observation) triples, as tests with recorded observations do."""
-    return [Rec(row_id, phase, obs) for row_id, phase, obs in items]

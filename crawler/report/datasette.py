@@ -76,7 +76,6 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "same_site": "Strict, Lax, None or null", "partition_key": "CHIPS partition (top-level site), if partitioned",
         "size": "Name + value length", "source_scheme": "Secure or NonSecure origin that set it",
         "set_by_kind": "header (Set-Cookie) or script (document.cookie)", "set_by_url": "The response or script that set it",
-        "first_party": "Filled by analysis (not at capture)", "lifetime_days": "Filled by analysis (not at capture)",
     }),
     "storage_items": ("Client-side storage at the end of each phase: localStorage, sessionStorage, IndexedDB records, "
                       "Cache Storage entries, service workers.", {
