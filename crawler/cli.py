@@ -222,11 +222,13 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
 @config_options
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
 @click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
+@click.option("--shard", default=None, metavar="I/N",
+              help="Audit only worker I's share of N (vendors in id order); merge the databases afterwards.")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @run_options
-def audit(config_path, secrets_path, vendor_ids, due, concurrency, db_path, policy, lists_dir, host_resolver_rules,
-          ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
+def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_path, policy, lists_dir,
+          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -239,6 +241,15 @@ def audit(config_path, secrets_path, vendor_ids, due, concurrency, db_path, poli
             [v for v in config.vendors if v.status == "approved"]
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
+        if shard:
+            from .merge import shard_of
+
+            try:
+                vendors = shard_of(sorted(vendors, key=lambda v: v.id), shard)
+            except ValueError as exc:
+                raise UsageProblem(str(exc)) from None
+            if not vendors:
+                raise UsageProblem(f"--shard {shard}: this worker's share is empty. Fix: use fewer workers")
         terminated = [v.id for v in vendors if v.status == "terminated"]
         if terminated:
             raise UsageProblem(f"{config_path}: {', '.join(terminated)} is terminated. Fix: check it with "
@@ -430,6 +441,23 @@ def verify_evidence_command(run_id, db_path) -> None:
     for problem in problems:
         click.echo(f"  {problem.what} {problem.name}: {problem.problem}")
     sys.exit(EXIT_VIOLATIONS)
+
+
+@main.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+def merge(target, sources) -> None:
+    """Merge the databases of sharded workers (audit --shard i/n) into TARGET, artefacts included.
+    Runs get new ids; each is sealed again and names the source run and manifest it came from."""
+    from .merge import merge_databases
+
+    if any(source.resolve() == target.resolve() for source in sources):
+        raise UsageProblem("a source is the target. Fix: merge into a new database")
+    with _run_lock(target):
+        merged = merge_databases(_open_store(target), [_open_store(source, must_exist=True) for source in sources])
+    for run in merged:
+        flag = f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
+        click.echo(f"{run.source} run {run.source_run} -> {target} run {run.target_run}{flag}")
 
 
 @main.group()

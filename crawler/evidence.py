@@ -89,7 +89,8 @@ def _kind(path: Path) -> str:
     return "screenshot" if path.suffix == ".png" else "file"
 
 
-def write_manifest(store: Store, run_id: int) -> Path:
+def write_manifest(store: Store, run_id: int, merged_from: dict | None = None) -> Path:
+    """Seal a run; a run merged from a worker's database names the run and manifest it came from."""
     base = store.artefacts_dir
     manifest = {
         "schema": MANIFEST_SCHEMA,
@@ -101,6 +102,8 @@ def write_manifest(store: Store, run_id: int) -> Path:
                        "sha256": file_sha256(p)} for p in _artefacts(store, run_id)],
         "rows": rows_digest(store, run_id),
     }
+    if merged_from:
+        manifest["merged_from"] = merged_from
     path = manifest_path(store, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

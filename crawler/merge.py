@@ -1,0 +1,102 @@
+"""Merge the databases of sharded workers (``audit --shard i/n``) into one: runs get new ids, every row keeps
+its provenance, findings keep pointing at their evidence rows, and artefacts move with their run.
+
+Each merged run is sealed again (its row ids changed); the new manifest names the source database, run and
+manifest it came from, and the source's evidence is checked before it is taken."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+
+from .evidence import evidence_dir, read_manifest, verify_evidence, write_manifest
+from .store import OBSERVATION_TYPES, Store
+
+ROW_TABLES = ("phases", *(t.table for t in OBSERVATION_TYPES))
+
+
+@dataclass(frozen=True)
+class MergedRun:
+    source: str
+    source_run: int
+    target_run: int
+    evidence_problems: int
+
+
+def merge_databases(target: Store, sources: list[Store]) -> list[MergedRun]:
+    merged = []
+    for source in sources:
+        run_map: dict[int, int] = {}
+        for run in source.db.query("select * from runs order by id"):
+            problems = verify_evidence(source, run["id"]) if read_manifest(source, run["id"]) else []
+            new_run = _copy_run(source, target, run, run_map)
+            merged.append(MergedRun(str(source.path), run["id"], new_run, len(problems)))
+    return merged
+
+
+def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) -> int:
+    old_run = run["id"]
+    row = {k: v for k, v in run.items() if k not in ("id", "manifest_sha256")}
+    row["message"] = "; ".join(filter(None, [run.get("message"), f"merged from {source.path} run {old_run}"]))
+    new_run = target.insert("runs", row)
+    run_map[old_run] = new_run
+    for vendor in source.db.query("select * from vendors where id in (select vendor_id from audits where run_id = ?)",
+                                  [old_run]):
+        with target.db.conn:
+            target.db["vendors"].upsert(vendor, pk="id")
+    audit_map: dict[int, int] = {}
+    for audit in source.db.query("select * from audits where run_id = ? order by id", [old_run]):
+        audit_map[audit["id"]] = target.insert("audits", {**_without_id(audit), "run_id": new_run})
+    row_maps: dict[str, dict[int, int]] = {}
+    for table in ROW_TABLES:
+        ids = row_maps.setdefault(table, {})
+        for item in source.db.query(f"select * from {table} where run_id = ? order by id", [old_run]):
+            copied = {**_without_id(item), "run_id": new_run}
+            if copied.get("audit_id") is not None:
+                copied["audit_id"] = audit_map.get(copied["audit_id"])
+            if table == "pages" and copied.get("screenshot"):
+                copied["screenshot"] = copied["screenshot"].replace(f"run-{old_run}/", f"run-{new_run}/", 1)
+            ids[item["id"]] = target.insert(table, copied)
+    for finding in source.db.query("select * from findings where run_id = ? order by id", [old_run]):
+        evidence = json.loads(finding["evidence"] or "{}")
+        evidence["rows"] = {table: [row_maps.get(table, {}).get(i, i) for i in ids]
+                            for table, ids in evidence.get("rows", {}).items()}
+        if "previous_run_id" in evidence:
+            evidence["previous_run_id"] = run_map.get(evidence["previous_run_id"])
+        target.insert("findings", {**_without_id(finding), "run_id": new_run,
+                                   "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True)})
+    for verdict in source.db.query("select * from verdicts where run_id = ?", [old_run]):
+        target.insert("verdicts", {**_without_id(verdict), "run_id": new_run,
+                                   "baseline_run_id": run_map.get(verdict["baseline_run_id"])})
+    _copy_artefacts(source, target, old_run, new_run)
+    manifest = read_manifest(source, old_run)
+    write_manifest(target, new_run, merged_from={
+        "database": str(source.path), "run_id": old_run,
+        "manifest_sha256": source.run(old_run).get("manifest_sha256") if manifest else None})
+    return new_run
+
+
+def _copy_artefacts(source: Store, target: Store, old_run: int, new_run: int) -> None:
+    for kind in ("screenshots", "evidence"):
+        origin = source.artefacts_dir / kind / f"run-{old_run}"
+        if origin.is_dir():
+            destination = target.artefacts_dir / kind / f"run-{new_run}"
+            shutil.copytree(origin, destination, ignore=shutil.ignore_patterns("manifest.json"), dirs_exist_ok=True)
+    evidence_dir(target, new_run).mkdir(parents=True, exist_ok=True)
+
+
+def _without_id(row: dict) -> dict:
+    return {k: v for k, v in row.items() if k != "id"}
+
+
+def shard_of(items: list, shard: str) -> list:
+    """The share of ``items`` (in a stable order) that worker ``i`` of ``n`` takes, for ``shard`` = "i/n"."""
+    try:
+        index, count = (int(part) for part in shard.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {shard!r}: write it as i/n, e.g. 2/8") from None
+    if not 1 <= index <= count:
+        raise ValueError(f"--shard {shard!r}: i must be between 1 and n")
+    return [item for position, item in enumerate(items) if position % count == index - 1]
+
