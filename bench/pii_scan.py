@@ -1,4 +1,5 @@
-"""How fast the PII matcher scans: MB/s over random text, with the variants of three accounts.
+"""How fast the PII matcher scans: MB/s over random text, with the variants of three accounts, and how many
+times faster its one Aho-Corasick pass is than a loop of ``in`` over the same variants.
 
     .venv/bin/python bench/pii_scan.py [MEGABYTES]
 """
@@ -37,6 +38,17 @@ def main(megabytes: float = 20.0) -> None:
     matches = matcher.scan(text, "bench")
     elapsed = time.perf_counter() - started
     print(f"scan: {megabytes / elapsed:.1f} MB/s over {megabytes:g} MB of random text, {len(matches)} matches")
+
+    sample = text[:BODY_CHARS]
+    variants = {variant.text for variant in matcher.variants()}
+    started = time.perf_counter()
+    naive = sum(1 for variant in variants if variant in sample)
+    naive_elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    matcher.scan(sample, "bench")
+    automaton_elapsed = time.perf_counter() - started
+    print(f"one pass vs a loop of `in` over {len(variants)} variants, 1 MB: "
+          f"{naive_elapsed / automaton_elapsed:.0f}x faster ({naive} naive hits)")
 
     bodies = [text[i : i + BODY_CHARS] for i in range(0, len(text), BODY_CHARS)]
     started = time.perf_counter()
