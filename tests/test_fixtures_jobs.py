@@ -3,20 +3,16 @@ spoken to over loopback HTTPS without a browser. What a browser does with them i
 
 from __future__ import annotations
 
-import http.client
 import re
 import secrets
-import socket
-import ssl
 from contextlib import contextmanager
-from dataclasses import dataclass
-from email.message import Message
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
 from crawler.config import load_config
+from fixture_client import FORM, fetch, plain_http, submit_login
 from fixtures.server import FixtureInternet
 
 NOAH = "noah.kim@students.mps.test"
@@ -25,11 +21,6 @@ CLASSNOTES = "www.classnotes.test"
 QUIZBLAST = "play.quizblast.test"
 FUNMATHZONE = "www.funmathzone.test"
 REPO = Path(__file__).resolve().parents[1]
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-UNVERIFIED = ssl.create_default_context()
-UNVERIFIED.check_hostname = False
-UNVERIFIED.verify_mode = ssl.CERT_NONE
 
 
 @pytest.fixture(scope="module")
@@ -41,65 +32,6 @@ def passwords() -> dict[str, str]:
 def internet(passwords):
     with FixtureInternet(passwords) as running:
         yield running
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-    @property
-    def set_cookies(self) -> dict[str, str]:
-        """Set-Cookie headers by cookie name."""
-        return {header.partition("=")[0]: header for header in self.headers.get_all("Set-Cookie", [])}
-
-    def cookie_value(self, name: str) -> str:
-        return self.set_cookies[name].partition("=")[2].partition(";")[0]
-
-
-class LoopbackHTTPS(http.client.HTTPSConnection):
-    """HTTPS to 127.0.0.1 for a host name, which goes into SNI and the Host header, as Chromium sends it."""
-
-    def connect(self) -> None:
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        self.sock = UNVERIFIED.wrap_socket(raw, server_hostname=self.host)
-
-
-def fetch(internet: FixtureInternet, host: str, path: str, *, method: str = "GET", body: bytes | None = None,
-          cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Reply:
-    connection = LoopbackHTTPS(host, internet.https_port, context=UNVERIFIED)
-    sent = dict(headers or {})
-    if cookies:
-        sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        return Reply(response.status, response.msg, response.read())
-    finally:
-        connection.close()
-
-
-def plain_http(internet: FixtureInternet, host: str, path: str) -> Reply:
-    connection = http.client.HTTPConnection("127.0.0.1", internet.http_port, timeout=5)
-    try:
-        connection.request("GET", path, headers={"Host": host})
-        response = connection.getresponse()
-        return Reply(response.status, response.msg, response.read())
-    finally:
-        connection.close()
-
-
-def submit_login(internet, host: str, csrf_cookie: str, email: str, password: str, **extra_fields: str) -> Reply:
-    form_page = fetch(internet, host, "/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text).group(1)
-    assert form_page.cookie_value(csrf_cookie) == token
-    body = urlencode({"csrf_token": token, "email": email, "password": password, **extra_fields}).encode()
-    return fetch(internet, host, "/login", method="POST", body=body, cookies={csrf_cookie: token}, headers=FORM)
 
 
 @contextmanager

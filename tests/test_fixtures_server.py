@@ -9,26 +9,19 @@ import json
 import re
 import secrets
 import socket
-import ssl
-from dataclasses import dataclass
-from email.message import Message
 from urllib.parse import urlencode
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from fixture_client import FORM, UNVERIFIED, fetch, submit_login
 from fixtures.server import FixtureInternet
 
 MAYA = "maya.okafor@students.mps.test"
 LIAM = "liam.novak@students.mps.test"
 BRIGHTPATH = "www.brightpath.test"
 LEAKYQUIZ = "app.leakyquiz.test"
-FORM = {"Content-Type": "application/x-www-form-urlencoded"}
-
-UNVERIFIED = ssl.create_default_context()
-UNVERIFIED.check_hostname = False
-UNVERIFIED.verify_mode = ssl.CERT_NONE
 
 
 @pytest.fixture(scope="module")
@@ -40,55 +33,6 @@ def passwords() -> dict[str, str]:
 def internet(passwords):
     with FixtureInternet(passwords) as running:
         yield running
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: Message
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode()
-
-    @property
-    def set_cookies(self) -> dict[str, str]:
-        """Set-Cookie headers by cookie name."""
-        return {header.partition("=")[0]: header for header in self.headers.get_all("Set-Cookie", [])}
-
-    def cookie_value(self, name: str) -> str:
-        return self.set_cookies[name].partition("=")[2].partition(";")[0]
-
-
-class LoopbackHTTPS(http.client.HTTPSConnection):
-    """HTTPS to 127.0.0.1 for a host name, which goes into SNI and the Host header, as Chromium sends it."""
-
-    def connect(self) -> None:
-        raw = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-        self.sock = UNVERIFIED.wrap_socket(raw, server_hostname=self.host)
-
-
-def fetch(internet: FixtureInternet, host: str, path: str, *, method: str = "GET", body: bytes | None = None,
-          cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Reply:
-    connection = LoopbackHTTPS(host, internet.https_port, context=UNVERIFIED)
-    sent = dict(headers or {})
-    if cookies:
-        sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-    try:
-        connection.request(method, path, body=body, headers=sent)
-        response = connection.getresponse()
-        return Reply(response.status, response.msg, response.read())
-    finally:
-        connection.close()
-
-
-def submit_login(internet, host: str, csrf_cookie: str, email: str, password: str, **extra_fields: str) -> Reply:
-    form_page = fetch(internet, host, "/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text).group(1)
-    assert form_page.cookie_value(csrf_cookie) == token
-    body = urlencode({"csrf_token": token, "email": email, "password": password, **extra_fields}).encode()
-    return fetch(internet, host, "/login", method="POST", body=body, cookies={csrf_cookie: token}, headers=FORM)
 
 
 def test_host_resolver_rules_send_443_and_80_to_the_servers_and_the_rest_to_the_closed_port(internet):
