@@ -23,6 +23,5 @@ def test_every_command_appears_in_the_readme():
 
 
 def test_every_command_has_help():
-    ctx = click.Context(main)
     for name, command in main.commands.items():
         assert command.get_short_help_str(), name

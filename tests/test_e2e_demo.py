@@ -22,7 +22,7 @@ def rows(run, sql, params=()):
 def test_demo_completes_quickly_and_says_where_the_database_is(demo_run):
     assert demo_run.returncode == 0, demo_run.stderr
     assert demo_run.seconds < 120
-    assert f"Database: results/demo.db" in demo_run.stdout
+    assert "Database: results/demo.db" in demo_run.stdout
     assert "LeakyQuiz [leakyquiz]" in demo_run.stdout and "BrightPath Reading [brightpath]" in demo_run.stdout
     assert "third-party hosts" in demo_run.stdout
 

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 from recorded import VENDOR_HOST, analyse, audit, cookie, judge, only, request, storage
 

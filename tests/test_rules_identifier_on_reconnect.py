@@ -1,7 +1,6 @@
 """IV.B-identifier-on-reconnect: after the browser is closed and reopened (no new login), a persisted
 identifier is sent again or renewed. Allowed only for the cookie the district accepts as login retention."""
 
-import pytest
 
 from recorded import VENDOR_HOST, analyse, audit, cookie, end_of, judge, only, request, script_write, storage
 

@@ -1,7 +1,6 @@
 """IV.B-respawned-identifier: cookies are deleted (other storage kept) and the page reloaded; a cookie that
 comes back with its old value was restored from somewhere, and survives the student clearing cookies."""
 
-import pytest
 
 from recorded import VENDOR_HOST, audit, cookie, judge, only, script_write, storage
 

@@ -6,6 +6,7 @@ A district with another policy writes another pack; no code changes. Errors name
 from __future__ import annotations
 
 import hashlib
+import importlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +43,7 @@ def pack_path(name_or_path: str | Path | None) -> Path:
 
 
 def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
-    from . import rules as _register_rules  # noqa: F401  (importing the rules registers them)
+    importlib.import_module("crawler.policy.rules")  # importing the rules registers them
 
     path = pack_path(name_or_path)
     try:
