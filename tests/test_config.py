@@ -118,3 +118,18 @@ def test_secrets_file(tmp_path):
     path.write_text("just a line\n")
     with pytest.raises(ConfigError, match="line 1: expected NAME=value"):
         load_secrets_file(path)
+
+
+def test_a_missing_browser_is_exit_3_with_the_fix(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKAUDIT_CHROMIUM", str(tmp_path / "no-chromium"))
+    monkeypatch.setenv("BP_PASSWORD", "x")
+    result = CliRunner().invoke(main, ["audit", "--config", str(write(tmp_path, VALID)), "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 3
+    assert "$TRACKAUDIT_CHROMIUM" in result.output and "is not an executable file" in result.output
+
+
+def test_a_config_that_is_not_text_is_refused(tmp_path):
+    path = tmp_path / "vendors.toml"
+    path.write_bytes(b"\xff\xfe\x00garbage")
+    result = CliRunner().invoke(main, ["audit", "--config", str(path)])
+    assert result.exit_code == 2 and "not UTF-8 text" in result.output
