@@ -179,3 +179,16 @@ def test_a_random_ten_digit_client_id_is_not_taken_for_a_timestamp():
     # 1964631049 read as seconds is 2032: an id, not a time made during the audit.
     assert not is_timestamp("1964631049", NOW)
     assert is_timestamp(str(int(NOW) - 3600), NOW) and is_timestamp(str(int(NOW * 1000)), NOW)
+
+
+def test_an_id_inside_base64_json_is_found():
+    import base64 as b64
+    import json as js
+
+    def hotjar(uuid):
+        return b64.b64encode(js.dumps({"id": uuid, "created": 1700000000000, "existing": True}).encode()).decode()
+
+    audited = hotjar("1d8183ca-c437-8d90-10ae-5145403ab02f")
+    verdict = find_identifier(audited, hotjar("d6c02858-4805-50e9-6677-7e46be0e6bba"), audited, 365)
+    assert verdict.is_identifier and verdict.part == "1d8183ca-c437-8d90-10ae-5145403ab02f"
+    assert "ABCDEFGHIJKLMNOP" not in split_value("QUJDREVGR0hJSktMTU5PUA==")  # base64 of plain text: not opened

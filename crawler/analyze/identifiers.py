@@ -23,6 +23,7 @@ the identifier. When several parts qualify, the longest is reported.
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import os
@@ -41,6 +42,7 @@ _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ].*)?")
 _SMALL_NUMBER = re.compile(r"[-+]?\d{1,5}(?:\.\d+)?")
 _LOCALE = re.compile(r"[a-z]{2,3}(?:[-_](?:[a-z]{2}|[a-z]{4}))?", re.IGNORECASE)
 _MAX_SPLIT_DEPTH = 4
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 _MAX_REASONS_PER_VALUE = 8
 
 COMMON_VALUES = frozenset(
@@ -77,9 +79,9 @@ class IdentifierVerdict:
 
 
 def split_value(value: str) -> list[str]:
-    """The whole value, then its parts: JSON leaves (recursively), pieces between ``. | : & = , ;``
-    and whitespace, and those pieces split again on ``-`` and ``_``. A URL-encoded value is split
-    as decoded (the encoded whole is kept too). No repeats, no empty parts."""
+    """The whole value, then its parts: JSON leaves (recursively, also of JSON wrapped in base64), pieces
+    between ``. | : & = , ;`` and whitespace, and those pieces split again on ``-`` and ``_``. A URL-encoded
+    value is split as decoded (the encoded whole is kept too). No repeats, no empty parts."""
     parts: list[str] = []
     _collect_parts(value, parts, depth=0)
     return list(dict.fromkeys(part for part in parts if part))
@@ -92,6 +94,10 @@ def _collect_parts(value: str, parts: list[str], depth: int) -> None:
     reading = unquote(value)
     if reading != value:
         parts.append(reading)
+    decoded = _base64_json(reading)
+    if decoded is not None:
+        _collect_parts(decoded, parts, depth + 1)
+        return
     leaves = _json_leaves(reading)
     if leaves is not None:
         for leaf in leaves:
@@ -102,6 +108,21 @@ def _collect_parts(value: str, parts: list[str], depth: int) -> None:
         parts.append(piece)
         if _WEAK_DELIMITERS.search(piece):
             parts.extend(_WEAK_DELIMITERS.split(piece))
+
+
+def _base64_json(text: str) -> str | None:
+    """The JSON a base64 value wraps (Hotjar's ``_hjSessionUser_*`` holds ``{"id": "<uuid>", ...}``), if any."""
+    if len(text) < 16 or not _BASE64.fullmatch(text):
+        return None
+    padded = text + "=" * (-len(text) % 4)
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            decoded = decode(padded).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        if decoded.lstrip().startswith(("{", "[")) and _json_leaves(decoded) is not None:
+            return decoded
+    return None
 
 
 def _json_leaves(text: str) -> list[str] | None:
