@@ -133,6 +133,9 @@ def test_scan_of_the_candidate_says_do_not_approve_with_ads_and_session_replay(j
     assert "advertising" in text and "doubleclick.net" in text
     assert "session_replay" in text and "hotjar.com" in text
     assert "IV.D" in reasons and "TLS on www.funmathzone.test: TLS 1.3" in reasons
+    identifiers = {f["subject"] for f in found if f["rule_id"] == "IV.B-identifier-on-reconnect"}
+    assert identifiers == {"cookie IDE", "cookie _hjSessionUser_123"}
+    assert "a form on https://www.funmathzone.test/signup asks for:" in reasons
     pages = [r["url"] for r in jobs.database.query("select url from pages where run_id = ? and phase = 'crawl'", [run_id])]
     assert "https://www.funmathzone.test/signup" in pages and "https://www.funmathzone.test/login" in pages
 
