@@ -22,12 +22,14 @@ def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> 
     names = {r["vendor_id"]: r["name"] for r in store.db.query(
         "select distinct a.vendor_id, v.name from audits a join vendors v on v.id = a.vendor_id where a.run_id = ?"
         + (" and a.vendor_id = ?" if vendor_id else "") + " order by a.vendor_id", params)}
+    verdicts = {r["vendor_id"]: r for r in store.db.query("select * from verdicts where run_id = ?", [run_id])}
     lines = []
     for vid, name in names.items():
         mine = [f for f in findings if f["vendor_id"] == vid]
         counts = {s: sum(1 for f in mine if f["severity"] == s) for s in ("violation", "warning", "info")}
+        verdict = f" — {verdicts[vid]['job']}: {verdicts[vid]['verdict'].upper()}" if vid in verdicts else ""
         lines.append(f"{name} [{vid}]: {counts['violation']} violation(s), {counts['warning']} warning(s), "
-                     f"{counts['info']} info")
+                     f"{counts['info']} info{verdict}")
         if not mine:
             lines.append("  no findings")
         for clause in sorted({f["clause"] for f in mine}, key=_clause_key):
