@@ -162,6 +162,7 @@ class PageInfo:
     screenshot: str | None
     screenshot_sha256: str | None
     error: str | None
+    asks_for: tuple[str, ...] = ()  # the personal data the page's forms ask for
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,11 @@ class VendorReport:
     def page(self, page_id: int) -> PageInfo | None:
         return next((p for p in self.pages if p.id == page_id), None)
 
+    @property
+    def forms_asking(self) -> dict[str, tuple[str, ...]]:
+        """Page URL -> the personal data its forms ask for (sign-up pages especially)."""
+        return {p.final_url or p.url: p.asks_for for p in self.pages if p.asks_for}
+
 
 @dataclass(frozen=True)
 class Artefact:
@@ -356,6 +362,12 @@ class Report:
         """The clauses some enabled rule of the pack judged for this vendor's kind of run."""
         judged = {r.clause for r in self.policy.rules if r.judges_removal_check == vendor.removal_check}
         return judged | {f.clause for f in vendor.findings}
+
+
+def _asks_for(forms_json) -> tuple[str, ...]:
+    """The personal data a page's forms ask for, beyond the credentials."""
+    kinds = {kind for form in _json(forms_json, []) for kind in form.get("asks_for", [])}
+    return tuple(sorted(kinds - {"password", "username"}))
 
 
 def _count(findings: Iterable[FindingInfo]) -> dict[str, int]:
@@ -483,7 +495,8 @@ def build_report(store: Store, run_id: int, pack) -> Report:
         site |= {registrable_domain(d) for d in _json(vrow.get("first_party"), [])}
         site.discard("")
         my_pages = tuple(PageInfo(p["id"], p["vendor_id"], p["account"], p["phase"], p["url"], p["final_url"],
-                                  p["status"], p["title"], p["screenshot"], p["screenshot_sha256"], p["error"])
+                                  p["status"], p["title"], p["screenshot"], p["screenshot_sha256"], p["error"],
+                                  _asks_for(p.get("forms")))
                          for p in page_rows if p["vendor_id"] == vid)
         my_findings = []
         for f in findings_rows:
