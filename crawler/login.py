@@ -24,7 +24,8 @@ class LoginResult:
 
 def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int = 30) -> str:
     """RFC 6238 time-based one-time password (what authenticator apps show)."""
-    key = base64.b32decode(secret_base32.replace(" ", "").upper() + "=" * (-len(secret_base32) % 8))
+    cleaned = secret_base32.replace(" ", "").upper()
+    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     counter = int((time.time() if at is None else at) // step)
     digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
