@@ -430,8 +430,12 @@ def verify_evidence_command(run_id, db_path) -> None:
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
     if store.run(run_id) is None:
         raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass a run id the database has")
-    problems = verify_evidence(store, run_id)
     manifest = read_manifest(store, run_id)
+    if manifest is None:
+        click.echo(f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
+                   f"its manifest was removed).")
+        sys.exit(EXIT_VIOLATIONS)
+    problems = verify_evidence(store, run_id)
     if not problems:
         click.echo(f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
                    f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "

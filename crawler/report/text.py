@@ -36,4 +36,4 @@ def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> 
             lines.append(f"  {clause}")
             for f in (f for f in mine if f["clause"] == clause):
                 lines.append(f"    {SEVERITY_MARK.get(f['severity'], f['severity'])}  {f['subject']}: {f['message']}")
-    return "\n".join(lines)
+    return "\n".join(lines) if lines else "No vendor was audited in this run."
