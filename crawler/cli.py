@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 import click
 
 from . import __version__
-from .browser import BrowserNotFound, LaunchSettings
+from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
-from .store import Store
+from .store.writer import Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
 DEFAULT_DB = Path("results") / "audit.db"
@@ -35,7 +35,7 @@ def _terminate_cleanly(signum, frame):
 
 
 def _load_judge(policy, lists_dir):
-    from .judge import Judge
+    from .policy.judge import Judge
 
     try:
         return Judge.load(policy, lists_dir)
@@ -56,7 +56,7 @@ def _open_store(db_path: Path, must_exist: bool = False) -> Store:
 
 def _print_run(store: Store, result, quiet: bool = False) -> None:
     from .report.text import format_findings
-    from .summary import format_summary, run_summary
+    from .report.summary import format_summary, run_summary
 
     if quiet:
         for vendor_id, verdict in sorted(result.verdicts.items()):
@@ -78,7 +78,7 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
 
 @contextmanager
 def _run_lock(db_path: Path):
-    from .lock import DatabaseBusy, RunLock
+    from .jobs.lock import DatabaseBusy, RunLock
 
     try:
         with RunLock(db_path) as lock:
@@ -161,7 +161,7 @@ config_options = _options(
 def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors):
     """Config, targets and browser settings of a run, or a usage error (exit 2) that names the fix.
     ``pick`` chooses the config's vendors to run."""
-    from .runner import targets_for
+    from .jobs.runner import targets_for
 
     try:
         config = load_config(config_path)
@@ -191,7 +191,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
 
     The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
     --ignore-https-errors override that as in every browser command. Exit 0 when the run completes."""
-    from .demo import DEMO_DB, run_demo
+    from .jobs.demo import DEMO_DB, run_demo
 
     judge = _load_judge(policy, lists_dir)
     db_path = db_path or DEMO_DB
@@ -234,7 +234,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
     verdict. Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself
     failed or another run holds the database."""
-    from .runner import run_audit
+    from .jobs.runner import run_audit
 
     def pick(config):
         vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else \
@@ -242,7 +242,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         if shard:
-            from .merge import shard_of
+            from .jobs.merge import shard_of
 
             try:
                 vendors = shard_of(sorted(vendors, key=lambda v: v.id), shard)
@@ -283,7 +283,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
     as an audit does, and ends in a verdict: approve, do not approve or needs review."""
-    from .runner import run_audit, targets_for
+    from .jobs.runner import run_audit, targets_for
 
     host = urlsplit(url).hostname
     if urlsplit(url).scheme not in ("http", "https") or not host:
@@ -318,8 +318,8 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
     import dataclasses
 
-    from .removal import saved_state
-    from .runner import run_audit
+    from .jobs.removal import saved_state
+    from .jobs.runner import run_audit
 
     def pick(config):
         vendor = config.vendor(vendor_id)
@@ -425,7 +425,7 @@ def report(run_id, fmt, out_path, db_path, policy) -> None:
 def verify_evidence_command(run_id, db_path) -> None:
     """Recompute the SHA-256 of a run's artefacts and the digest of its rows against its manifest; name
     anything that changed (exit 1)."""
-    from .evidence import read_manifest, verify_evidence
+    from .store.seal import read_manifest, verify_evidence
 
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
     if store.run(run_id) is None:
@@ -453,7 +453,7 @@ def verify_evidence_command(run_id, db_path) -> None:
 def merge(target, sources) -> None:
     """Merge the databases of sharded workers (audit --shard i/n) into TARGET, artefacts included.
     Runs get new ids; each is sealed again and names the source run and manifest it came from."""
-    from .merge import merge_databases
+    from .jobs.merge import merge_databases
 
     if any(source.resolve() == target.resolve() for source in sources):
         raise UsageProblem("a source is the target. Fix: merge into a new database")

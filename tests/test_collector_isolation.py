@@ -2,8 +2,8 @@
 
 import asyncio
 
-from crawler.collectors.base import CaptureState, Collector
-from crawler.store import Store
+from crawler.browse.collectors.base import CaptureState, Collector
+from crawler.store.writer import Store
 
 
 class Broken(Collector):

@@ -1,8 +1,8 @@
 """Each collector's normalisation, on recorded browser output, without a browser."""
 
-from crawler.collectors.base import CookieOrigin
-from crawler.collectors.cookies import cookie_from_cdp
-from crawler.collectors.storage import storage_items_from_dump, storage_items_from_state
+from crawler.browse.collectors.base import CookieOrigin
+from crawler.browse.collectors.cookies import cookie_from_cdp
+from crawler.browse.collectors.storage import storage_items_from_dump, storage_items_from_state
 from crawler.observations import CookieObs, RequestObs
 
 THIRD_PARTY_CDP_COOKIE = {

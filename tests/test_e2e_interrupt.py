@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from conftest import DEMO_PASSWORDS
-from crawler.store import Store
+from crawler.store.writer import Store
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import pytest
 import sqlite_utils
 
 from conftest import run_cli
-from crawler.lock import RunLock
+from crawler.jobs.lock import RunLock
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e

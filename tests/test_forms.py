@@ -1,4 +1,4 @@
-from crawler.forms import page_forms
+from crawler.browse.forms import page_forms
 
 SIGNUP = """<html><body>
 <form action="/signup" method="POST">

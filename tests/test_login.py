@@ -1,4 +1,4 @@
-from crawler.login import totp
+from crawler.browse.login import totp
 
 RFC_6238_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"
 

@@ -4,10 +4,10 @@ import json
 
 import pytest
 
-from crawler.evidence import verify_evidence, write_manifest
-from crawler.merge import merge_databases, shard_of
+from crawler.store.seal import verify_evidence, write_manifest
+from crawler.jobs.merge import merge_databases, shard_of
 from crawler.observations import CookieObs
-from crawler.store import Store
+from crawler.store.writer import Store
 
 
 def test_shards_cover_every_vendor_once():

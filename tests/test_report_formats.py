@@ -13,7 +13,7 @@ import pytest
 from crawler.report import render_report
 from crawler.report.datasette import TABLES, datasette_metadata, write_datasette_metadata
 from crawler.report.json_report import load_schema
-from crawler.store import OBSERVATION_TYPES
+from crawler.store.writer import OBSERVATION_TYPES
 from test_report_model import build_report_db
 
 
@@ -137,7 +137,7 @@ def test_reports_without_manifest_or_findings(tmp_path):
     from types import SimpleNamespace
 
     from crawler.policy.pack import load_pack
-    from crawler.store import Store
+    from crawler.store.writer import Store
 
     store = Store(tmp_path / "empty.db")
     run_id = store.start_run("scan", "trackaudit scan https://x.test/")

@@ -13,12 +13,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from crawler.evidence import write_manifest
+from crawler.store.seal import write_manifest
 from crawler.observations import CookieObs, PageObs, RequestObs
 from crawler.policy.pack import PolicyPack, load_pack
 from crawler.report import EXTENSIONS, render_report, write_report
 from crawler.report.model import build_report
-from crawler.store import Store
+from crawler.store.writer import Store
 
 EMAIL = "liam.novak@students.mps.test"
 EMAIL_SHA256 = hashlib.sha256(EMAIL.encode()).hexdigest()

@@ -3,7 +3,7 @@
 import dataclasses
 import sqlite3
 
-from crawler.store import MIGRATIONS, OBSERVATION_TYPES, Store, migrate
+from crawler.store.writer import MIGRATIONS, OBSERVATION_TYPES, Store, migrate
 
 
 def columns(db_path, table):

@@ -10,7 +10,7 @@ from ..analyze.analysis import AuditAnalysis
 from ..analyze.audit_data import load_audits
 from ..analyze.inventory import Change, changes_between, inventory_of
 from ..knowledge.lists import KnowledgeBundle
-from ..store import Store
+from ..store.writer import Store
 from .base import Finding
 from .pack import PolicyPack
 

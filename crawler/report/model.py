@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..analyze.party import registrable_domain
-from ..store import Store
+from ..store.writer import Store
 from .wording import NO_VERDICT, SEVERITIES, clause_title
 
 REPORT_SCHEMA = "trackaudit-report/1"
@@ -555,7 +555,7 @@ def build_report(store: Store, run_id: int, pack) -> Report:
 
 
 def _manifest(store: Store, run_id: int) -> Manifest | None:
-    from ..evidence import read_manifest
+    from ..store.seal import read_manifest
 
     data = read_manifest(store, run_id)
     if not isinstance(data, Mapping):

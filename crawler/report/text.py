@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..store import Store
+from ..store.writer import Store
 
 SEVERITY_MARK = {"violation": "VIOLATION", "warning": "warning  ", "info": "info     "}
 CLAUSE_ORDER = ("I.F", "II.A", "III.C", "IV.A", "IV.B", "IV.C", "IV.D")

@@ -1,4 +1,4 @@
-from ...removal import RECOGNISED_NOTE
+from ...jobs.removal import RECOGNISED_NOTE
 from ..base import Rule, register
 from ..evidence import rows
 

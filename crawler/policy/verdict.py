@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .policy.base import Finding
+from .base import Finding
 
 APPROVE, DO_NOT_APPROVE, NEEDS_REVIEW = "approve", "do not approve", "needs review"
 REMOVAL_VERIFIED, REMOVAL_NOT_VERIFIED = "removal verified", "removal not verified"

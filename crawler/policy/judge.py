@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
-from .policy.engine import Judgement, judge_run
-from .policy.pack import PolicyPack, load_pack
-from .store import Store
+from ..knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
+from .engine import Judgement, judge_run
+from .pack import PolicyPack, load_pack
+from ..store.writer import Store
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .analyze.party import registrable_domain
-from .store import Store
+from ..analyze.party import registrable_domain
+from ..store.writer import Store
 
 
 @dataclass(frozen=True)

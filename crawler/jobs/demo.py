@@ -8,12 +8,12 @@ import secrets
 from importlib import resources
 from pathlib import Path
 
-from .browser import LaunchSettings
-from .config import Config, load_config
-from .judge import Judge
-from .progress import Progress
+from ..browse.browser import LaunchSettings
+from ..config import Config, load_config
+from ..policy.judge import Judge
+from ..progress import Progress
 from .runner import RunResult, run_audit, targets_for
-from .store import Store
+from ..store.writer import Store
 
 DEMO_DB = Path("results") / "demo.db"
 

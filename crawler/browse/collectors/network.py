@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from ..observations import RequestObs
+from ...observations import RequestObs
 from .base import Collector, CookieOrigin
 
 MAX_BODY_CHARS = 1_000_000

@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from .analyze.party import registrable_domain
+from ..analyze.party import registrable_domain
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
-from .evidence import redact_file, session_paths
+from ..store.seal import redact_file, session_paths
 from .forms import page_forms
-from .config import Account, Vendor
+from ..config import Account, Vendor
 from .login import LoginResult, perform_login, totp
-from .observations import PageObs
-from .progress import Progress
-from .store import AuditSink
+from ..observations import PageObs
+from ..progress import Progress
+from ..store.writer import AuditSink
 
 LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
 # Where a service collects a student's data first: visited before other links.

@@ -10,7 +10,7 @@ import struct
 import time
 from dataclasses import dataclass
 
-from .config import LoginConfig
+from ..config import LoginConfig
 
 ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..observations import CookieObs
+from ...observations import CookieObs
 from .base import Collector, CookieOrigin
 
 

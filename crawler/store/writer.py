@@ -19,9 +19,9 @@ from typing import Any
 
 import sqlite_utils
 
-from . import __version__
-from .observations import CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
-from .redact import Redactor
+from .. import __version__
+from ..observations import CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..redact import Redactor
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 PROVENANCE = {"audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str}

@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .login import wait_for_success
-from .observations import CookieObs, StorageObs
-from .protocol import VendorAudit
+from ..browse.login import wait_for_success
+from ..observations import CookieObs, StorageObs
+from ..browse.protocol import VendorAudit
 
 REMOVAL_PHASES = ("removal-login", "removal-public", "removal-replay")
 RECOGNISED_NOTE = "the saved browser state opened the account's pages at"

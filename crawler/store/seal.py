@@ -10,9 +10,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
-from .redact import Redactor
-from .store import OBSERVATION_TYPES, Store, utc_now
+from .. import __version__
+from ..redact import Redactor
+from .writer import OBSERVATION_TYPES, Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
 # Every table whose rows a run owns; their digests make a silent edit of the database visible.

@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..observations import ScriptCookieWrite
+from ...observations import ScriptCookieWrite
 from .base import Collector, CookieOrigin
 
 BINDING = "__trackauditCookieWrite"

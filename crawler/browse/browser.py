@@ -8,7 +8,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import BrowserConfig
+from ..config import BrowserConfig
 
 CHROMIUM_ENV = "TRACKAUDIT_CHROMIUM"
 SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser",

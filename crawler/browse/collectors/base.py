@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from ..store import AuditSink
+from ...store.writer import AuditSink
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import json
 import shutil
 from dataclasses import dataclass
 
-from .evidence import evidence_dir, read_manifest, verify_evidence, write_manifest
-from .store import OBSERVATION_TYPES, Store
+from ..store.seal import evidence_dir, read_manifest, verify_evidence, write_manifest
+from ..store.writer import OBSERVATION_TYPES, Store
 
 ROW_TABLES = ("phases", *(t.table for t in OBSERVATION_TYPES))
 

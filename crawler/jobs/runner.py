@@ -9,17 +9,17 @@ from dataclasses import dataclass, field
 
 from playwright.async_api import async_playwright
 
-from .browser import LaunchSettings
-from .config import Account, Config, ConfigError, Vendor, resolve_secret
-from .evidence import write_manifest
-from .report.datasette import write_datasette_metadata
-from .judge import Judge
-from .policy.engine import Judgement
-from .progress import Progress
-from .protocol import Credentials, VendorAudit
+from ..browse.browser import LaunchSettings
+from ..config import Account, Config, ConfigError, Vendor, resolve_secret
+from ..store.seal import write_manifest
+from ..report.datasette import write_datasette_metadata
+from ..policy.judge import Judge
+from ..policy.engine import Judgement
+from ..progress import Progress
+from ..browse.protocol import Credentials, VendorAudit
 from .removal import RemovalCheck
-from .store import Store
-from .verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
+from ..store.writer import Store
+from ..policy.verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
 
 
 @dataclass(frozen=True)

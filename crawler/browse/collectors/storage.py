@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..observations import StorageObs
+from ...observations import StorageObs
 from .base import Collector
 
 DUMP_JS = (Path(__file__).with_name("dump_storage.js")).read_text(encoding="utf-8")

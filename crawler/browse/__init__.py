@@ -1,0 +1,1 @@
+"""The browser stage: find and launch Chromium, log in, run the audit protocol, capture through collectors."""
