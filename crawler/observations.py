@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from types import UnionType
+from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn",  # an audit, in protocol order
           "removal-login", "removal-public", "removal-replay")  # a post-termination check
@@ -34,10 +35,27 @@ class _Row:
             if isinstance(values.get(name), str):
                 loaded = json.loads(values[name])
                 values[name] = _freeze(loaded)
-        for f in fields(cls):  # type: ignore[arg-type]
-            if f.type in ("bool", "bool | None") and values.get(f.name) is not None:
-                values[f.name] = bool(values[f.name])
+        for name in _bool_fields(cls):
+            if values.get(name) is not None:
+                values[name] = bool(values[name])
         return cls(**values)
+
+
+_BOOL_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _bool_fields(cls: type) -> tuple[str, ...]:
+    """The fields typed ``bool`` or ``bool | None`` (SQLite gives them back as 0/1), from the resolved hints."""
+    if cls not in _BOOL_FIELDS:
+        hints = get_type_hints(cls)
+        _BOOL_FIELDS[cls] = tuple(f.name for f in fields(cls) if _is_bool(hints[f.name]))  # type: ignore[arg-type]
+    return _BOOL_FIELDS[cls]
+
+
+def _is_bool(hint: Any) -> bool:
+    if get_origin(hint) in (Union, UnionType):
+        return bool in get_args(hint) and all(arg in (bool, type(None)) for arg in get_args(hint))
+    return hint is bool
 
 
 def _freeze(value):
@@ -99,6 +117,13 @@ class CookieObs(_Row):
     source_scheme: str | None
     set_by_kind: str | None  # "header" | "script" | None when not seen being set
     set_by_url: str | None  # response URL of the Set-Cookie, or the script URL behind document.cookie
+
+    def lifetime_days(self, seen_at: float | None) -> float | None:
+        """How long the cookie was set to last, in days, counted from when it was seen (the end of its phase);
+        None for a session cookie or when the time it was seen is unknown."""
+        if self.session or self.expires is None or seen_at is None:
+            return None
+        return (self.expires - seen_at) / 86400
 
 
 @dataclass(frozen=True)

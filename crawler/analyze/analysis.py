@@ -16,7 +16,7 @@ from ..observations import CookieObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
-from .party import PartyResolver, registrable_domain
+from .party import PartyResolver
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
@@ -183,7 +183,7 @@ class AuditAnalysis:
         for key, rec in self.data.audited_cookies().items():
             cookie = rec.obs
             host = cookie.domain.lstrip(".")
-            lifetime = self.lifetime_days(rec)
+            lifetime = cookie.lifetime_days(self.data.phase_end(rec.phase))
             control_value = _value(control.get(key))
             # Stability across the restart can only be judged for what existed before it.
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
@@ -197,14 +197,6 @@ class AuditAnalysis:
                 control_value=control_value, restart_value=restart_value,
             ))
         return facts
-
-    def lifetime_days(self, rec: Rec[CookieObs]) -> float | None:
-        if rec.obs.session or rec.obs.expires is None:
-            return None
-        seen_at = self.data.phase_end(rec.phase)
-        if seen_at is None:
-            return None
-        return (rec.obs.expires - seen_at) / 86400
 
     @cached_property
     def storage(self) -> list[StorageFacts]:
@@ -337,7 +329,7 @@ class AuditAnalysis:
         return None
 
     def same_site(self, host: str) -> bool:
-        return registrable_domain(host) in self.parties.first_party_domains
+        return self.parties.is_first_party(host)
 
 
 def _value(rec) -> str | None:

@@ -51,12 +51,17 @@ def _host_of(url_or_domain: str) -> str:
     return url_or_domain
 
 
+def vendor_domains(urls_or_domains: Iterable[str]) -> frozenset[str]:
+    """The vendor's own sites: the registrable domains of its start URL and of the first-party domains (or
+    URLs) its configuration names. Every stage that tells the vendor from third parties asks this."""
+    return frozenset({registrable_domain(_host_of(item)) for item in urls_or_domains} - {""})
+
+
 class PartyResolver:
     """Tells a vendor's own hosts from third parties and names who runs each host."""
 
     def __init__(self, first_party_urls_or_domains: Iterable[str], knowledge: TrackerKnowledge):
-        domains = {registrable_domain(_host_of(item)) for item in first_party_urls_or_domains}
-        self.first_party_domains = frozenset(domains - {""})
+        self.first_party_domains = vendor_domains(first_party_urls_or_domains)
         self.knowledge = knowledge
 
     def is_first_party(self, host: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from ..analyze.party import registrable_domain
+from ..analyze.party import registrable_domain, vendor_domains
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
 from ..store.seal import redact_file, session_paths
@@ -67,8 +67,7 @@ class VendorAudit:
         self.artefacts_dir = artefacts_dir
         self.progress = progress or Progress()
         self.progress_key = f"{vendor.id} ({sink.account})"
-        self.site_domains = {registrable_domain(urlsplit(vendor.start_url).hostname or "")} | {
-            registrable_domain(d) for d in vendor.first_party}
+        self.site_domains = vendor_domains([vendor.start_url, *vendor.first_party])
         self.login_result: LoginResult | None = None
         self.pages_visited = 0
         self._screenshot_count = 0
