@@ -15,6 +15,7 @@ from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
+from .store import queries
 from .store.writer import Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
@@ -92,7 +93,7 @@ def _due_targets(store: Store, targets):
     now = datetime.now(timezone.utc)
     due = []
     for target in targets:
-        last = store.last_complete_audit(target.vendor.id)
+        last = queries.last_complete_audit(store, target.vendor.id)
         if last:
             age = now - datetime.fromisoformat(last["started_at"])
             if age < timedelta(days=target.vendor.audit_every_days):
@@ -359,7 +360,7 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
 
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
     for run_id in (run_a, run_b):
-        if store.run(run_id) is None:
+        if queries.run(store, run_id) is None:
             raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass run ids the database has")
     judge = _load_judge(policy, lists_dir)
     before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
@@ -387,8 +388,8 @@ def findings(run_id, vendor_id, db_path) -> None:
     from .report.text import format_findings
 
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    run_id = run_id or store.latest_run_id()
-    run = store.run(run_id) if run_id else None
+    run_id = run_id or queries.latest_run_id(store)
+    run = queries.run(store, run_id) if run_id else None
     if run is None:
         raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass --run with an id the database has")
     click.echo(f"Run {run_id} ({run['mode']}, {run['started_at']}, {run['status']}, policy {run['policy_name']})\n")
@@ -409,8 +410,8 @@ def report(run_id, fmt, out_path, db_path, policy) -> None:
     from .report import EXTENSIONS, write_report
 
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    run_id = run_id or store.latest_run_id()
-    if run_id is None or store.run(run_id) is None:
+    run_id = run_id or queries.latest_run_id(store)
+    if run_id is None or queries.run(store, run_id) is None:
         raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass a run id the database has")
     judge = _load_judge(policy, None)
     out_path = out_path or store.artefacts_dir / f"report-run-{run_id}.{EXTENSIONS[fmt]}"
@@ -428,7 +429,7 @@ def verify_evidence_command(run_id, db_path) -> None:
     from .store.seal import read_manifest, verify_evidence
 
     store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    if store.run(run_id) is None:
+    if queries.run(store, run_id) is None:
         raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass a run id the database has")
     manifest = read_manifest(store, run_id)
     if manifest is None:

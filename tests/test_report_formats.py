@@ -13,7 +13,7 @@ import pytest
 from crawler.report import render_report
 from crawler.report.datasette import TABLES, datasette_metadata, write_datasette_metadata
 from crawler.report.json_report import load_schema
-from crawler.store.writer import OBSERVATION_TYPES
+from crawler.store.queries import OBSERVATION_TYPES
 from test_report_model import build_report_db
 
 

@@ -1,4 +1,7 @@
-"""One vendor × account audit read back from the store: the recorded observations analysis works on."""
+"""One vendor × account audit read back from the store: the recorded observations analysis works on.
+
+The analyzers take ``AuditData`` (observation dataclasses), never the database; ``load_audits`` builds it from
+what the read model (``store.queries``) returns."""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..store import queries
+from ..store.writer import Store
 
 T = TypeVar("T")
 BEFORE_RESTART = ("login", "crawl")  # the logged-in audit, before the browser is closed
@@ -87,32 +92,24 @@ class AuditData:
         return (times[1] or times[0]) if times else None
 
 
-def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditData]:
-    """Every vendor × account audit of a run (optionally of one vendor)."""
-    db = store.db
-    sql = ("select a.*, v.name as vendor_name, v.start_url, v.first_party, v.remember_cookies from audits a "
-           "join vendors v on v.id = a.vendor_id where a.run_id = ?")
-    params: list = [run_id]
-    if vendor_id:
-        sql += " and a.vendor_id = ?"
-        params.append(vendor_id)
-    audits = []
-    for audit in db.query(sql + " order by a.vendor_id, a.account", params):
-        data = AuditData(
-            run_id=run_id, vendor_id=audit["vendor_id"], vendor_name=audit["vendor_name"], account=audit["account"],
-            start_url=audit["start_url"], first_party=tuple(json.loads(audit["first_party"] or "[]")),
-            remember_cookies=tuple(json.loads(audit["remember_cookies"] or "[]")),
-            pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
-        )
-        where = "audit_id = ?"
-        for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
-                                 (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
-            for row in db.query(f"select * from {obs_type.table} where {where} order by id", [audit["id"]]):
-                target.append(Rec(row["id"], row["phase"], obs_type.from_row(row)))
-        for row in db.query("select phase, started_at, finished_at, message from phases where audit_id = ?",
-                            [audit["id"]]):
-            data.phase_times[row["phase"]] = (row["started_at"], row["finished_at"])
-            if row["message"]:
-                data.phase_notes[row["phase"]] = row["message"]
-        audits.append(data)
-    return audits
+def load_audits(store: Store, run_id: int, vendor_id: str | None = None) -> list[AuditData]:
+    """Every vendor × account audit of a run (optionally of one vendor), as the store recorded it."""
+    return [_audit_data(run_id, recorded) for recorded in queries.stored_audits(store, run_id, vendor_id)]
+
+
+def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
+    audit, vendor = recorded.audit, recorded.vendor
+    data = AuditData(
+        run_id=run_id, vendor_id=audit["vendor_id"], vendor_name=vendor["name"], account=audit["account"],
+        start_url=vendor["start_url"], first_party=tuple(json.loads(vendor["first_party"] or "[]")),
+        remember_cookies=tuple(json.loads(vendor["remember_cookies"] or "[]")),
+        pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
+    )
+    for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
+                             (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
+        target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
+    for phase in recorded.phases:
+        data.phase_times[phase["phase"]] = (phase["started_at"], phase["finished_at"])
+        if phase["message"]:
+            data.phase_notes[phase["phase"]] = phase["message"]
+    return data

@@ -10,8 +10,10 @@ import json
 import shutil
 from dataclasses import dataclass
 
+from ..store import queries
+from ..store.queries import OBSERVATION_TYPES
 from ..store.seal import evidence_dir, read_manifest, verify_evidence, write_manifest
-from ..store.writer import OBSERVATION_TYPES, Store
+from ..store.writer import Store
 
 ROW_TABLES = ("phases", *(t.table for t in OBSERVATION_TYPES))
 
@@ -28,7 +30,7 @@ def merge_databases(target: Store, sources: list[Store]) -> list[MergedRun]:
     merged = []
     for source in sources:
         run_map: dict[int, int] = {}
-        for run in source.db.query("select * from runs order by id"):
+        for run in queries.runs(source):
             problems = verify_evidence(source, run["id"]) if read_manifest(source, run["id"]) else []
             new_run = _copy_run(source, target, run, run_map)
             merged.append(MergedRun(str(source.path), run["id"], new_run, len(problems)))
@@ -41,24 +43,22 @@ def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) 
     row["message"] = "; ".join(filter(None, [run.get("message"), f"merged from {source.path} run {old_run}"]))
     new_run = target.insert("runs", row)
     run_map[old_run] = new_run
-    for vendor in source.db.query("select * from vendors where id in (select vendor_id from audits where run_id = ?)",
-                                  [old_run]):
-        with target.db.conn:
-            target.db["vendors"].upsert(vendor, pk="id")
+    for vendor in queries.vendors_of_run(source, old_run):
+        target.copy_vendor(vendor)
     audit_map: dict[int, int] = {}
-    for audit in source.db.query("select * from audits where run_id = ? order by id", [old_run]):
+    for audit in queries.run_rows(source, "audits", old_run):
         audit_map[audit["id"]] = target.insert("audits", {**_without_id(audit), "run_id": new_run})
     row_maps: dict[str, dict[int, int]] = {}
     for table in ROW_TABLES:
         ids = row_maps.setdefault(table, {})
-        for item in source.db.query(f"select * from {table} where run_id = ? order by id", [old_run]):
+        for item in queries.run_rows(source, table, old_run):
             copied = {**_without_id(item), "run_id": new_run}
             if copied.get("audit_id") is not None:
                 copied["audit_id"] = audit_map.get(copied["audit_id"])
             if table == "pages" and copied.get("screenshot"):
                 copied["screenshot"] = copied["screenshot"].replace(f"run-{old_run}/", f"run-{new_run}/", 1)
             ids[item["id"]] = target.insert(table, copied)
-    for finding in source.db.query("select * from findings where run_id = ? order by id", [old_run]):
+    for finding in queries.run_rows(source, "findings", old_run):
         evidence = json.loads(finding["evidence"] or "{}")
         evidence["rows"] = {table: [row_maps.get(table, {}).get(i, i) for i in ids]
                             for table, ids in evidence.get("rows", {}).items()}
@@ -66,14 +66,14 @@ def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) 
             evidence["previous_run_id"] = run_map.get(evidence["previous_run_id"])
         target.insert("findings", {**_without_id(finding), "run_id": new_run,
                                    "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True)})
-    for verdict in source.db.query("select * from verdicts where run_id = ?", [old_run]):
+    for verdict in queries.run_rows(source, "verdicts", old_run):
         target.insert("verdicts", {**_without_id(verdict), "run_id": new_run,
                                    "baseline_run_id": run_map.get(verdict["baseline_run_id"])})
     _copy_artefacts(source, target, old_run, new_run)
     manifest = read_manifest(source, old_run)
     write_manifest(target, new_run, merged_from={
         "database": str(source.path), "run_id": old_run,
-        "manifest_sha256": source.run(old_run).get("manifest_sha256") if manifest else None})
+        "manifest_sha256": (queries.run(source, old_run) or {}).get("manifest_sha256") if manifest else None})
     return new_run
 
 

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from ..browse.login import wait_for_success
 from ..observations import CookieObs, StorageObs
 from ..browse.protocol import VendorAudit
+from ..store import queries
 
 REMOVAL_PHASES = ("removal-login", "removal-public", "removal-replay")
 RECOGNISED_NOTE = "the saved browser state opened the account's pages at"
@@ -28,7 +29,7 @@ SAME_SITE = {"Strict": "Strict", "Lax": "Lax", "None": "None"}
 def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], list[StorageObs], dict | None]:
     """The persistent cookies and localStorage the vendor's last complete audit left in the browser: the
     state a student's computer would still hold after termination."""
-    baseline = store.last_complete_audit(vendor_id)
+    baseline = queries.last_complete_audit(store, vendor_id)
     if baseline is None:
         return [], [], None
     cookies: list[CookieObs] = []
@@ -36,8 +37,8 @@ def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], l
     for phase in ("crawl", "login", "control"):
         for obs_type, target in ((CookieObs, cookies), (StorageObs, storage)):
             if not target:
-                target.extend(obs for prov, obs in store.observations(obs_type, baseline["run_id"], vendor_id, phase)
-                              if prov["account"] == account)
+                target.extend(obs for prov, obs in queries.observations(store, obs_type, baseline["run_id"], vendor_id,
+                                                                        phase) if prov["account"] == account)
     return cookies, storage, baseline
 
 

@@ -10,6 +10,7 @@ from ..analyze.analysis import AuditAnalysis
 from ..analyze.audit_data import load_audits
 from ..analyze.inventory import Change, changes_between, inventory_of
 from ..knowledge.lists import KnowledgeBundle
+from ..store import queries
 from ..store.writer import Store
 from .base import Finding
 from .pack import PolicyPack
@@ -51,7 +52,7 @@ def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeB
     judgements = []
     for vid, analyses in analyse_run(store, run_id, pack, knowledge, vendor_id).items():
         removal_check = any(a.data.is_removal_check for a in analyses)
-        baseline = store.last_complete_audit(vid, before_run=run_id) if compare_with_previous or removal_check else None
+        baseline = queries.last_complete_audit(store, vid, before_run=run_id) if compare_with_previous or removal_check else None
         if baseline:
             previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
             for analysis in analyses:

@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..store.queries import DATASETTE_QUERIES
+
 PROVENANCE = {
     "id": "Row id; findings' evidence points at these ids",
     "audit_id": "The audit (vendor × account) that saw it: audits.id",
@@ -119,35 +121,6 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 
 OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors")
 
-QUERIES = {
-    "violations_by_clause": {
-        "title": "Violations by vendor and clause, per run",
-        "sql": "select run_id, vendor_id, clause, count(*) as violations from findings where severity = 'violation' "
-               "group by run_id, vendor_id, clause order by run_id desc, vendor_id, clause",
-    },
-    "pii_flows": {
-        "title": "Where the test account's personal data went (every PII flow in the findings)",
-        "sql": "select f.run_id, f.vendor_id, f.rule_id, json_extract(flow.value, '$.field') as field, "
-               "json_extract(flow.value, '$.encoding') as encoding, json_extract(flow.value, '$.host') as host, "
-               "json_extract(flow.value, '$.party') as party, json_extract(flow.value, '$.location') as location, "
-               "json_extract(flow.value, '$.matched') as matched, json_extract(flow.value, '$.url') as url "
-               "from findings f, json_each(f.evidence, '$.flows') as flow order by f.run_id desc, f.vendor_id",
-    },
-    "third_party_hosts": {
-        "title": "Hosts each vendor's pages contacted, with request counts",
-        "sql": "select run_id, vendor_id, host, count(*) as requests, sum(cookie_header is not null) as with_cookies, "
-               "min(tls_protocol) as tls from requests group by run_id, vendor_id, host "
-               "order by run_id desc, vendor_id, requests desc",
-    },
-    "cookie_lifetimes": {
-        "title": "Persistent cookies and their lifetimes in days",
-        "sql": "select c.run_id, c.vendor_id, c.name, c.domain, c.phase, round((c.expires - p.finished_at) / 86400.0, 1) "
-               "as lifetime_days, c.same_site, c.secure, c.http_only, c.set_by_url from cookies c join phases p on "
-               "p.audit_id = c.audit_id and p.phase = c.phase where c.session = 0 order by lifetime_days desc",
-    },
-}
-
-
 def datasette_metadata(database: str = "audit") -> dict[str, Any]:
     """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""
     tables = {}
@@ -175,7 +148,7 @@ def datasette_metadata(database: str = "audit") -> dict[str, Any]:
         "databases": {database: {
             "description": "trackaudit results: runs, observations (requests, cookies, storage, pages) and findings.",
             "tables": tables,
-            "queries": QUERIES,
+            "queries": DATASETTE_QUERIES,
         }},
     }
 

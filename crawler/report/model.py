@@ -15,7 +15,8 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..analyze.party import registrable_domain
+from ..analyze.party import registrable_domain, vendor_domains
+from ..store import queries
 from ..store.writer import Store
 from .wording import NO_VERDICT, SEVERITIES, clause_title
 
@@ -427,8 +428,7 @@ def policy_info(pack) -> PolicyInfo:
 
 
 def build_report(store: Store, run_id: int, pack) -> Report:
-    db = store.db
-    run_row = store.run(run_id)
+    run_row = queries.run(store, run_id)
     if run_row is None:
         raise ValueError(f"{store.path}: no run {run_id}")
     lists = tuple(ListVersion(str(item.get("name")), item.get("version"), item.get("sha256"), item.get("source"),
@@ -441,35 +441,25 @@ def build_report(store: Store, run_id: int, pack) -> Report:
                   run_row.get("manifest_sha256"), lists)
     policy = policy_info(pack)
 
-    def rows(table: str, order: str = "id") -> list[dict]:
-        if not db[table].exists():
-            return []
-        return list(db.query(f"select * from [{table}] where run_id = ? order by {order}", [run_id]))
+    def rows(table: str) -> list[dict]:
+        return queries.run_rows(store, table, run_id)
 
     audits, phases, findings_rows = rows("audits"), rows("phases"), rows("findings")
     verdict_rows, page_rows, error_rows = rows("verdicts"), rows("pages"), rows("errors")
     vendor_ids = list(dict.fromkeys([a["vendor_id"] for a in audits] + [f["vendor_id"] for f in findings_rows]
                                     + [v["vendor_id"] for v in verdict_rows]))
-    vendor_rows = {v["id"]: v for v in db.query("select * from vendors")} if db["vendors"].exists() else {}
+    vendor_rows = queries.vendors(store)
 
     # requests: per-host counts for every vendor, full rows only for those a finding points at
-    host_counts: dict[str, dict[str, int]] = {}
-    for row in db.query("select vendor_id, host, count(*) as n from requests where run_id = ? group by vendor_id, host",
-                        [run_id]):
-        host_counts.setdefault(row["vendor_id"], {})[row["host"] or ""] = row["n"]
+    host_counts = queries.request_counts(store, run_id)
     request_totals = {vid: sum(c.values()) for vid, c in host_counts.items()}
     evidence_by_id = {f["id"]: _json(f["evidence"], {}) for f in findings_rows}
 
     def referenced(table: str) -> list[dict]:
-        wanted = sorted({i for ev in evidence_by_id.values() if isinstance(ev, Mapping)
-                         and isinstance(ev.get("rows"), Mapping)
-                         for i in ev["rows"].get(table) or [] if isinstance(i, int)})
-        found = []
-        for start in range(0, len(wanted), 500):
-            chunk = wanted[start:start + 500]
-            found += db.query(f"select * from [{table}] where run_id = ? and id in ({', '.join('?' * len(chunk))})",
-                              [run_id, *chunk])
-        return found
+        wanted = {i for ev in evidence_by_id.values() if isinstance(ev, Mapping)
+                  and isinstance(ev.get("rows"), Mapping)
+                  for i in ev["rows"].get(table) or [] if isinstance(i, int)}
+        return queries.rows_by_id(store, table, run_id, sorted(wanted))
 
     cookies = {c["id"]: CookieRow(c["id"], c["phase"], c["name"], c["value"] or "", c["domain"] or "", c["path"],
                                   c["expires"], bool(c["session"]), bool(c["http_only"]), bool(c["secure"]),
@@ -484,16 +474,13 @@ def build_report(store: Store, run_id: int, pack) -> Report:
             r["resource_type"], r["page_url"], r["frame_url"], r["initiator_url"], r["cookie_header"],
             r["post_data"], r["status"], r["tls_protocol"], r["tls_cipher"])
 
-    phase_end = {(p["vendor_id"], p["account"], p["phase"]): p["finished_at"] for p in phases}
-    cookie_rows = list(db.query("select vendor_id, account, phase, name, domain, expires, session from cookies "
-                                "where run_id = ? and session = 0 and expires is not null order by id", [run_id]))
+    phase_end = {(p["vendor_id"], p["account"], p["phase"]): p["finished_at"] or p["started_at"] for p in phases}
+    persistent = list(queries.persistent_cookies(store, run_id))
 
     vendors = []
     for vid in vendor_ids:
         vrow = vendor_rows.get(vid, {})
-        site = {registrable_domain(urlsplit(vrow.get("start_url") or "").hostname or "")}
-        site |= {registrable_domain(d) for d in _json(vrow.get("first_party"), [])}
-        site.discard("")
+        site = vendor_domains([vrow.get("start_url") or "", *_json(vrow.get("first_party"), [])])
         my_pages = tuple(PageInfo(p["id"], p["vendor_id"], p["account"], p["phase"], p["url"], p["final_url"],
                                   p["status"], p["title"], p["screenshot"], p["screenshot_sha256"], p["error"],
                                   _asks_for(p.get("forms")))
@@ -515,18 +502,17 @@ def build_report(store: Store, run_id: int, pack) -> Report:
              for host, n in host_counts.get(vid, {}).items() if host and registrable_domain(host) not in site),
             key=lambda h: (-h.requests, h.host)))
         lifetimes: dict[tuple[str, str], CookieLifetime] = {}
-        for c in cookie_rows:
-            if c["vendor_id"] != vid:
+        for prov, cookie in persistent:
+            if prov["vendor_id"] != vid:
                 continue
-            end = phase_end.get((vid, c["account"], c["phase"]))
-            if end is None:
+            days = cookie.lifetime_days(phase_end.get((vid, prov["account"], prov["phase"])))
+            if days is None:
                 continue
-            days = (c["expires"] - end) / 86400
-            key = (c["name"], c["domain"])
+            key = (cookie.name, cookie.domain)
             if key not in lifetimes or days > lifetimes[key].lifetime_days:
-                party = "first" if registrable_domain(c["domain"].lstrip(".")) in site else "third"
-                flagged = any(f.subject == f"cookie {c['name']}" for f in my_findings)
-                lifetimes[key] = CookieLifetime(c["name"], c["domain"], party, round(days, 1), flagged)
+                party = "first" if registrable_domain(cookie.domain.lstrip(".")) in site else "third"
+                flagged = any(f.subject == f"cookie {cookie.name}" for f in my_findings)
+                lifetimes[key] = CookieLifetime(cookie.name, cookie.domain, party, round(days, 1), flagged)
         verdict = next((VerdictInfo(v["job"], v["verdict"], tuple(_json(v["reasons"], [])), v["baseline_run_id"])
                         for v in verdict_rows if v["vendor_id"] == vid), None)
         my_phases = [p for p in phases if p["vendor_id"] == vid]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..store import queries
 from ..store.writer import Store
 
 SEVERITY_MARK = {"violation": "VIOLATION", "warning": "warning  ", "info": "info     "}
@@ -13,16 +14,9 @@ def _clause_key(clause: str) -> tuple:
 
 
 def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> str:
-    sql = "select * from findings f where f.run_id = ?"
-    params: list = [run_id]
-    if vendor_id:
-        sql += " and f.vendor_id = ?"
-        params.append(vendor_id)
-    findings = list(store.db.query(sql + " order by f.vendor_id, f.id", params))
-    names = {r["vendor_id"]: r["name"] for r in store.db.query(
-        "select distinct a.vendor_id, v.name from audits a join vendors v on v.id = a.vendor_id where a.run_id = ?"
-        + (" and a.vendor_id = ?" if vendor_id else "") + " order by a.vendor_id", params)}
-    verdicts = {r["vendor_id"]: r for r in store.db.query("select * from verdicts where run_id = ?", [run_id])}
+    findings = queries.findings(store, run_id, vendor_id)
+    names = {r["id"]: r["name"] for r in queries.audited_vendors(store, run_id, vendor_id)}
+    verdicts = queries.verdicts(store, run_id)
     lines = []
     for vid, name in names.items():
         mine = [f for f in findings if f["vendor_id"] == vid]

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from .. import __version__
 from ..redact import Redactor
-from .writer import OBSERVATION_TYPES, Store, utc_now
+from . import queries
+from .queries import OBSERVATION_TYPES
+from .writer import Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
 # Every table whose rows a run owns; their digests make a silent edit of the database visible.
@@ -60,12 +62,10 @@ def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
     """Per table: how many rows the run has and the SHA-256 of them in canonical JSON, in id order."""
     digests = {}
     for table in RUN_TABLES:
-        if not store.db[table].exists():
+        if not queries.has_table(store, table):
             continue
-        column = "id" if table == "runs" else "run_id"
-        rows = store.db.query(f"select * from {table} where {column} = ? order by id", [run_id])
         digest, count = hashlib.sha256(), 0
-        for row in rows:
+        for row in queries.run_rows(store, table, run_id):
             if table == "runs":  # the manifest's own record in the run row cannot be part of what it seals
                 row = {k: v for k, v in row.items() if k not in ("manifest_sha256",)}
             digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
@@ -133,7 +133,7 @@ def verify_evidence(store: Store, run_id: int) -> list[EvidenceProblem]:
     if manifest is None:
         return [EvidenceProblem("manifest", str(path), "missing or unreadable")]
     problems = []
-    recorded = (store.run(run_id) or {}).get("manifest_sha256")
+    recorded = (queries.run(store, run_id) or {}).get("manifest_sha256")
     if recorded and recorded != file_sha256(path):
         problems.append(EvidenceProblem("manifest", str(path.relative_to(store.artefacts_dir)),
                                         "the manifest itself was changed after it was written"))

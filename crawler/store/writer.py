@@ -1,4 +1,4 @@
-"""The SQLite store: the one place that defines the schema, its migrations, and how rows are written.
+"""The SQLite store: the one place that writes rows (the schema is ``schema.py``, every read ``queries.py``).
 
 Every observation row carries its provenance (run, vendor, account, phase) and passes through the
 redactor on the way in, so no password reaches the database whatever a collector captured.
@@ -11,7 +11,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,94 +20,16 @@ from typing import Any
 import sqlite_utils
 
 from .. import __version__
-from ..observations import CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import ErrorObs
 from ..redact import Redactor
+from . import queries
+from .schema import migrate
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
-PROVENANCE = {"audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str}
-OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs)
-FINDING_COLUMNS = {
-    "run_id": int, "vendor_id": str, "account": str, "rule_id": str, "clause": str, "severity": str,
-    "subject": str, "message": str, "evidence": str, "created_at": str,
-}
 
 
 def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-# Columns that later migrations add: the first migration must create the tables as they were then.
-ADDED_BY_LATER_MIGRATIONS = {"pages": ("forms",)}
-
-
-def _columns_of(obs_type) -> dict[str, type]:
-    columns: dict[str, type] = {}
-    for name, annotation in obs_type.__annotations__.items():
-        if name in ("table", "json_fields") or name in ADDED_BY_LATER_MIGRATIONS.get(obs_type.table, ()):
-            continue
-        text = str(annotation)
-        columns[name] = (float if "float" in text else int if ("int" in text or "bool" in text) else str)
-    return columns
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db["runs"].create({
-        "id": int, "mode": str, "command": str, "started_at": str, "finished_at": str, "status": str,
-        "tool_version": str, "config_path": str, "config_hash": str, "policy_name": str, "policy_hash": str,
-        "lists": str, "hostname": str, "pid": int, "verdict": str, "message": str,
-    }, pk="id")
-    db["vendors"].create({
-        "id": str, "name": str, "status": str, "start_url": str, "first_party": str, "remember_cookies": str,
-        "updated_at": str,
-    }, pk="id")
-    db["audits"].create({
-        "id": int, "run_id": int, "vendor_id": str, "account": str, "username": str, "started_at": str,
-        "finished_at": str, "status": str, "login_outcome": str, "login_message": str, "pages_visited": int,
-        "pii": str,
-    }, pk="id", foreign_keys=[("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
-    db["phases"].create({
-        "id": int, "audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str,
-        "started_at": float, "finished_at": float, "outcome": str, "message": str,
-    }, pk="id", foreign_keys=[("audit_id", "audits", "id")])
-    for obs_type in OBSERVATION_TYPES:
-        db[obs_type.table].create({"id": int, **PROVENANCE, **_columns_of(obs_type)}, pk="id",
-                                  foreign_keys=[("audit_id", "audits", "id")])
-        db[obs_type.table].create_index(["run_id", "vendor_id", "phase"])
-    db["findings"].create({"id": int, **FINDING_COLUMNS}, pk="id", foreign_keys=[("run_id", "runs", "id")])
-    db["findings"].create_index(["run_id", "vendor_id"])
-
-
-def _migration_2(db: sqlite_utils.Database) -> None:
-    """Verdicts of the jobs (pre-approval scan, post-termination check, scheduled audit), one per vendor and run."""
-    db["verdicts"].create({
-        "id": int, "run_id": int, "vendor_id": str, "job": str, "verdict": str, "reasons": str,
-        "baseline_run_id": int, "created_at": str,
-    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
-    db["verdicts"].create_index(["run_id", "vendor_id"], unique=True)
-
-
-def _migration_3(db: sqlite_utils.Database) -> None:
-    """The SHA-256 of the run's evidence manifest, so an edited manifest is noticed too."""
-    db["runs"].add_column("manifest_sha256", str)
-
-
-def _migration_4(db: sqlite_utils.Database) -> None:
-    """The forms of each page (sign-up and login pages: what they ask a student for)."""
-    db["pages"].add_column("forms", str)
-
-
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
-                                                                   _migration_4)
-
-
-def migrate(db: sqlite_utils.Database) -> None:
-    current = db.execute("PRAGMA user_version").fetchone()[0]
-    if current > len(MIGRATIONS):
-        raise RuntimeError(f"{db.conn} was written by a newer trackaudit (schema {current}); upgrade trackaudit to read it")
-    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
-        with db.conn:
-            migration(db)
-            db.execute(f"PRAGMA user_version = {number}")
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -165,25 +87,20 @@ class Store:
     def mark_abandoned_runs(self) -> None:
         """A run still 'running' whose process is gone was cut off: mark it incomplete."""
         host = socket.gethostname()
-        for row in self.db.query("select id, pid, hostname from runs where status = 'running'"):
+        for row in queries.running_runs(self):
             if row["hostname"] == host and not _pid_alive(row["pid"]):
                 self.finish_run(row["id"], "incomplete", "the process ended before the run finished")
-
-    def run(self, run_id: int) -> dict | None:
-        rows = list(self.db.query("select * from runs where id = ?", [run_id]))
-        return rows[0] if rows else None
-
-    def latest_run_id(self, mode: str | None = None) -> int | None:
-        sql, params = "select max(id) from runs", []
-        if mode:
-            sql, params = sql + " where mode = ?", [mode]
-        return self.db.execute(sql, params).fetchone()[0]
 
     # vendors, audits, phases -------------------------------------------------------------------------
     def upsert_vendor(self, vendor) -> None:
         row = {"id": vendor.id, "name": vendor.name, "status": vendor.status, "start_url": vendor.start_url,
                "first_party": json.dumps(list(vendor.first_party)),
                "remember_cookies": json.dumps(list(vendor.remember_cookies)), "updated_at": utc_now()}
+        with self.db.conn:
+            self.db["vendors"].upsert(row, pk="id")
+
+    def copy_vendor(self, row: dict[str, Any]) -> None:
+        """A vendor row as another database recorded it (merging)."""
         with self.db.conn:
             self.db["vendors"].upsert(row, pk="id")
 
@@ -225,31 +142,6 @@ class Store:
         with self.db.conn:
             self.db.execute("delete from verdicts where run_id = ? and vendor_id = ?", [run_id, vendor_id])
             self.db["verdicts"].insert(self.redactor.value(row))
-
-    def last_complete_audit(self, vendor_id: str, before_run: int | None = None) -> dict | None:
-        """The latest run, complete, in which this vendor's audit completed (optionally before a run)."""
-        sql = ("select r.id as run_id, r.started_at, r.mode from runs r join audits a on a.run_id = r.id "
-               "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal'")
-        params: list = [vendor_id]
-        if before_run is not None:
-            sql += " and r.id < ?"
-            params.append(before_run)
-        rows = list(self.db.query(sql + " order by r.id desc limit 1", params))
-        return rows[0] if rows else None
-
-    # reading back ------------------------------------------------------------------------------------
-    def observations(self, obs_type, run_id: int, vendor_id: str | None = None, phase: str | None = None):
-        """Rows of one observation table as (provenance dict, observation) pairs."""
-        where, params = ["run_id = ?"], [run_id]
-        if vendor_id:
-            where.append("vendor_id = ?")
-            params.append(vendor_id)
-        if phase:
-            where.append("phase = ?")
-            params.append(phase)
-        sql = f"select * from {obs_type.table} where {' and '.join(where)} order by id"
-        for row in self.db.query(sql, params):
-            yield {k: row[k] for k in ("id", *PROVENANCE)}, obs_type.from_row(row)
 
 
 @dataclass

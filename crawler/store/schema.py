@@ -1,0 +1,112 @@
+"""The database schema: numbered migrations, frozen once released.
+
+Migration 1 spells out the tables as the first release created them; every later change is a new function
+appended to ``MIGRATIONS`` (never an edit of an existing one), so a database of any earlier version is brought
+up to date in order. ``PRAGMA user_version`` records how many have run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import sqlite_utils
+
+PROVENANCE = {"audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str}
+
+
+def _observation_table(db: sqlite_utils.Database, table: str, columns: dict[str, type]) -> None:
+    db.table(table).create({"id": int, **PROVENANCE, **columns}, pk="id", foreign_keys=[("audit_id", "audits", "id")])
+    db.table(table).create_index(["run_id", "vendor_id", "phase"])
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """Runs, vendors, audits, phases, the observation tables and findings."""
+    db.table("runs").create({
+        "id": int, "mode": str, "command": str, "started_at": str, "finished_at": str, "status": str,
+        "tool_version": str, "config_path": str, "config_hash": str, "policy_name": str, "policy_hash": str,
+        "lists": str, "hostname": str, "pid": int, "verdict": str, "message": str,
+    }, pk="id")
+    db.table("vendors").create({
+        "id": str, "name": str, "status": str, "start_url": str, "first_party": str, "remember_cookies": str,
+        "updated_at": str,
+    }, pk="id")
+    db.table("audits").create({
+        "id": int, "run_id": int, "vendor_id": str, "account": str, "username": str, "started_at": str,
+        "finished_at": str, "status": str, "login_outcome": str, "login_message": str, "pages_visited": int,
+        "pii": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("phases").create({
+        "id": int, "audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str,
+        "started_at": float, "finished_at": float, "outcome": str, "message": str,
+    }, pk="id", foreign_keys=[("audit_id", "audits", "id")])
+    _observation_table(db, "requests", {
+        "time": float, "method": str, "url": str, "host": str, "scheme": str, "resource_type": str,
+        "frame_url": str, "page_url": str, "is_navigation": int, "from_service_worker": int,
+        "initiator_type": str, "initiator_url": str, "request_headers": str, "cookie_header": str,
+        "referer": str, "post_data": str, "status": int, "response_headers": str, "set_cookies": str,
+        "remote_address": str, "tls_protocol": str, "tls_cipher": str, "failure": str,
+    })
+    _observation_table(db, "cookies", {
+        "name": str, "value": str, "domain": str, "host_only": int, "path": str, "expires": float,
+        "session": int, "http_only": int, "secure": int, "same_site": str, "partition_key": str, "size": int,
+        "source_scheme": str, "set_by_kind": str, "set_by_url": str,
+    })
+    _observation_table(db, "storage_items", {
+        "kind": str, "origin": str, "frame_url": str, "container": str, "key": str, "value": str, "size": int,
+    })
+    _observation_table(db, "script_cookie_writes", {
+        "time": float, "frame_url": str, "script_url": str, "cookie_string": str,
+    })
+    _observation_table(db, "pages", {
+        "url": str, "final_url": str, "status": int, "title": str, "depth": int, "started": float,
+        "finished": float, "screenshot": str, "screenshot_sha256": str, "error": str,
+    })
+    _observation_table(db, "errors", {"time": float, "source": str, "url": str, "message": str})
+    db.table("findings").create({
+        "id": int, "run_id": int, "vendor_id": str, "account": str, "rule_id": str, "clause": str,
+        "severity": str, "subject": str, "message": str, "evidence": str, "created_at": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db.table("findings").create_index(["run_id", "vendor_id"])
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """Verdicts of the jobs (pre-approval scan, post-termination check, scheduled audit), one per vendor and run."""
+    db.table("verdicts").create({
+        "id": int, "run_id": int, "vendor_id": str, "job": str, "verdict": str, "reasons": str,
+        "baseline_run_id": int, "created_at": str,
+    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db.table("verdicts").create_index(["run_id", "vendor_id"], unique=True)
+
+
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """The SHA-256 of the run's evidence manifest, so an edited manifest is noticed too."""
+    db.table("runs").add_column("manifest_sha256", str)
+
+
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The forms of each page (sign-up and login pages: what they ask a student for)."""
+    db.table("pages").add_column("forms", str)
+
+
+# In order; append new migrations at the end, one per line.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
+    _migration_1,
+    _migration_2,
+    _migration_3,
+    _migration_4,
+]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return int(db.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring a database to the current schema, one migration (and one transaction) at a time."""
+    current = schema_version(db)
+    if current > len(MIGRATIONS):
+        raise RuntimeError(f"{db.conn} was written by a newer trackaudit (schema {current}); upgrade trackaudit to read it")
+    for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
+        with db.conn:
+            migration(db)
+            db.execute(f"PRAGMA user_version = {number}")
