@@ -1,9 +1,9 @@
 """One run, read once from the database into frozen dataclasses that every report format renders.
 
 No format reads the database: ``build_report`` reads it once, through the read model (``store.queries``). It
-takes the run's rows (run, vendors, audits,
-phases, verdicts, findings, pages, errors), the request rows that findings point at, per-host request counts,
-the persistent cookies with their lifetimes, the evidence manifest, and the policy pack's clauses and rules.
+takes the run's rows (run, vendors, audits, phases, verdicts, findings, pages, errors), the request rows that
+findings point at, per-host request counts, the persistent cookies with their lifetimes, the evidence manifest,
+and the policy pack's clauses and rules.
 """
 
 from __future__ import annotations
