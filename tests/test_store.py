@@ -116,3 +116,21 @@ def test_findings_and_the_json_report_of_a_schema_4_database(tmp_path):
         SCHEMA_4_REPORT.write_text(json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
                                    encoding="utf-8")
     assert actual == json.loads(SCHEMA_4_REPORT.read_text(encoding="utf-8"))
+
+
+def test_the_datasette_queries_run_on_a_schema_4_database(tmp_path):
+    store = Store(old_database(tmp_path))
+    lifetimes = {}
+    for name, query in queries.DATASETTE_QUERIES.items():
+        rows = list(store.db.query(query["sql"]))
+        assert rows, name
+        if name == "cookie_lifetimes":
+            lifetimes = {(r["vendor_id"], r["name"], r["domain"], r["phase"]): r["lifetime_days"] for r in rows}
+    # the SQL counts a lifetime as CookieObs.lifetime_days does
+    phase_end = {(p["audit_id"], p["phase"]): p["finished_at"] or p["started_at"]
+                 for p in queries.run_rows(store, "phases", 1)}
+    cookies = list(queries.persistent_cookies(store, 1))
+    assert len(cookies) == len(lifetimes) > 0
+    for prov, cookie in cookies:
+        days = cookie.lifetime_days(phase_end[(prov["audit_id"], prov["phase"])])
+        assert lifetimes[(prov["vendor_id"], cookie.name, cookie.domain, prov["phase"])] == round(days, 1)
