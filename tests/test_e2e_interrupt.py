@@ -10,6 +10,7 @@ import pytest
 import sqlite_utils
 
 from conftest import DEMO_PASSWORDS
+from crawler.store import queries
 from crawler.store.writer import Store
 
 pytestmark = pytest.mark.e2e
@@ -50,4 +51,4 @@ def test_a_run_whose_process_died_is_marked_incomplete_by_the_next(tmp_path):
     run_id = store.start_run("audit", "killed")
     store.db["runs"].update(run_id, {"pid": dead.pid})
     store.start_run("audit", "next")
-    assert store.run(run_id)["status"] == "incomplete"
+    assert queries.run(store, run_id)["status"] == "incomplete"
