@@ -15,6 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..store.writer import UNIX_TIME_COLUMNS
+
 PROVENANCE = {
     "id": "Row id; findings' evidence points at these ids",
     "audit_id": "The audit (vendor × account) that saw it: audits.id",
@@ -37,6 +39,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "hostname": "Machine that ran it", "pid": "Process id (to tell a crashed run)",
         "verdict": "The run's verdict per vendor, in words", "message": "Why the run failed or stopped, if it did",
         "manifest_sha256": "SHA-256 of the run's evidence manifest (evidence/run-N/manifest.json)",
+        "label": "Start time and command, to tell runs apart where another table links to one",
     }),
     "vendors": ("The edtech vendors from vendors.toml, as last configured.", {
         "id": "Vendor id (the config's id)", "name": "Vendor's name", "status": "candidate, approved or terminated",
@@ -50,6 +53,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "status": "running, complete, incomplete or failed", "login_outcome": "success, failed, skipped …",
         "login_message": "What the login check saw", "pages_visited": "Pages crawled",
         "pii": "JSON: the test account's personal data the matcher searched for (test data, not a real student's)",
+        "label": "Run, vendor and account, to tell audits apart where another table links to one",
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
@@ -108,6 +112,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "message": "Plain-language explanation", "evidence": "JSON: rows ({table: [ids]}) plus rule-specific detail "
         "(PII flows with encoding chain, cookie attributes, hosts, …)", "created_at": "When it was judged (UTC)",
     }),
+    **{f"{table}_utc": (f"The {table} table with its Unix times also in ISO 8601 UTC (the *_utc columns).", {
+        f"{column}_utc": f"{column} in ISO 8601 UTC" for column in columns}) for table, columns in UNIX_TIME_COLUMNS.items()},
     "verdicts": ("Each job's verdict per vendor and run (scheduled audit, pre-approval, post-termination).", {
         "id": "Verdict id", "run_id": "runs.id", "vendor_id": "vendors.id",
         "job": "scheduled audit, pre-approval or post-termination",
@@ -127,11 +133,36 @@ QUERIES = {
     },
     "pii_flows": {
         "title": "Where the test account's personal data went (every PII flow in the findings)",
-        "sql": "select f.run_id, f.vendor_id, f.rule_id, json_extract(flow.value, '$.field') as field, "
+        "description": "One row per flow: the observation row that carried it (request_id for a request; "
+                       "source_table and row_id otherwise) and the finding that cites it.",
+        "sql": "select f.run_id, f.vendor_id, f.id as finding_id, f.rule_id, json_extract(flow.value, '$.phase') as phase, "
+               "case json_extract(flow.value, '$.table') when 'requests' then json_extract(flow.value, '$.row_id') "
+               "end as request_id, json_extract(flow.value, '$.table') as source_table, "
+               "json_extract(flow.value, '$.row_id') as row_id, json_extract(flow.value, '$.field') as field, "
                "json_extract(flow.value, '$.encoding') as encoding, json_extract(flow.value, '$.host') as host, "
                "json_extract(flow.value, '$.party') as party, json_extract(flow.value, '$.location') as location, "
                "json_extract(flow.value, '$.matched') as matched, json_extract(flow.value, '$.url') as url "
-               "from findings f, json_each(f.evidence, '$.flows') as flow order by f.run_id desc, f.vendor_id",
+               "from findings f, json_each(f.evidence, '$.flows') as flow "
+               "order by f.run_id desc, f.vendor_id, f.id, request_id, row_id",
+    },
+    "finding_evidence": {
+        "title": "A finding's evidence: every observation row it points at",
+        "description": "Give a finding id (the findings table's id column): one row per observation the finding "
+                       "relies on, with the table, the row id (open it as /DATABASE/TABLE/ROW_ID) and what it is.",
+        "sql": "with cited as (select f.id as finding_id, f.rule_id, f.subject, t.key as source_table, "
+               "cast(r.value as integer) as row_id from findings f, json_each(f.evidence, '$.rows') t, "
+               "json_each(t.value) r where f.id = :finding_id) "
+               "select c.*, coalesce("
+               "(select phase || ': ' || method || ' ' || url from requests where c.source_table = 'requests' and id = c.row_id), "
+               "(select phase || ': cookie ' || name || '=' || value || ' (' || domain || ')' from cookies "
+               "where c.source_table = 'cookies' and id = c.row_id), "
+               "(select phase || ': ' || kind || ' ' || origin || ' ' || key || '=' || coalesce(value, '') from storage_items "
+               "where c.source_table = 'storage_items' and id = c.row_id), "
+               "(select phase || ': ' || script_url || ' wrote ' || cookie_string from script_cookie_writes "
+               "where c.source_table = 'script_cookie_writes' and id = c.row_id), "
+               "(select phase || ': page ' || url from pages where c.source_table = 'pages' and id = c.row_id), "
+               "(select phase || ': ' || source || ': ' || message from errors where c.source_table = 'errors' and id = c.row_id)"
+               ") as observed from cited c order by c.source_table, c.row_id",
     },
     "third_party_hosts": {
         "title": "Hosts each vendor's pages contacted, with request counts",
@@ -163,7 +194,9 @@ def datasette_metadata(database: str = "audit") -> dict[str, Any]:
         elif table in ("cookies", "storage_items", "pages"):
             entry.update(facets=["vendor_id", "phase"])
         elif table == "runs":
-            entry.update(sort_desc="id")
+            entry.update(sort_desc="id", label_column="label")
+        elif table == "audits":
+            entry.update(label_column="label")
         elif table == "vendors":
             entry.update(label_column="name")
         tables[table] = entry

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..redact import Redactor
-from .writer import OBSERVATION_TYPES, Store, utc_now
+from .writer import DERIVED_COLUMNS, OBSERVATION_TYPES, Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
 # Every table whose rows a run owns; their digests make a silent edit of the database visible.
@@ -66,8 +66,9 @@ def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
         rows = store.db.query(f"select * from {table} where {column} = ? order by id", [run_id])
         digest, count = hashlib.sha256(), 0
         for row in rows:
-            if table == "runs":  # the manifest's own record in the run row cannot be part of what it seals
-                row = {k: v for k, v in row.items() if k not in ("manifest_sha256",)}
+            # The manifest's own record in the run row cannot be part of what it seals; labels are derived.
+            left_out = (*DERIVED_COLUMNS.get(table, ()), *(("manifest_sha256",) if table == "runs" else ()))
+            row = {k: v for k, v in row.items() if k not in left_out}
             digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
             digest.update(b"\n")
             count += 1
