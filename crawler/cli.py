@@ -231,7 +231,12 @@ def _finish(store: Store, result, quiet: bool) -> None:
 
 
 @main.command()
-@run_options
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite database (default results/demo.db).")
+@policy_option
+@lists_option
+@browser_options
+@output_options
 def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
          log_file) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
@@ -614,7 +619,7 @@ def fixtures_serve(https_port, http_port, closed_port, out_dir) -> None:
         click.echo(f"  {account.vendor_id:<12} {account.username:<34} export {account.password_env}={account.password}")
     click.echo(f"\nConfig: {served.config_path}\n")
     click.echo(f"Audit {first} from another terminal:")
-    click.echo(f"  {served.audit_command(first, 'results/first.db')}")
+    click.echo(f"  {served.audit_command(first, 'results/first/audit.db')}")
     try:
         threading.Event().wait()
     except (KeyboardInterrupt, SystemExit):
