@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import load_config
-from .demo import demo_config_path
 
 if TYPE_CHECKING:  # the fixtures package is imported only when serving
     from fixtures.server import FixtureInternet
@@ -52,6 +51,8 @@ class ServedFixtures:
 
 def fixture_config_source() -> str:
     """The demo's vendors.toml without its comments about the demo."""
+    from .demo import demo_config_path  # the demo module brings in the browser stage
+
     text = demo_config_path().read_text(encoding="utf-8")
     lines = text.splitlines()
     while lines and (lines[0].startswith("#") or not lines[0].strip()):
