@@ -15,6 +15,7 @@ from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
+from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
 from .store import queries
 from .store.writer import Store
 
@@ -46,9 +47,55 @@ def _load_judge(policy, lists_dir):
         raise UsageProblem(f"{exc}. Fix: run 'trackaudit lists update' or remove the damaged file") from None
 
 
-def _open_store(db_path: Path, must_exist: bool = False) -> Store:
-    if must_exist and not db_path.exists():
-        raise UsageProblem(f"{db_path}: no such database. Fix: pass --db with the database an audit wrote")
+def _results_db(db_path: Path | None) -> Path:
+    """The database a command that reads results uses: --db, else results/audit.db, else the demo's
+    results/demo.db (said on stderr, so the reader knows which one answered)."""
+    from .jobs.demo import DEMO_DB
+
+    if db_path is not None:
+        if not db_path.exists():
+            example = f", e.g. --db {DEMO_DB} (the demo's)" if DEMO_DB.exists() else ""
+            raise UsageProblem(f"{db_path}: no such database. Fix: pass --db with the database an audit wrote{example}")
+        return db_path
+    if DEFAULT_DB.exists():
+        return DEFAULT_DB
+    if DEMO_DB.exists():
+        click.echo(f"Database: {DEMO_DB} (the demo's; there is no {DEFAULT_DB})", err=True)
+        return DEMO_DB
+    raise UsageProblem(f"{DEFAULT_DB}: no such database, and no demo database {DEMO_DB} either. Fix: run an audit "
+                       f"first ('./run demo' writes {DEMO_DB}), or pass --db with the database an audit wrote")
+
+
+class RunReference(click.ParamType):
+    """A run id, or ``latest`` for the database's latest run."""
+
+    name = "RUN"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int) or value == "latest":
+            return value
+        try:
+            return int(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a run id. Fix: give a number (see 'trackaudit findings') or 'latest'",
+                      param, ctx)
+
+
+RUN = RunReference()
+
+
+def _run_id(store: Store, reference: int | str) -> int:
+    """The run a reference names, or a usage error that says which runs exist."""
+    run_id = queries.latest_run_id(store) if reference == "latest" else reference
+    if run_id is None:
+        raise UsageProblem(f"{store.path}: no run yet. Fix: run an audit first, or pass --db with another database")
+    if queries.run(store, run_id) is None:
+        raise UsageProblem(f"{store.path}: no run {run_id} (the latest is {queries.latest_run_id(store)}). "
+                           f"Fix: pass a run id the database has, or 'latest'")
+    return run_id
+
+
+def _open_store(db_path: Path) -> Store:
     try:
         return Store(db_path)
     except Exception as exc:  # not SQLite, locked, newer schema
@@ -185,7 +232,12 @@ def _finish(store: Store, result, quiet: bool) -> None:
 
 
 @main.command()
-@run_options
+@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="SQLite database (default results/demo.db).")
+@policy_option
+@lists_option
+@browser_options
+@output_options
 def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
          log_file) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
@@ -319,7 +371,7 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
     import dataclasses
 
-    from .jobs.removal import saved_state
+    from .jobs.removal import logout_caveat, saved_state
     from .jobs.runner import run_audit
 
     def pick(config):
@@ -337,7 +389,10 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
         store = _open_store(db_path)
         with_state = []
         for target in targets:
-            cookies, storage, _ = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
+            cookies, storage, baseline = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
+            caveat = logout_caveat(store, vendor_id, baseline["run_id"] if baseline else None)
+            if caveat and target is targets[0]:
+                click.echo(f"Warning: {caveat}", err=True)
             with_state.append(dataclasses.replace(target, saved_cookies=tuple(cookies), saved_storage=tuple(storage)))
         command = "trackaudit verify-removal " + " ".join(sys.argv[2:])
         result = run_audit(store, settings, with_state, mode="verify-removal", command=command, config=config,
@@ -345,92 +400,117 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     _finish(store, result, quiet)
 
 
+results_db_option = click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help=f"SQLite database (default {DEFAULT_DB}, or the demo's results/demo.db when there is no {DEFAULT_DB}).")
+
+
 @main.command()
-@click.argument("run_a", type=int)
-@click.argument("run_b", type=int)
+@click.argument("run_a", type=RUN, required=False)
+@click.argument("run_b", type=RUN, required=False)
 @click.option("--vendor", "vendor_id", default=None, metavar="ID", help="Only this vendor.")
-@db_option
+@results_db_option
 @policy_option
 @lists_option
 def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
     """What changed for each vendor between two runs: third-party hosts, trackers, cookies, storage keys,
-    identifiers and PII flows (+ new in RUN_B, - gone since RUN_A)."""
+    identifiers and PII flows (+ new in RUN_B, - gone since RUN_A).
+
+    RUN_B defaults to the latest run; without RUN_A each vendor of RUN_B is compared with its previous
+    complete audit, as a scheduled audit is. A run is an id or 'latest'."""
     from .analyze.inventory import changes_between, inventory_of
     from .policy.engine import analyse_run
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    for run_id in (run_a, run_b):
-        if queries.run(store, run_id) is None:
-            raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass run ids the database has")
+    store = _open_store(_results_db(db_path))
+    run_b = _run_id(store, run_b if run_b is not None else "latest")
+    run_a = _run_id(store, run_a) if run_a is not None else None
     judge = _load_judge(policy, lists_dir)
-    before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
     after = analyse_run(store, run_b, judge.pack, judge.knowledge, vendor_id)
-    common = sorted(set(before) & set(after))
-    if not common:
-        raise UsageProblem(f"runs {run_a} and {run_b} have no vendor in common"
-                           + (f" named {vendor_id}" if vendor_id else "") + ". Fix: pick runs that audited the same vendor")
-    for vid in common:
-        changes = changes_between(inventory_of(before[vid]), inventory_of(after[vid]))
-        click.echo(f"{vid}: run {run_a} → run {run_b}: {len(changes)} change(s)")
+    if not after:
+        raise UsageProblem(f"run {run_b} audited no vendor" + (f" named {vendor_id}" if vendor_id else "")
+                           + ". Fix: pick a run that audited it (see 'trackaudit findings --run N')")
+    if run_a is None:
+        compare_with: dict[int, list[str]] = {}
+        for vid in sorted(after):
+            previous = queries.last_complete_audit(store, vid, before_run=run_b)
+            if previous is None:
+                click.echo(f"{vid}: run {run_b} is its first complete audit in {store.path}: nothing to compare with")
+            else:
+                compare_with.setdefault(previous["run_id"], []).append(vid)
+        pairs = []
+        for previous_run, vids in sorted(compare_with.items()):
+            before = analyse_run(store, previous_run, judge.pack, judge.knowledge, vendor_id)
+            pairs += [(vid, previous_run, before[vid]) for vid in vids]
+    else:
+        before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
+        common = sorted(set(before) & set(after))
+        if not common:
+            raise UsageProblem(f"runs {run_a} and {run_b} have no vendor in common"
+                               + (f" named {vendor_id}" if vendor_id else "") + ". Fix: pick runs that audited the same vendor")
+        pairs = [(vid, run_a, before[vid]) for vid in common]
+        for vid in sorted(set(before) ^ set(after)):
+            click.echo(f"{vid}: only in run {run_a if vid in before else run_b}")
+    for vid, earlier_run, earlier in sorted(pairs):
+        changes = changes_between(inventory_of(earlier), inventory_of(after[vid]))
+        click.echo(f"{vid}: run {earlier_run} → run {run_b}: {len(changes)} change(s)")
         for change in changes:
             mark = "+" if change.status == "new" else "-"
             click.echo(f"  {mark} {change.kind:<16} {change.key}  ({change.description})")
-    for vid in sorted(set(before) ^ set(after)):
-        click.echo(f"{vid}: only in run {run_a if vid in before else run_b}")
 
 
 @main.command()
-@click.option("--run", "run_id", type=int, default=None, help="Run id (default: the latest run).")
+@click.option("--run", "run_ref", type=RUN, default="latest", show_default=True, help="Run id, or 'latest'.")
 @click.option("--vendor", "vendor_id", default=None, metavar="ID", help="Only this vendor.")
-@db_option
-def findings(run_id, vendor_id, db_path) -> None:
+@results_db_option
+def findings(run_ref, vendor_id, db_path) -> None:
     """Print a run's findings by vendor and clause, one line each."""
     from .report.text import format_findings
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    run_id = run_id or queries.latest_run_id(store)
-    run = queries.run(store, run_id) if run_id else None
-    if run is None:
-        raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass --run with an id the database has")
+    store = _open_store(_results_db(db_path))
+    run_id = _run_id(store, run_ref)
+    run = queries.run(store, run_id)
     click.echo(f"Run {run_id} ({run['mode']}, {run['started_at']}, {run['status']}, policy {run['policy_name']})\n")
     click.echo(format_findings(store, run_id, vendor_id))
 
 
 @main.command()
-@click.argument("run_id", type=int, required=False)
+@click.argument("run_ref", metavar="[RUN]", type=RUN, default="latest")
 @click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "md", "junit"]), default="html",
               show_default=True, help="html: the full report; json: versioned schema; csv: findings; "
                                       "md: a short summary for an email or ticket; junit: one test case per vendor × clause.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: results/report-run-N.<ext>; '-' for standard output).")
-@db_option
+              help="File to write (default: DB-report-run-N.<ext> beside the database, e.g. "
+                   "results/audit-report-run-3.html for results/audit.db; '-' for standard output).")
+@results_db_option
 @policy_option
-def report(run_id, fmt, out_path, db_path, policy) -> None:
-    """Write a run's report (default: the latest run)."""
+def report(run_ref, fmt, out_path, db_path, policy) -> None:
+    """Write a run's report (RUN: a run id, or 'latest', the default)."""
     from .report import EXTENSIONS, write_report
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    run_id = run_id or queries.latest_run_id(store)
-    if run_id is None or queries.run(store, run_id) is None:
-        raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass a run id the database has")
+    store = _open_store(_results_db(db_path))
+    run_id = _run_id(store, run_ref)
     judge = _load_judge(policy, None)
-    out_path = out_path or store.artefacts_dir / f"report-run-{run_id}.{EXTENSIONS[fmt]}"
+    out_path = out_path or default_report_path(store, run_id, EXTENSIONS[fmt])
     written = write_report(store, run_id, fmt, out_path, judge.pack)
     if written is not None:
         click.echo(f"Report: {written}", err=True)
 
 
+def default_report_path(store: Store, run_id: int, extension: str) -> Path:
+    """Beside the database, named after it, so the demo's and an audit database's reports never collide."""
+    return store.artefacts_dir / f"{store.path.stem}-report-run-{run_id}.{extension}"
+
+
 @main.command("verify-evidence")
-@click.argument("run_id", type=int)
-@db_option
-def verify_evidence_command(run_id, db_path) -> None:
+@click.argument("run_ref", metavar="RUN", type=RUN)
+@results_db_option
+def verify_evidence_command(run_ref, db_path) -> None:
     """Recompute the SHA-256 of a run's artefacts and the digest of its rows against its manifest; name
-    anything that changed (exit 1)."""
+    anything that changed (exit 1). RUN: a run id, or 'latest'."""
     from .store.seal import read_manifest, verify_evidence
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
-    if queries.run(store, run_id) is None:
-        raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass a run id the database has")
+    store = _open_store(_results_db(db_path))
+    run_id = _run_id(store, run_ref)
     manifest = read_manifest(store, run_id)
     if manifest is None:
         click.echo(f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
@@ -459,7 +539,7 @@ def merge(target, sources) -> None:
     if any(source.resolve() == target.resolve() for source in sources):
         raise UsageProblem("a source is the target. Fix: merge into a new database")
     with _run_lock(target):
-        merged = merge_databases(_open_store(target), [_open_store(source, must_exist=True) for source in sources])
+        merged = merge_databases(_open_store(target), [_open_store(source) for source in sources])
     for run in merged:
         flag = f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
         click.echo(f"{run.source} run {run.source_run} -> {target} run {run.target_run}{flag}")
@@ -501,3 +581,50 @@ def lists_show(lists_dir) -> None:
     missing = [n for n in LIST_SOURCES if n not in {i.name for i in judge.lists}]
     if missing:
         click.echo(f"\nNot loaded: {', '.join(missing)} (run 'trackaudit lists update' to fetch them)")
+
+
+@main.group("fixtures")
+def fixtures_group() -> None:
+    """The fixture web: the bundled fixture vendors on loopback, to try an audit config on."""
+
+
+@fixtures_group.command("serve")
+@click.option("--https-port", default=DEFAULT_FIXTURE_PORTS["https"], show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the HTTPS server (every fixture host's port 443).")
+@click.option("--http-port", default=DEFAULT_FIXTURE_PORTS["http"], show_default=True, type=click.IntRange(1, 65535),
+              help="Port of the HTTP server (every fixture host's port 80).")
+@click.option("--closed-port", default=DEFAULT_FIXTURE_PORTS["closed"], show_default=True,
+              type=click.IntRange(1, 65535), help="A port held closed: every other port of a fixture host refuses.")
+@click.option("--dir", "out_dir", default=Path("results") / "fixtures", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Where vendors.toml and the secrets file go.")
+def fixtures_serve(https_port, http_port, closed_port, out_dir) -> None:
+    """Serve the fixture vendors on 127.0.0.1 until Ctrl-C; print the browser flags, the test accounts and a
+    ready vendors.toml to audit them with."""
+    import shlex
+    import threading
+
+    from .jobs.fixture_web import FIRST_VENDOR, start_fixtures
+
+    try:
+        served = start_fixtures(out_dir, https_port, http_port, closed_port)
+    except OSError as exc:
+        raise UsageProblem(f"cannot listen on 127.0.0.1 ports {https_port}, {http_port} and {closed_port} ({exc.strerror}). "
+                           "Fix: pick free ones with --https-port, --http-port and --closed-port") from None
+    flags = shlex.join(served.browser_flags)
+    first = FIRST_VENDOR
+    click.echo(f"Fixture web on 127.0.0.1: HTTPS port {https_port}, HTTP port {http_port} (Ctrl-C stops it).\n")
+    click.echo("Browser flags, for every browser command:")
+    click.echo(f"  {flags}\n")
+    click.echo(f"Test accounts (new passwords at every start; also in {served.secrets_path} for --secrets):")
+    for account in served.accounts:
+        click.echo(f"  {account.vendor_id:<12} {account.username:<34} export {account.password_env}={account.password}")
+    click.echo(f"\nConfig: {served.config_path}\n")
+    click.echo(f"Audit {first} from another terminal:")
+    click.echo(f"  {served.audit_command(first, 'results/first/audit.db')}")
+    try:
+        threading.Event().wait()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        served.internet.stop()
+    click.echo("Fixture web stopped.", err=True)

@@ -150,8 +150,13 @@ def test_verify_removal_passes_for_the_vendor_that_cleaned_up_and_fails_for_the_
     cleaned = jobs.cli("verify-removal", "--vendor", "classnotes")
     assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
     assert "Verdict for classnotes (post-termination): REMOVAL VERIFIED" in cleaned.stdout
+    # ClassNotes' config has a logout_url: its last audit revoked the login the replay puts back, and both the
+    # warning and the verdict say that this part could not be seen.
+    assert "Warning: classnotes's last audit" in cleaned.stderr and "logged out at its logout_url" in cleaned.stderr
+    assert "whether classnotes still recognises the old account could not be seen" in cleaned.stdout
 
     kept = jobs.cli("verify-removal", "--vendor", "quizblast")
+    assert "logout_url" not in kept.stderr + kept.stdout  # no logout_url: the saved login is really tested
     assert kept.returncode == 1, kept.stdout + kept.stderr
     assert "Verdict for quizblast (post-termination): REMOVAL NOT VERIFIED" in kept.stdout
     run_id, found = latest_findings(jobs, "quizblast")

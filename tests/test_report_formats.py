@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import jsonschema
@@ -121,7 +122,8 @@ def test_write_datasette_metadata_next_to_the_database(built):
     metadata = json.loads(path.read_text())
     assert list(metadata["databases"]) == [built.db_path.stem]
     for name, query in metadata["databases"][built.db_path.stem]["queries"].items():
-        list(built.store.db.query(query["sql"]))  # every canned query runs on the schema
+        parameters = {name: 1 for name in re.findall(r"(?<!:):(\w+)", query["sql"])}
+        list(built.store.db.query(query["sql"], parameters))  # every canned query runs on the schema
 
 
 def test_junit_survives_characters_xml_cannot_carry(built):

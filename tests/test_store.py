@@ -122,7 +122,8 @@ def test_the_datasette_queries_run_on_a_schema_4_database(tmp_path):
     store = Store(old_database(tmp_path))
     lifetimes = {}
     for name, query in queries.DATASETTE_QUERIES.items():
-        rows = list(store.db.query(query["sql"]))
+        params = {"finding_id": 1} if ":finding_id" in query["sql"] else {}
+        rows = list(store.db.query(query["sql"], params))
         assert rows, name
         if name == "cookie_lifetimes":
             lifetimes = {(r["vendor_id"], r["name"], r["domain"], r["phase"]): r["lifetime_days"] for r in rows}

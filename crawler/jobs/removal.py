@@ -42,6 +42,26 @@ def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], l
     return cookies, storage, baseline
 
 
+def logout_caveat(store, vendor_id: str, baseline_run_id: int | None) -> str | None:
+    """What the replay cannot show when the vendor's last audit logged out (its config has a logout_url).
+
+    The audit's logout phase comes after the crawl and the reconnect: the vendor ends the session it had
+    opened and usually revokes its "remember me" token too. The cookies the replay puts back were saved before
+    that logout, so the vendor refuses them whether or not it kept the account; "the old account is still
+    recognised" can then never be seen, and the replay only tests the tracking identifiers."""
+    if baseline_run_id is None:
+        return None
+    logged_out = store.db.execute("select count(*) from phases where run_id = ? and vendor_id = ? and phase = 'logout'",
+                                  [baseline_run_id, vendor_id]).fetchone()[0]
+    if not logged_out:
+        return None
+    return (f"{vendor_id}'s last audit (run {baseline_run_id}) logged out at its logout_url, which ends the session "
+            f"and usually revokes a 'remember me' token: the saved login replayed here may have been cancelled by "
+            f"that audit rather than by the vendor, so whether {vendor_id} still recognises the old account could not "
+            f"be seen (the tracking identifiers were still checked). Fix: remove logout_url from the config of a "
+            f"vendor whose removal you will verify, and audit it once more before its contract ends")
+
+
 class RemovalCheck(VendorAudit):
     def __init__(self, *args, saved_cookies: list[CookieObs] = (), saved_storage: list[StorageObs] = (), **kwargs):
         super().__init__(*args, **kwargs)

@@ -17,7 +17,7 @@ from ..policy.judge import Judge
 from ..policy.engine import Judgement
 from ..progress import Progress
 from ..browse.protocol import Credentials, VendorAudit
-from .removal import RemovalCheck
+from .removal import RemovalCheck, logout_caveat
 from ..store.writer import Store
 from ..policy.verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
 
@@ -116,13 +116,13 @@ def _seal(store: Store, run_id: int) -> None:
 def _record_verdicts(store: Store, mode: str, targets: list[Target], result: RunResult) -> None:
     vendors = {t.vendor.id: t.vendor for t in targets}
     for judgement in result.judgements:
-        verdict = _vendor_verdict(mode, vendors[judgement.vendor_id], judgement, result.audits)
+        verdict = _vendor_verdict(store, mode, vendors[judgement.vendor_id], judgement, result.audits)
         result.verdicts[judgement.vendor_id] = verdict
         store.save_verdict(result.run_id, judgement.vendor_id, verdict.job, verdict.verdict, list(verdict.reasons),
                            judgement.baseline_run_id)
 
 
-def _vendor_verdict(mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]) -> Verdict:
+def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]) -> Verdict:
     problems = []
     for audit in audits:
         if audit.vendor_id != vendor.id:
@@ -139,6 +139,9 @@ def _vendor_verdict(mode: str, vendor: Vendor, judgement: Judgement, audits: lis
                             f"failed (see the errors table), e.g. {failed[0]}")
     if mode == "verify-removal":
         baseline = judgement.analyses[0].baseline_run if judgement.analyses else None
+        caveat = logout_caveat(store, vendor.id, baseline["run_id"] if baseline else None)
+        if caveat:
+            problems.append(caveat)
         return removal_verdict(list(judgement.findings), problems, baseline)
     if mode == "scan" or vendor.status == "candidate":
         return candidate_verdict(list(judgement.findings), judgement.analyses, problems)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..store.queries import DATASETTE_QUERIES
+from ..store.schema import UNIX_TIME_COLUMNS
 
 PROVENANCE = {
     "id": "Row id; findings' evidence points at these ids",
@@ -39,6 +40,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "hostname": "Machine that ran it", "pid": "Process id (to tell a crashed run)",
         "verdict": "The run's verdict per vendor, in words", "message": "Why the run failed or stopped, if it did",
         "manifest_sha256": "SHA-256 of the run's evidence manifest (evidence/run-N/manifest.json)",
+        "label": "Start time and command, to tell runs apart where another table links to one",
     }),
     "vendors": ("The edtech vendors from vendors.toml, as last configured.", {
         "id": "Vendor id (the config's id)", "name": "Vendor's name", "status": "candidate, approved or terminated",
@@ -52,6 +54,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "status": "running, complete, incomplete or failed", "login_outcome": "success, failed, skipped …",
         "login_message": "What the login check saw", "pages_visited": "Pages crawled",
         "pii": "JSON: the test account's personal data the matcher searched for (test data, not a real student's)",
+        "label": "Run, vendor and account, to tell audits apart where another table links to one",
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
@@ -110,6 +113,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "message": "Plain-language explanation", "evidence": "JSON: rows ({table: [ids]}) plus rule-specific detail "
         "(PII flows with encoding chain, cookie attributes, hosts, …)", "created_at": "When it was judged (UTC)",
     }),
+    **{f"{table}_utc": (f"The {table} table with its Unix times also in ISO 8601 UTC (the *_utc columns).", {
+        f"{column}_utc": f"{column} in ISO 8601 UTC" for column in columns}) for table, columns in UNIX_TIME_COLUMNS.items()},
     "verdicts": ("Each job's verdict per vendor and run (scheduled audit, pre-approval, post-termination).", {
         "id": "Verdict id", "run_id": "runs.id", "vendor_id": "vendors.id",
         "job": "scheduled audit, pre-approval or post-termination",
@@ -136,7 +141,9 @@ def datasette_metadata(database: str = "audit") -> dict[str, Any]:
         elif table in ("cookies", "storage_items", "pages"):
             entry.update(facets=["vendor_id", "phase"])
         elif table == "runs":
-            entry.update(sort_desc="id")
+            entry.update(sort_desc="id", label_column="label")
+        elif table == "audits":
+            entry.update(label_column="label")
         elif table == "vendors":
             entry.update(label_column="name")
         tables[table] = entry

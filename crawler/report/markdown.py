@@ -4,6 +4,8 @@ and the top findings one line each. The HTML report has the evidence."""
 from __future__ import annotations
 
 import re
+import shlex
+from pathlib import Path
 
 from .model import Report
 from .wording import SEVERITIES, verdict_tone
@@ -28,6 +30,7 @@ def _when(stamp: str | None) -> str:
 
 def render(report: Report) -> str:
     run, policy = report.run, report.policy
+    database = str(Path(report.artefacts_dir) / report.database)
     lines = [
         f"# trackaudit: run {run.id} ({run.mode or 'audit'}), {_when(run.started_at)}",
         "",
@@ -64,7 +67,7 @@ def render(report: Report) -> str:
             lines.append(f"- **{f.clause}** {f.severity}: `{f.subject}`: {_first_sentence(f.message)}")
         if len(ranked) > TOP_FINDINGS:
             lines.append(f"- … and {len(ranked) - TOP_FINDINGS} more (see the full report: "
-                         f"`trackaudit report {run.id} --format html`).")
+                         f"`trackaudit report {run.id} --format html --db {shlex.quote(database)}`).")
     lines += ["", f"_Evidence: run {run.id} of `{report.database}`"
               + (f", manifest SHA-256 `{run.manifest_sha256}`" if run.manifest_sha256 else "")
               + f"; policy pack SHA-256 `{policy.sha256[:16]}…`._", ""]

@@ -233,11 +233,36 @@ DATASETTE_QUERIES = {
     },
     "pii_flows": {
         "title": "Where the test account's personal data went (every PII flow in the findings)",
-        "sql": "select f.run_id, f.vendor_id, f.rule_id, json_extract(flow.value, '$.field') as field, "
+        "description": "One row per flow: the observation row that carried it (request_id for a request; "
+                       "source_table and row_id otherwise) and the finding that cites it.",
+        "sql": "select f.run_id, f.vendor_id, f.id as finding_id, f.rule_id, json_extract(flow.value, '$.phase') as phase, "
+               "case json_extract(flow.value, '$.table') when 'requests' then json_extract(flow.value, '$.row_id') "
+               "end as request_id, json_extract(flow.value, '$.table') as source_table, "
+               "json_extract(flow.value, '$.row_id') as row_id, json_extract(flow.value, '$.field') as field, "
                "json_extract(flow.value, '$.encoding') as encoding, json_extract(flow.value, '$.host') as host, "
                "json_extract(flow.value, '$.party') as party, json_extract(flow.value, '$.location') as location, "
                "json_extract(flow.value, '$.matched') as matched, json_extract(flow.value, '$.url') as url "
-               "from findings f, json_each(f.evidence, '$.flows') as flow order by f.run_id desc, f.vendor_id",
+               "from findings f, json_each(f.evidence, '$.flows') as flow "
+               "order by f.run_id desc, f.vendor_id, f.id, request_id, row_id",
+    },
+    "finding_evidence": {
+        "title": "A finding's evidence: every observation row it points at",
+        "description": "Give a finding id (the findings table's id column): one row per observation the finding "
+                       "relies on, with the table, the row id (open it as /DATABASE/TABLE/ROW_ID) and what it is.",
+        "sql": "with cited as (select f.id as finding_id, f.rule_id, f.subject, t.key as source_table, "
+               "cast(r.value as integer) as row_id from findings f, json_each(f.evidence, '$.rows') t, "
+               "json_each(t.value) r where f.id = :finding_id) "
+               "select c.*, coalesce("
+               "(select phase || ': ' || method || ' ' || url from requests where c.source_table = 'requests' and id = c.row_id), "
+               "(select phase || ': cookie ' || name || '=' || value || ' (' || domain || ')' from cookies "
+               "where c.source_table = 'cookies' and id = c.row_id), "
+               "(select phase || ': ' || kind || ' ' || origin || ' ' || key || '=' || coalesce(value, '') from storage_items "
+               "where c.source_table = 'storage_items' and id = c.row_id), "
+               "(select phase || ': ' || script_url || ' wrote ' || cookie_string from script_cookie_writes "
+               "where c.source_table = 'script_cookie_writes' and id = c.row_id), "
+               "(select phase || ': page ' || url from pages where c.source_table = 'pages' and id = c.row_id), "
+               "(select phase || ': ' || source || ': ' || message from errors where c.source_table = 'errors' and id = c.row_id)"
+               ") as observed from cited c order by c.source_table, c.row_id",
     },
     "third_party_hosts": {
         "title": "Hosts each vendor's pages contacted, with request counts",

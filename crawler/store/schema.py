@@ -88,12 +88,48 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db.table("pages").add_column("forms", str)
 
 
+# Columns holding Unix times, per table: migration 5's *_utc views show each one in ISO 8601 UTC too.
+UNIX_TIME_COLUMNS = {
+    "phases": ("started_at", "finished_at"), "requests": ("time",), "cookies": ("expires",),
+    "script_cookie_writes": ("time",), "pages": ("started", "finished"), "errors": ("time",),
+}
+# Columns derived from others of the same row (labels for browsing); the evidence digests leave them out.
+DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
+
+
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Links and labels for browsing (Datasette): every run_id, vendor_id and audit_id is a foreign key; runs and
+    audits get a label column that triggers keep filled (runs by start time and command, audits by run, vendor
+    and account); a view NAME_utc beside each table with Unix times shows them in ISO 8601 UTC."""
+    for table in ("audits", "phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors",
+                  "findings", "verdicts"):
+        existing = {fk.column for fk in db.table(table).foreign_keys}
+        wanted = [(column, other, "id") for column, other in (("run_id", "runs"), ("vendor_id", "vendors"),
+                                                             ("audit_id", "audits"), ("baseline_run_id", "runs"))
+                  if column in db.table(table).columns_dict and column not in existing]
+        if wanted:
+            db.table(table).transform(add_foreign_keys=wanted)
+    labels = {
+        "runs": "replace(substr(new.started_at, 1, 16), 'T', ' ') || ' UTC: ' || coalesce(new.command, new.mode)",
+        "audits": "'run ' || new.run_id || ': ' || new.vendor_id || ' (' || new.account || ')'",
+    }
+    for table, expression in labels.items():
+        db.table(table).add_column("label", str)
+        db.execute(f"update {table} set label = {expression.replace('new.', '')}")
+        db.execute(f"create trigger {table}_label after insert on {table} begin "
+                   f"update {table} set label = {expression} where id = new.id; end")
+    for table, columns in UNIX_TIME_COLUMNS.items():
+        iso = ", ".join(f"strftime('%Y-%m-%dT%H:%M:%fZ', {column}, 'unixepoch') as {column}_utc" for column in columns)
+        db.execute(f"create view {table}_utc as select {iso}, * from {table}")
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
     _migration_2,
     _migration_3,
     _migration_4,
+    _migration_5,
 ]
 
 

@@ -14,6 +14,7 @@ from .. import __version__
 from ..redact import Redactor
 from . import queries
 from .queries import OBSERVATION_TYPES
+from .schema import DERIVED_COLUMNS
 from .writer import Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
@@ -66,8 +67,9 @@ def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
             continue
         digest, count = hashlib.sha256(), 0
         for row in queries.run_rows(store, table, run_id):
-            if table == "runs":  # the manifest's own record in the run row cannot be part of what it seals
-                row = {k: v for k, v in row.items() if k not in ("manifest_sha256",)}
+            # The manifest's own record in the run row cannot be part of what it seals; labels are derived.
+            left_out = (*DERIVED_COLUMNS.get(table, ()), *(("manifest_sha256",) if table == "runs" else ()))
+            row = {k: v for k, v in row.items() if k not in left_out}
             digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
             digest.update(b"\n")
             count += 1
