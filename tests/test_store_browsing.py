@@ -53,7 +53,7 @@ def test_unix_times_read_as_iso_8601_utc_in_the_views(tmp_path):
 
 def test_a_run_sealed_before_migration_5_still_verifies_after_it(tmp_path, monkeypatch):
     with monkeypatch.context() as patched:
-        patched.setattr(writer, "MIGRATIONS", schema.MIGRATIONS[:4])
+        patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:4])
         old = Store(tmp_path / "audit.db")
         run_id = a_run(old)
         write_manifest(old, run_id)
