@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import struct
 import time
 from dataclasses import dataclass
+
+import pyotp
 
 from ..config import LoginConfig
 
@@ -23,14 +21,9 @@ class LoginResult:
 
 
 def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int = 30) -> str:
-    """RFC 6238 time-based one-time password (what authenticator apps show)."""
+    """RFC 6238 time-based one-time password (what authenticator apps show); spaces and lower case accepted."""
     cleaned = secret_base32.replace(" ", "").upper()
-    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    counter = int((time.time() if at is None else at) // step)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
-    return str(code).zfill(digits)
+    return pyotp.TOTP(cleaned, digits=digits, interval=step).at(int(time.time() if at is None else at))
 
 
 async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
