@@ -8,6 +8,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import setcookie
 from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
@@ -254,8 +255,8 @@ class AuditAnalysis:
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
             add(matches, "requests", rec, request.host, request.url,
                 lambda m, texts=texts: texts.get(m.location.split(" > ")[0], ""), f"host {request.host}")
-            for header in request.set_cookies:
-                name = header.split("=", 1)[0].strip()
+            for header in setcookie.lines(request.set_cookies):
+                name = setcookie.cookie_name(header)
                 found = scan_part(matcher, "set-cookie header", header, key=name)
                 add(found, "requests", rec, request.host, request.url, lambda m, header=header: header, f"cookie {name}")
         for rec in self.data.cookies_in(*AFTER_CONTROL):

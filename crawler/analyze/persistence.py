@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from .. import setcookie
 from ..observations import CookieObs, RequestObs
 from .audit_data import BEFORE_RESTART, AuditData, Rec
 
@@ -80,8 +81,7 @@ def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
     """Where in a request a value travels: as the named cookie in the Cookie header, in the URL, in the body."""
     places = []
     if name is not None and request.cookie_header:
-        pairs = [p.strip() for p in request.cookie_header.split(";")]
-        if f"{name}={value}" in pairs:
+        if (name, value) in setcookie.request_cookies(request.cookie_header):
             places.append("Cookie header")
     if len(value) >= MIN_VALUE_LENGTH:
         if value in request.url or value in unquote(request.url):
@@ -111,10 +111,10 @@ def _setters(data: AuditData, phase: str, name: str) -> tuple[str, ...]:
     """Who (re)set a cookie of this name during a phase: response URLs and script URLs."""
     found = []
     for rec in data.requests_in(phase):
-        if any(h.split("=", 1)[0].strip() == name for h in rec.obs.set_cookies):
+        if any(cookie.name == name for cookie in setcookie.parse_all(rec.obs.set_cookies)):
             found.append(rec.obs.url)
     for rec in data.script_writes:
-        if rec.phase == phase and rec.obs.cookie_string.split("=", 1)[0].strip() == name:
+        if rec.phase == phase and setcookie.cookie_name(rec.obs.cookie_string) == name:
             found.append(rec.obs.script_url or rec.obs.frame_url)
     return tuple(dict.fromkeys(found))
 
