@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from recorded import PAGE_URL, PHASE_TIMES, STUDENT, VENDOR_URL, cookie, page, request
 
 from crawler.cli import main
 from crawler.config import Vendor
 from crawler.policy.judge import Judge
 from crawler.policy.verdict import scheduled_verdict
 from crawler.store.writer import Store
+from recorded import PAGE_URL, PHASE_TIMES, STUDENT, VENDOR_URL, cookie, page, request
 
 GA = "https://www.google-analytics.com/g/collect?v=2&cid=555.777&dl=https%3A%2F%2Fapp.classnook.com%2Fhome"
 HOTJAR = "https://script.hotjar.com/modules.js"

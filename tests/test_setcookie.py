@@ -1,5 +1,5 @@
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 
 import pytest
@@ -93,7 +93,7 @@ def test_request_cookie_header_pairs():
 
 NAMES = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=";=,"), min_size=1)
 VALUES = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_characters=";"))
-DATES = st.datetimes(datetime(1601, 1, 1), datetime(9999, 12, 31), timezones=st.just(timezone.utc))
+DATES = st.datetimes(datetime(1601, 1, 1), datetime(9999, 12, 31), timezones=st.just(UTC))
 
 
 @given(NAMES, VALUES, st.one_of(st.none(), DATES), st.one_of(st.none(), st.integers(-10**9, 10**9)),

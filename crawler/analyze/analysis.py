@@ -106,7 +106,7 @@ class IdentifierSharing:
     part: str
     table: str
     row_id: int
-    sent: tuple[tuple[Rec, "HostFacts", str], ...]  # (request, receiving host, where in the request)
+    sent: tuple[tuple[Rec, HostFacts, str], ...]  # (request, receiving host, where in the request)
 
     @property
     def receivers(self) -> list[str]:
@@ -158,8 +158,11 @@ class AuditAnalysis:
             match, match_url = None, None
             for rec in records:
                 request = rec.obs
-                resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
-                match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource) if self.knowledge.filters else None
+                in_iframe = request.resource_type == "document" and request.frame_url != request.page_url
+                resource = "iframe" if in_iframe else request.resource_type
+                page_url = request.page_url or request.frame_url
+                filters = self.knowledge.filters
+                match = filters.check(request.url, page_url, resource) if filters else None
                 if match:
                     match_url = request.url
                     break
@@ -188,7 +191,8 @@ class AuditAnalysis:
             control_value = _value(control.get(key))
             # Stability across the restart can only be judged for what existed before it.
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
-            writer = urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "script" and cookie.set_by_url else None
+            script_url = cookie.set_by_url if cookie.set_by_kind == "script" else None
+            writer = urlsplit(script_url).hostname if script_url else None
             facts.append(CookieFacts(
                 rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
                 owner=self.parties.entity(writer or host),
@@ -220,10 +224,8 @@ class AuditAnalysis:
         for key, rec in audited.items():
             item = rec.obs
             host = urlsplit(item.origin).hostname or ""
-            if item.kind in ("localStorage", "indexedDB"):
-                lifetime = STORAGE_LIFETIME
-            else:  # sessionStorage ends with the tab; caches and workers are not value stores
-                lifetime = None
+            # sessionStorage ends with the tab; caches and workers are not value stores
+            lifetime = STORAGE_LIFETIME if item.kind in ("localStorage", "indexedDB") else None
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
             verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
                                       self.identifier_params, now=self.data.started)
@@ -258,7 +260,8 @@ class AuditAnalysis:
             for header in setcookie.lines(request.set_cookies):
                 name = setcookie.cookie_name(header)
                 found = scan_part(matcher, "set-cookie header", header, key=name)
-                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header, f"cookie {name}")
+                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header,
+                    f"cookie {name}")
         for rec in self.data.cookies_in(*AFTER_CONTROL):
             cookie = rec.obs
             found = scan_part(matcher, f"cookie {cookie.name}", cookie.value, key=cookie.name)

@@ -55,8 +55,9 @@ def inventory_of(analyses: Iterable[AuditAnalysis]) -> Inventory:
                 inventory.add("tracker", host.host, f"{host.category}, {host.entity}")
         for fact in analysis.cookies:
             cookie = fact.rec.obs
-            inventory.add("cookie", cookie.name, f"{cookie.domain}, {fact.party} party, {fact.purpose.purpose}, "
-                                                 f"{'session' if cookie.session else f'{fact.lifetime_days or 0:.0f} days'}")
+            lifetime = "session" if cookie.session else f"{fact.lifetime_days or 0:.0f} days"
+            description = f"{cookie.domain}, {fact.party} party, {fact.purpose.purpose}, {lifetime}"
+            inventory.add("cookie", cookie.name, description)
             if fact.identifier.is_identifier:
                 inventory.add("identifier", fact.subject, f"identifier in {cookie.domain}")
         for fact in analysis.storage:

@@ -80,9 +80,8 @@ def _jar_before_restart(data: AuditData) -> dict[tuple[str, str, str], Rec[Cooki
 def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
     """Where in a request a value travels: as the named cookie in the Cookie header, in the URL, in the body."""
     places = []
-    if name is not None and request.cookie_header:
-        if (name, value) in setcookie.request_cookies(request.cookie_header):
-            places.append("Cookie header")
+    if name is not None and request.cookie_header and (name, value) in setcookie.request_cookies(request.cookie_header):
+        places.append("Cookie header")
     if len(value) >= MIN_VALUE_LENGTH:
         if value in request.url or value in unquote(request.url):
             places.append("URL")

@@ -50,7 +50,8 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
                 else:
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
         except Exception as exc:
-            return LoginResult("error", f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}", page.url)
+            message = f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}"
+            return LoginResult("error", message, page.url)
     return await _check_success(page, login, timeout_ms)
 
 
@@ -70,7 +71,10 @@ async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginRe
     if await wait_for_success(page, login, timeout_ms):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
-    expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
+    if login.success_url_contains:
+        expected = f"URL containing {login.success_url_contains!r}"
+    else:
+        expected = f"selector {login.success_selector!r}"
     message = f"the success check ({expected}) did not pass"
     return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
 
