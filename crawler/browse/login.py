@@ -45,7 +45,7 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
             elif step.action == "goto":
                 await page.goto(step.selector, timeout=timeout_ms)
             elif step.action == "wait":
-                if _is_number(step.selector):
+                if step.selector is not None and _is_number(step.selector):
                     await asyncio.sleep(float(step.selector))
                 else:
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
