@@ -550,12 +550,12 @@ def lists() -> None:
     """Tracker and cookie lists: download current ones, show what is loaded."""
 
 
-@lists.command("update")
+@lists.command("update", help="Download lists into the cache (default: "
+               f"{', '.join(n for n, s in LIST_SOURCES.items() if s.default)}).")
 @click.argument("names", nargs=-1)
 @click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
               help="List cache folder (default $TRACKAUDIT_LISTS_DIR or ~/.cache/trackaudit/lists).")
 def lists_update(names, cache_dir) -> None:
-    f"""Download lists into the cache (default: {', '.join(n for n, s in LIST_SOURCES.items() if s.default)})."""
     cache_dir = cache_dir or default_cache_dir()
     try:
         updates = update_lists(cache_dir, list(names) or None)

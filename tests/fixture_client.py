@@ -72,7 +72,9 @@ def plain_http(internet: FixtureInternet, host: str, path: str) -> Reply:
 
 def submit_login(internet, host: str, csrf_cookie: str, email: str, password: str, **extra_fields: str) -> Reply:
     form_page = fetch(internet, host, "/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text).group(1)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', form_page.text)
+    assert found, f"no CSRF token in the login form of {host}"
+    token = found.group(1)
     assert form_page.cookie_value(csrf_cookie) == token
     body = urlencode({"csrf_token": token, "email": email, "password": password, **extra_fields}).encode()
     return fetch(internet, host, "/login", method="POST", body=body, cookies={csrf_cookie: token}, headers=FORM)

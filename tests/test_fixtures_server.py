@@ -46,13 +46,13 @@ def test_host_resolver_rules_send_443_and_80_to_the_servers_and_the_rest_to_the_
 
 def test_properties_need_a_running_server():
     with pytest.raises(RuntimeError, match="not running"):
-        FixtureInternet({}).host_resolver_rules
+        _ = FixtureInternet({}).host_resolver_rules
 
 
 def test_certificate_names_every_host_and_matches_the_spki_hash(internet):
-    with socket.create_connection(("127.0.0.1", internet.https_port), timeout=5) as raw:
-        with UNVERIFIED.wrap_socket(raw, server_hostname=BRIGHTPATH) as tls:
-            certificate = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
+    with (socket.create_connection(("127.0.0.1", internet.https_port), timeout=5) as raw,
+          UNVERIFIED.wrap_socket(raw, server_hostname=BRIGHTPATH) as tls):
+        certificate = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(internet.hosts) <= set(names.get_values_for_type(x509.DNSName))
     assert {"*.leakyquiz.test", "*.brightpath.test", "*.edutrack-analytics.test"} <= set(

@@ -17,13 +17,17 @@ RANDOM_ID = "k3J9xQ2mZ8vL4pR7tY1w"
 OTHER_RANDOM_ID = "a8Bn2Cx7Vm4Qz9Lp3Kd6"
 
 
-def judge(audited, control=OTHER_RANDOM_ID, after_restart=None, lifetime_days=395.0, params=IdentifierParams()):
+DEFAULT_PARAMS = IdentifierParams()
+
+
+def judge(audited, control=OTHER_RANDOM_ID, after_restart=None, lifetime_days=395.0, params=DEFAULT_PARAMS):
     after_restart = audited if after_restart is None else after_restart
     return find_identifier(audited, control, after_restart, lifetime_days, params, now=NOW)
 
 
 def test_split_value_keeps_the_whole_and_splits_on_delimiters():
-    assert split_value("GA1.2.123456789.1700000000") == ["GA1.2.123456789.1700000000", "GA1", "2", "123456789", "1700000000"]
+    assert split_value("GA1.2.123456789.1700000000") == [
+        "GA1.2.123456789.1700000000", "GA1", "2", "123456789", "1700000000"]
     assert split_value("a|b:c&d=e,f;g") == ["a|b:c&d=e,f;g", "a", "b", "c", "d", "e", "f", "g"]
 
 
@@ -144,7 +148,8 @@ def test_google_analytics_client_id_is_the_identifying_part():
 
 
 def test_identifier_inside_json_value():
-    verdict = judge('{"uid": "%s", "theme": "dark"}' % RANDOM_ID, control='{"uid": "%s", "theme": "dark"}' % OTHER_RANDOM_ID)
+    verdict = judge(f'{{"uid": "{RANDOM_ID}", "theme": "dark"}}',
+                    control=f'{{"uid": "{OTHER_RANDOM_ID}", "theme": "dark"}}')
     assert verdict.part == RANDOM_ID
 
 

@@ -8,7 +8,9 @@ from crawler.knowledge.cookies import (
 )
 from crawler.knowledge.open_cookie_database import OcdCookie, parse_open_cookie_database
 
-OCD_CSV = """\ufeffID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,Data Controller,User Privacy & GDPR Rights Portals,Wildcard match
+OCD_HEADER = ("\ufeffID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
+              "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n")
+OCD_CSV = OCD_HEADER + """\
 1,Google Analytics,Analytics,_ga,,"Registers a unique ID, used for statistics",2 years,Google,https://policies.google.com/,0
 2,Google Analytics,Analytics,_ga_,,Keeps session state,2 years,Google,https://policies.google.com/,1
 3,PHP.net,Functional,PHPSESSID,,Keeps the session,session,PHP,,0

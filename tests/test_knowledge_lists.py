@@ -132,8 +132,9 @@ def test_load_uses_the_cache_and_its_manifest(tmp_path):
         source=str(tmp_path / "easyprivacy.txt"),
         url="https://easylist.to/easylist/easyprivacy.txt",
     )
-    assert bundle.filters.check("https://tracker.example/t.js", "https://school.test/", "script").list_name == "easyprivacy"
-    assert bundle.filters.check("https://ads.example/a.js", "https://school.test/", "script").list_name == "easylist"
+    page = "https://school.test/"
+    assert bundle.filters.check("https://tracker.example/t.js", page, "script").list_name == "easyprivacy"
+    assert bundle.filters.check("https://ads.example/a.js", page, "script").list_name == "easylist"
     assert bundle.cookie_classifier().classify("ex_id").source == "open-cookie-database"
     assert bundle.trackers.lookup("adco.example").source == "disconnect"
     assert bundle.trackers.lookup("www.google-analytics.com").source == "builtin"

@@ -76,7 +76,7 @@ def test_registry_names_are_the_function_names_of_digests():
 def test_every_chainable_encoder_has_a_readable_name_and_final_steps_are_presentations():
     chainable = set(ENCODERS) - set(encodings.NORMALIZERS)
     assert chainable <= set(ENCODING_NAMES)
-    assert FINAL_STEPS == {f"{a}_{p}" for a in DIGEST_ALGORITHMS for p in ("upper", "base64")}
+    assert {f"{a}_{p}" for a in DIGEST_ALGORITHMS for p in ("upper", "base64")} == FINAL_STEPS
 
 
 def test_apply_chain_applies_innermost_first():

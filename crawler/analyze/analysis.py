@@ -3,16 +3,18 @@ storage (purpose, lifetime, identifier), PII flows, persistence."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 from urllib.parse import urlsplit
 
+from .. import setcookie
 from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
 from ..knowledge.trackers import TrackerInfo
-from ..observations import CookieObs, StorageObs
+from ..observations import CookieObs, RequestObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
@@ -105,7 +107,7 @@ class IdentifierSharing:
     part: str
     table: str
     row_id: int
-    sent: tuple[tuple[Rec, "HostFacts", str], ...]  # (request, receiving host, where in the request)
+    sent: tuple[tuple[Rec[RequestObs], HostFacts, str], ...]  # (request, receiving host, where in the request)
 
     @property
     def receivers(self) -> list[str]:
@@ -135,7 +137,7 @@ class AuditAnalysis:
         self.parameters = parameters or {}
         # The same vendor's analyses from its last complete audit, when a job compares with it.
         self.baseline: list[AuditAnalysis] = []
-        self.baseline_run: dict | None = None
+        self.baseline_run: dict[str, Any] | None = None
         self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers)
         self.identifier_params = IdentifierParams(
             min_lifetime_days=self.parameters.get("identifier_min_lifetime_days", 30),
@@ -147,7 +149,7 @@ class AuditAnalysis:
     # hosts and trackers -----------------------------------------------------------------------------
     @cached_property
     def hosts(self) -> dict[str, HostFacts]:
-        by_host: dict[str, list] = {}
+        by_host: dict[str, list[Rec[RequestObs]]] = {}
         for rec in self.data.requests:
             by_host.setdefault(rec.obs.host, []).append(rec)
         facts = {}
@@ -157,8 +159,11 @@ class AuditAnalysis:
             match, match_url = None, None
             for rec in records:
                 request = rec.obs
-                resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
-                match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource) if self.knowledge.filters else None
+                in_iframe = request.resource_type == "document" and request.frame_url != request.page_url
+                resource = "iframe" if in_iframe else request.resource_type
+                page_url = request.page_url or request.frame_url
+                filters = self.knowledge.filters
+                match = filters.check(request.url, page_url, resource) if filters else None
                 if match:
                     match_url = request.url
                     break
@@ -187,7 +192,8 @@ class AuditAnalysis:
             control_value = _value(control.get(key))
             # Stability across the restart can only be judged for what existed before it.
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
-            writer = urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "script" and cookie.set_by_url else None
+            script_url = cookie.set_by_url if cookie.set_by_kind == "script" else None
+            writer = urlsplit(script_url).hostname if script_url else None
             facts.append(CookieFacts(
                 rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
                 owner=self.parties.entity(writer or host),
@@ -200,21 +206,19 @@ class AuditAnalysis:
 
     @cached_property
     def storage(self) -> list[StorageFacts]:
-        def keyed(phase):
+        def keyed(phase: str) -> dict[StorageKey, Rec[StorageObs]]:
             return {_storage_key(r.obs): r for r in self.data.storage_in(phase)}
 
         control, restart = keyed("control"), keyed("reconnect")
-        audited: dict[tuple, Rec[StorageObs]] = {}
+        audited: dict[StorageKey, Rec[StorageObs]] = {}
         for phase in SIGHTING_ORDER:
             audited.update(keyed(phase))
         facts = []
         for key, rec in audited.items():
             item = rec.obs
             host = urlsplit(item.origin).hostname or ""
-            if item.kind in ("localStorage", "indexedDB"):
-                lifetime = STORAGE_LIFETIME
-            else:  # sessionStorage ends with the tab; caches and workers are not value stores
-                lifetime = None
+            # sessionStorage ends with the tab; caches and workers are not value stores
+            lifetime = STORAGE_LIFETIME if item.kind in ("localStorage", "indexedDB") else None
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
             verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
                                       self.identifier_params, now=self.data.started)
@@ -234,10 +238,13 @@ class AuditAnalysis:
             return []
         flows = []
 
-        def add(matches, table, rec, host, url, text_of, subject):
+        def add(matches: Iterable[PiiMatch], table: str, rec: Rec[Any], host: str, url: str | None,
+                text: str | Callable[[PiiMatch], str], subject: str) -> None:
+            """``text``: the text searched, or for a request where the match is, the text at its location."""
             for match in matches:
+                context = _clip(text if isinstance(text, str) else text(match), match)
                 flows.append(PiiFlow(match, table, rec.row_id, rec.phase, host, self.parties.party(host),
-                                     self.parties.entity(host), url, _clip(text_of(match), match), subject))
+                                     self.parties.entity(host), url, context, subject))
 
         for rec in self.data.requests:
             request = rec.obs
@@ -245,21 +252,21 @@ class AuditAnalysis:
             texts = {"request url": request.url, "post body": request.post_data or ""}
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
             add(matches, "requests", rec, request.host, request.url,
-                lambda m, texts=texts: texts.get(m.location.split(" > ")[0], ""), f"host {request.host}")
-            for header in request.set_cookies:
-                name = header.split("=", 1)[0].strip()
+                partial(_text_at_location, texts), f"host {request.host}")
+            for header in setcookie.lines(request.set_cookies):
+                name = setcookie.cookie_name(header)
                 found = scan_part(matcher, "set-cookie header", header, key=name)
-                add(found, "requests", rec, request.host, request.url, lambda m, header=header: header, f"cookie {name}")
-        for rec in self.data.cookies_in(*AFTER_CONTROL):
-            cookie = rec.obs
+                add(found, "requests", rec, request.host, request.url, header, f"cookie {name}")
+        for cookie_rec in self.data.cookies_in(*AFTER_CONTROL):
+            cookie = cookie_rec.obs
             found = scan_part(matcher, f"cookie {cookie.name}", cookie.value, key=cookie.name)
-            add(found, "cookies", rec, cookie.domain.lstrip("."), None, lambda m, cookie=cookie: cookie.value,
+            add(found, "cookies", cookie_rec, cookie.domain.lstrip("."), None, cookie.value,
                 f"cookie {cookie.name}")
-        for rec in self.data.storage_in(*AFTER_CONTROL):
-            item = rec.obs
+        for storage_rec in self.data.storage_in(*AFTER_CONTROL):
+            item = storage_rec.obs
             found = scan_part(matcher, f"{item.kind} {item.key}", item.value or "", key=item.key)
-            add(found, "storage_items", rec, urlsplit(item.origin).hostname or "", item.origin,
-                lambda m, item=item: item.value or "", storage_subject(item))
+            add(found, "storage_items", storage_rec, urlsplit(item.origin).hostname or "", item.origin,
+                item.value or "", storage_subject(item))
         return flows
 
     @cached_property
@@ -332,11 +339,19 @@ class AuditAnalysis:
         return self.parties.is_first_party(host)
 
 
-def _value(rec) -> str | None:
+def _text_at_location(texts: dict[str, str], match: PiiMatch) -> str:
+    """The request text a match was found in: its location names it before any " > " decoding steps."""
+    return texts.get(match.location.split(" > ")[0], "")
+
+
+def _value(rec: Rec[CookieObs] | Rec[StorageObs] | None) -> str | None:
     return rec.obs.value if rec is not None else None
 
 
-def _storage_key(item: StorageObs) -> tuple:
+StorageKey = tuple[str, str, str | None, str]
+
+
+def _storage_key(item: StorageObs) -> StorageKey:
     return (item.kind, item.origin, item.container, item.key)
 
 

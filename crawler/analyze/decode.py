@@ -28,7 +28,7 @@ MAX_VIEW_CHARS = 4_000_000
 MAX_URL_DECODE_ROUNDS = 3
 MIN_BASE64_TOKEN = 8
 
-_BASE64_TOKEN = re.compile(r"[A-Za-z0-9+/_-]{%d,}={0,2}" % MIN_BASE64_TOKEN)
+_BASE64_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_TOKEN},}}={{0,2}}")
 _FORM_KEY = r"[\w.\-\[\]%+]{1,128}"
 _FORM = re.compile(rf"\s*{_FORM_KEY}=[^&;]*(?:[&;]\s*{_FORM_KEY}=[^&;]*)*\s*")
 _PAIR_SEPARATOR = re.compile(r"[&;]\s*")

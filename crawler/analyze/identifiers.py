@@ -258,7 +258,7 @@ def find_identifier(
             f"differs from the control profile's value "
             f"(closest similarity {best.control_similarity:.2f} < {params.similarity_threshold:g})"
         )
-    reasons = (
+    qualifying_reasons = (
         lifetime_reason,
         f"part {_shown(best.part)} is {len(best.part)} characters "
         f"({params.min_length} to {params.max_length} allowed)",
@@ -266,4 +266,4 @@ def find_identifier(
         control_reason,
         "it is the same after the browser restart",
     )
-    return IdentifierVerdict(persists, best.part if persists else None, reasons)
+    return IdentifierVerdict(persists, best.part if persists else None, qualifying_reasons)

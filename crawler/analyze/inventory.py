@@ -55,15 +55,16 @@ def inventory_of(analyses: Iterable[AuditAnalysis]) -> Inventory:
                 inventory.add("tracker", host.host, f"{host.category}, {host.entity}")
         for fact in analysis.cookies:
             cookie = fact.rec.obs
-            inventory.add("cookie", cookie.name, f"{cookie.domain}, {fact.party} party, {fact.purpose.purpose}, "
-                                                 f"{'session' if cookie.session else f'{fact.lifetime_days or 0:.0f} days'}")
+            lifetime = "session" if cookie.session else f"{fact.lifetime_days or 0:.0f} days"
+            description = f"{cookie.domain}, {fact.party} party, {fact.purpose.purpose}, {lifetime}"
+            inventory.add("cookie", cookie.name, description)
             if fact.identifier.is_identifier:
                 inventory.add("identifier", fact.subject, f"identifier in {cookie.domain}")
-        for fact in analysis.storage:
-            item = fact.rec.obs
-            inventory.add("storage key", fact.subject, item.origin)
-            if fact.identifier.is_identifier:
-                inventory.add("identifier", fact.subject, f"identifier in {item.origin}")
+        for stored in analysis.storage:
+            item = stored.rec.obs
+            inventory.add("storage key", stored.subject, item.origin)
+            if stored.identifier.is_identifier:
+                inventory.add("identifier", stored.subject, f"identifier in {item.origin}")
         for flow in analysis.pii_flows:
             if flow.table == "requests" and flow.party == "third":
                 inventory.add("PII flow", f"{flow.match.field} to {flow.entity}", flow.match.description)

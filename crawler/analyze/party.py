@@ -12,6 +12,7 @@ import tldextract
 from crawler.knowledge.hosts import normalise_host
 from crawler.knowledge.trackers import TrackerKnowledge
 
+
 @lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
     # No suffix_list_urls and no cache: the snapshot bundled with tldextract, never the network.

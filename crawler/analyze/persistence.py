@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from .. import setcookie
 from ..observations import CookieObs, RequestObs
 from .audit_data import BEFORE_RESTART, AuditData, Rec
 
 MIN_VALUE_LENGTH = 8  # a shorter value found in a request proves nothing about where it came from
+CookieJar = dict[tuple[str, str, str], Rec[CookieObs]]  # (name, domain, path) -> the cookie
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ def analyse_persistence(data: AuditData) -> PersistenceFacts:
     )
 
 
-def _jar_before_restart(data: AuditData) -> dict[tuple[str, str, str], Rec[CookieObs]]:
+def _jar_before_restart(data: AuditData) -> CookieJar:
     """The persistent cookies left in the profile when the browser closed."""
     for phase in reversed(BEFORE_RESTART):
         jar = data.cookie_jar(phase)
@@ -79,10 +81,8 @@ def _jar_before_restart(data: AuditData) -> dict[tuple[str, str, str], Rec[Cooki
 def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
     """Where in a request a value travels: as the named cookie in the Cookie header, in the URL, in the body."""
     places = []
-    if name is not None and request.cookie_header:
-        pairs = [p.strip() for p in request.cookie_header.split(";")]
-        if f"{name}={value}" in pairs:
-            places.append("Cookie header")
+    if name is not None and request.cookie_header and (name, value) in setcookie.request_cookies(request.cookie_header):
+        places.append("Cookie header")
     if len(value) >= MIN_VALUE_LENGTH:
         if value in request.url or value in unquote(request.url):
             places.append("URL")
@@ -98,7 +98,7 @@ def sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> t
                  for r in requests for where in carried_by(value, name, r.obs))
 
 
-def _resent_cookies(before, requests) -> list[ResentCookie]:
+def _resent_cookies(before: CookieJar, requests: list[Rec[RequestObs]]) -> list[ResentCookie]:
     resent = []
     for rec in before.values():
         sent = sendings(rec.obs.value, rec.obs.name, requests)
@@ -111,15 +111,15 @@ def _setters(data: AuditData, phase: str, name: str) -> tuple[str, ...]:
     """Who (re)set a cookie of this name during a phase: response URLs and script URLs."""
     found = []
     for rec in data.requests_in(phase):
-        if any(h.split("=", 1)[0].strip() == name for h in rec.obs.set_cookies):
+        if any(cookie.name == name for cookie in setcookie.parse_all(rec.obs.set_cookies)):
             found.append(rec.obs.url)
-    for rec in data.script_writes:
-        if rec.phase == phase and rec.obs.cookie_string.split("=", 1)[0].strip() == name:
-            found.append(rec.obs.script_url or rec.obs.frame_url)
+    for write in data.script_writes:
+        if write.phase == phase and setcookie.cookie_name(write.obs.cookie_string) == name:
+            found.append(write.obs.script_url or write.obs.frame_url)
     return tuple(dict.fromkeys(found))
 
 
-def _renewed(data: AuditData, before, reconnect_jar) -> list[RenewedCookie]:
+def _renewed(data: AuditData, before: CookieJar, reconnect_jar: CookieJar) -> list[RenewedCookie]:
     renewed = []
     for key, old in before.items():
         new = reconnect_jar.get(key)
@@ -138,7 +138,7 @@ def _renewed(data: AuditData, before, reconnect_jar) -> list[RenewedCookie]:
     return renewed
 
 
-def _respawned(data: AuditData, reconnect_jar) -> list[RespawnedCookie]:
+def _respawned(data: AuditData, reconnect_jar: CookieJar) -> list[RespawnedCookie]:
     if "respawn" not in data.phases():
         return []
     returned = data.cookie_jar("respawn")

@@ -355,7 +355,7 @@ class _PlainForm:
 
 def _plain_forms(field: PiiField, distinctive_length: int) -> Iterator[_PlainForm]:
     kind = field_kind(field)
-    bases = [((), field.value)]
+    bases: list[tuple[tuple[str, ...], str]] = [((), field.value)]
     if field.value.strip() != field.value:
         bases.append((("trimmed",), field.value.strip()))
     for base_chain, base in bases:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import struct
 import time
 from dataclasses import dataclass
+
+import pyotp
 
 from ..config import LoginConfig
 
@@ -23,14 +21,9 @@ class LoginResult:
 
 
 def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int = 30) -> str:
-    """RFC 6238 time-based one-time password (what authenticator apps show)."""
+    """RFC 6238 time-based one-time password (what authenticator apps show); spaces and lower case accepted."""
     cleaned = secret_base32.replace(" ", "").upper()
-    key = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    counter = int((time.time() if at is None else at) // step)
-    digest = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    code = (struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % (10 ** digits)
-    return str(code).zfill(digits)
+    return pyotp.TOTP(cleaned, digits=digits, interval=step).at(int(time.time() if at is None else at))
 
 
 async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
@@ -52,12 +45,13 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
             elif step.action == "goto":
                 await page.goto(step.selector, timeout=timeout_ms)
             elif step.action == "wait":
-                if _is_number(step.selector):
+                if step.selector is not None and _is_number(step.selector):
                     await asyncio.sleep(float(step.selector))
                 else:
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
         except Exception as exc:
-            return LoginResult("error", f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}", page.url)
+            message = f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}"
+            return LoginResult("error", message, page.url)
     return await _check_success(page, login, timeout_ms)
 
 
@@ -77,7 +71,10 @@ async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginRe
     if await wait_for_success(page, login, timeout_ms):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
-    expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
+    if login.success_url_contains:
+        expected = f"URL containing {login.success_url_contains!r}"
+    else:
+        expected = f"selector {login.success_selector!r}"
     message = f"the success check ({expected}) did not pass"
     return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
 

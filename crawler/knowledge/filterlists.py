@@ -88,4 +88,4 @@ def _match(
     result = engine.check_network_urls(url, source_url or "", request_type)
     if not result.matched:
         return None
-    return FilterMatch(name, result.filter)
+    return FilterMatch(name, result.filter or "")

@@ -14,7 +14,7 @@ import re
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler import __version__
@@ -228,7 +228,7 @@ def _update_one(cache_dir: Path, source: ListSource, fetch: Callable[[str], byte
         _check_format(source, text)
     except _MALFORMED as error:
         return ListUpdate(source.name, None, f"{source.name}: {source.url} did not return the list: {error}")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     target = cache_dir / source.filename
     partial = target.with_name(target.name + ".partial")
     try:
@@ -297,4 +297,4 @@ def _sha256(data: bytes) -> str:
 
 
 def _file_date(path: Path) -> str:
-    return datetime.fromtimestamp(path.stat().st_mtime, timezone.utc).date().isoformat()
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).date().isoformat()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
+from ... import setcookie
 from ...observations import RequestObs
 from .base import Collector, CookieOrigin
 
@@ -54,7 +55,7 @@ class NetworkCollector(Collector):
         if response is not None:
             status = response.status
             response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
-            set_cookies = tuple(value for name, value in response_headers if name.lower() == "set-cookie")
+            set_cookies = setcookie.lines(value for name, value in response_headers if name.lower() == "set-cookie")
             server = await response.server_addr()
             remote = f"{server['ipAddress']}:{server['port']}" if server else None
             security = await response.security_details()
@@ -81,8 +82,8 @@ class NetworkCollector(Collector):
         )
         self.sink.add(obs)
         for header in set_cookies:
-            name = header.split("=", 1)[0].strip()
-            self.state.note_cookie_origin(name, CookieOrigin("header", request.url, obs.host, captured_at))
+            origin = CookieOrigin("header", request.url, obs.host, captured_at)
+            self.state.note_cookie_origin(setcookie.cookie_name(header), origin)
 
     async def _record_websocket(self, page, url: str) -> None:
         # Playwright gives a WebSocket no request event and CDP's handshake lacks the Cookie header:

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ... import setcookie
 from ...observations import ScriptCookieWrite
 from .base import Collector, CookieOrigin
 
@@ -24,6 +25,6 @@ class ScriptCookieCollector(Collector):
         written_at = time.time()
         self.sink.add(ScriptCookieWrite(time=written_at, frame_url=frame_url, script_url=script_url,
                                         cookie_string=str(cookie_string)[:8192]))
-        name = str(cookie_string).split("=", 1)[0].strip()
+        name = setcookie.cookie_name(str(cookie_string))
         host = urlsplit(frame_url).hostname or ""
         self.state.note_cookie_origin(name, CookieOrigin("script", script_url or frame_url, host, written_at))

@@ -1,6 +1,6 @@
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
+import time
 
+from ... import setcookie
 from ..base import Rule, register
 from ..evidence import rows
 
@@ -25,10 +25,10 @@ class IdentifierRecognisedAfterTermination(Rule):
         for rec in analysis.data.requests_in("removal-replay"):
             for header in rec.obs.set_cookies:
                 if _sets_again(header, saved):
-                    renewals.setdefault(_name(header), []).append(("requests", rec.row_id, rec.obs.url))
+                    renewals.setdefault(setcookie.cookie_name(header), []).append(("requests", rec.row_id, rec.obs.url))
         for rec in analysis.data.script_writes:
             if rec.phase == "removal-replay" and _sets_again(rec.obs.cookie_string, saved):
-                renewals.setdefault(_name(rec.obs.cookie_string), []).append(
+                renewals.setdefault(setcookie.cookie_name(rec.obs.cookie_string), []).append(
                     ("script_cookie_writes", rec.row_id, rec.obs.script_url or rec.obs.frame_url))
         for name, sightings in sorted(renewals.items()):
             message = (f"Given back the identifier cookie {name} = {saved[name]!r} from the last audit, the service "
@@ -42,29 +42,8 @@ class IdentifierRecognisedAfterTermination(Rule):
                                account=analysis.data.account)
 
 
-def _name(cookie_string: str) -> str:
-    return cookie_string.split("=", 1)[0].strip()
-
-
 def _sets_again(cookie_string: str, saved: dict[str, str]) -> bool:
-    name = _name(cookie_string)
-    value = cookie_string.split("=", 1)[1].split(";", 1)[0] if "=" in cookie_string else ""
-    return name in saved and value == saved[name] and not _deletes(cookie_string)
-
-
-def _deletes(cookie_string: str) -> bool:
-    """Whether a Set-Cookie (or document.cookie string) removes the cookie: Max-Age ≤ 0 or an expiry in the past."""
-    for attribute in cookie_string.split(";")[1:]:
-        key, _, value = attribute.strip().partition("=")
-        key = key.lower()
-        if key == "max-age":
-            try:
-                return int(value) <= 0
-            except ValueError:
-                return False
-        if key == "expires":
-            try:
-                return parsedate_to_datetime(value) <= datetime.now(timezone.utc)
-            except (TypeError, ValueError):
-                return False
-    return False
+    """Whether a Set-Cookie (or document.cookie string) sets a saved cookie again with its value, not to remove it."""
+    cookie = setcookie.parse(cookie_string)
+    return (cookie is not None and cookie.name in saved and cookie.value == saved[cookie.name]
+            and not cookie.deletes(received_at=time.time()))
