@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -15,9 +16,10 @@ from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
-from .store.writer import Store
+from .store.writer import NotOurDatabase, Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 DEFAULT_DB = Path("results") / "audit.db"
 
 
@@ -29,9 +31,30 @@ class AuditFailed(click.ClickException):
     exit_code = EXIT_AUDIT_FAILED
 
 
+class Interrupted(SystemExit):
+    """Ctrl-C or SIGTERM: unwinds the run (marked incomplete, its audits interrupted, browsers closed)."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signal_name = signal.Signals(signum).name
+
+
 def _terminate_cleanly(signum, frame):
-    # Turns SIGTERM (systemd, timeout, kill) into an exception so the run is marked incomplete.
-    raise SystemExit(128 + signum)
+    # Turns SIGTERM (systemd, timeout, kill) and Ctrl-C into an exception so the run is marked incomplete.
+    raise Interrupted(signum)
+
+
+class _Commands(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            code = exc.code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+            run_id = getattr(exc, "run_id", None)
+            what = f"run {run_id} marked incomplete, its unfinished audits interrupted" if run_id else "no run was recorded"
+            click.echo(f"Interrupted ({name}): {what}; browsers closed and temporary profiles removed.", err=True)
+            sys.exit(code)
 
 
 def _load_judge(policy, lists_dir):
@@ -45,13 +68,17 @@ def _load_judge(policy, lists_dir):
         raise UsageProblem(f"{exc}. Fix: run 'trackaudit lists update' or remove the damaged file") from None
 
 
-def _open_store(db_path: Path, must_exist: bool = False) -> Store:
-    if must_exist and not db_path.exists():
+def _open_store(db_path: Path, must_exist: bool = False, read_only: bool = False) -> Store:
+    """The database; ``read_only`` for commands that only read it (the file is then never changed)."""
+    if (must_exist or read_only) and not db_path.is_file():
         raise UsageProblem(f"{db_path}: no such database. Fix: pass --db with the database an audit wrote")
     try:
-        return Store(db_path)
-    except Exception as exc:  # not SQLite, locked, newer schema
-        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a trackaudit database") from None
+        return Store(db_path, read_only=read_only)
+    except NotOurDatabase as exc:
+        raise UsageProblem(f"{exc}. Fix: pass --db with a trackaudit database") from None
+    except Exception as exc:  # unwritable, locked
+        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a writable "
+                           f"path to a trackaudit database") from None
 
 
 def _print_run(store: Store, result, quiet: bool = False) -> None:
@@ -80,11 +107,21 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
 def _run_lock(db_path: Path):
     from .jobs.lock import DatabaseBusy, RunLock
 
+    from .jobs.scratch import scratch_folder
+
     try:
-        with RunLock(db_path) as lock:
-            yield lock
+        lock = RunLock(db_path)
+        lock.__enter__()
     except DatabaseBusy as exc:
         raise AuditFailed(str(exc)) from None
+    except OSError as exc:
+        raise UsageProblem(f"{db_path}: cannot write beside the database ({exc.strerror or exc}). "
+                           f"Fix: pass --db with a path in a folder you can write") from None
+    try:
+        with scratch_folder():
+            yield lock
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def _due_targets(store: Store, targets):
@@ -115,7 +152,11 @@ def output_options(command):
 def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
     from .progress import configure
 
-    return configure(verbose, quiet, log_file, store.redactor)
+    try:
+        return configure(verbose, quiet, log_file, store.redactor)
+    except OSError as exc:
+        raise UsageProblem(f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
+                           f"Fix: pass --log-file with a path you can write") from None
 
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -128,11 +169,16 @@ lists_option = click.option("--lists-dir", "lists_dir", default=None, type=click
                             help="Extra folder of tracker/cookie lists (besides the cache of 'lists update').")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trackaudit")
 def main() -> None:
-    """Audit the tracking done by school edtech vendors, logged in, in a real browser, against district policy."""
+    """Audit the tracking done by school edtech vendors, logged in, in a real browser, against district policy.
+
+    Ctrl-C or SIGTERM ends a run cleanly: it is marked incomplete and the exit status is 130 (143 for SIGTERM)."""
     signal.signal(signal.SIGTERM, _terminate_cleanly)
+    signal.signal(signal.SIGINT, _terminate_cleanly)
+    # Databases, HARs, traces, screenshots and logs hold the test accounts' session cookies: owner only.
+    os.umask(0o077)
 
 
 def _options(*decorators):
@@ -285,9 +331,14 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     as an audit does, and ends in a verdict: approve, do not approve or needs review."""
     from .jobs.runner import run_audit, targets_for
 
-    host = urlsplit(url).hostname
-    if urlsplit(url).scheme not in ("http", "https") or not host:
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
         raise UsageProblem(f"{url!r} is not an absolute http(s) URL. Fix: give the full address, e.g. https://app.example.com/")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in a URL would be stored with every request and page of the run.
+        raise UsageProblem("the URL holds a user name or password (user:pass@). Fix: scan the public address "
+                           "without them; audit a logged-in account with 'trackaudit audit --config'")
     vendor_id = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in host)
     try:
         config = parse_config({"vendors": [{"id": vendor_id, "name": host, "status": "candidate", "start_url": url,
@@ -357,7 +408,7 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
     from .analyze.inventory import changes_between, inventory_of
     from .policy.engine import analyse_run
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    store = _open_store(db_path or DEFAULT_DB, read_only=True)
     for run_id in (run_a, run_b):
         if store.run(run_id) is None:
             raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass run ids the database has")
@@ -386,7 +437,7 @@ def findings(run_id, vendor_id, db_path) -> None:
     """Print a run's findings by vendor and clause, one line each."""
     from .report.text import format_findings
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    store = _open_store(db_path or DEFAULT_DB, read_only=True)
     run_id = run_id or store.latest_run_id()
     run = store.run(run_id) if run_id else None
     if run is None:
@@ -408,7 +459,7 @@ def report(run_id, fmt, out_path, db_path, policy) -> None:
     """Write a run's report (default: the latest run)."""
     from .report import EXTENSIONS, write_report
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    store = _open_store(db_path or DEFAULT_DB, read_only=True)
     run_id = run_id or store.latest_run_id()
     if run_id is None or store.run(run_id) is None:
         raise UsageProblem(f"{store.path}: no run {run_id or ''}. Fix: pass a run id the database has")
@@ -427,7 +478,7 @@ def verify_evidence_command(run_id, db_path) -> None:
     anything that changed (exit 1)."""
     from .store.seal import read_manifest, verify_evidence
 
-    store = _open_store(db_path or DEFAULT_DB, must_exist=True)
+    store = _open_store(db_path or DEFAULT_DB, read_only=True)
     if store.run(run_id) is None:
         raise UsageProblem(f"{store.path}: no run {run_id}. Fix: pass a run id the database has")
     manifest = read_manifest(store, run_id)

@@ -47,3 +47,142 @@ def test_bad_values_are_config_errors_and_exit_2(tmp_path, monkeypatch, change, 
 def test_a_safe_role_and_id_still_load(tmp_path):
     config = load_config(write(tmp_path, VALID.replace('role = "student"', 'role = "student_2-b"')))
     assert config.vendors[0].accounts[0].role == "student_2-b"
+
+
+def test_a_scan_url_with_credentials_is_refused(tmp_path):
+    result = CliRunner().invoke(main, ["scan", "https://user:hunter22@app.vendor.test/", "--db", str(tmp_path / "a.db")])
+    assert result.exit_code == 2 and "user:pass@" in result.output and "hunter22" not in result.output
+    assert not (tmp_path / "a.db").exists()
+
+
+def _audit_args(tmp_path, monkeypatch):
+    monkeypatch.setenv("BP_PASSWORD", "x")
+    return ["audit", "--config", str(write(tmp_path, VALID))]
+
+
+def test_an_unwritable_db_is_exit_2_naming_the_path(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    db = tmp_path / "file" / "a.db"
+    result = CliRunner().invoke(main, [*_audit_args(tmp_path, monkeypatch), "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert str(db) in result.output and "Fix:" in result.output and "Traceback" not in result.output
+
+
+def test_an_unwritable_log_file_is_exit_2_naming_the_path(tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("not a folder")
+    log = tmp_path / "file" / "run.log"
+    result = CliRunner().invoke(main, [*_audit_args(tmp_path, monkeypatch), "--db", str(tmp_path / "a.db"),
+                                       "--log-file", str(log)])
+    assert result.exit_code == 2, result.output
+    assert str(log) in result.output and "Fix:" in result.output and "Traceback" not in result.output
+
+
+def _foreign_database(path):
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("create table contacts (name text, phone text)")
+    conn.execute("insert into contacts values ('Ada', '555')")
+    conn.commit()
+    conn.close()
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("command", [["findings"], ["report", "--out", "-"], ["diff", "1", "2"],
+                                     ["verify-evidence", "1"]])
+def test_read_only_commands_leave_another_applications_database_unchanged(tmp_path, command):
+    db = tmp_path / "contacts.db"
+    before = _foreign_database(db)
+    result = CliRunner().invoke(main, [*command, "--db", str(db)])
+    assert result.exit_code == 2, result.output
+    assert "not a trackaudit database" in result.output
+    assert db.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["contacts.db"]
+
+
+def test_an_audit_refuses_another_applications_database_and_leaves_it_unchanged(tmp_path, monkeypatch):
+    db = tmp_path / "contacts.db"
+    before = _foreign_database(db)
+    result = CliRunner().invoke(main, [*_audit_args(tmp_path, monkeypatch), "--db", str(db)])
+    assert result.exit_code == 2 and "not a trackaudit database" in result.output, result.output
+    assert db.read_bytes() == before
+
+
+def test_a_file_that_is_not_sqlite_is_not_a_trackaudit_database(tmp_path):
+    db = tmp_path / "notes.db"
+    db.write_text("hello" * 300)
+    result = CliRunner().invoke(main, ["findings", "--db", str(db)])
+    assert result.exit_code == 2 and "not a trackaudit database" in result.output
+    assert db.read_text() == "hello" * 300
+
+
+def test_a_newer_schema_is_named(tmp_path):
+    from crawler.store.writer import MIGRATIONS, Store
+
+    db = tmp_path / "a.db"
+    Store(db).close()
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 3}")
+    conn.commit()
+    conn.close()
+    before = db.read_bytes()
+    result = CliRunner().invoke(main, ["findings", "--db", str(db)])
+    assert result.exit_code == 2
+    assert f"made by a newer trackaudit (schema {len(MIGRATIONS) + 3} > {len(MIGRATIONS)})" in result.output
+    assert db.read_bytes() == before
+
+
+def test_read_only_commands_read_a_trackaudit_database_without_changing_it(tmp_path):
+    from crawler.store.writer import Store
+
+    db = tmp_path / "a.db"
+    store = Store(db)
+    run_id = store.start_run("audit", "x")
+    store.finish_run(run_id, "complete")
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    before = db.read_bytes()
+    result = CliRunner().invoke(main, ["findings", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    assert db.read_bytes() == before
+
+
+def test_the_run_lock_follows_symlinks(tmp_path):
+    from crawler.jobs.lock import DatabaseBusy, RunLock
+
+    real = tmp_path / "real.db"
+    real.touch()
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    with RunLock(real):
+        with pytest.raises(DatabaseBusy):
+            with RunLock(link):
+                pass
+
+
+def test_scratch_folders_of_dead_runs_are_removed_and_the_runs_own_at_its_end(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from crawler.jobs.scratch import remove_abandoned, scratch_folder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"trackaudit-{dead.pid}-abc"
+    (left / "trackaudit-profile-x" / "Default").mkdir(parents=True)
+    alive = tmp_path / f"trackaudit-{__import__('os').getpid()}-def"
+    alive.mkdir()
+    unrelated = tmp_path / "trackaudit-notes"
+    unrelated.mkdir()
+    assert remove_abandoned(tmp_path) == [left]
+    assert alive.exists() and unrelated.exists() and not left.exists()
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(KeyboardInterrupt):
+        with scratch_folder() as folder:
+            assert tempfile.gettempdir() == str(folder) and __import__("os").environ["TMPDIR"] == str(folder)
+            assert oct(folder.stat().st_mode & 0o777) == "0o700"
+            raise KeyboardInterrupt
+    assert not folder.exists()

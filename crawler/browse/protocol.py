@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -78,7 +79,7 @@ class VendorAudit:
     async def run(self) -> str:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
-        workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
         try:
             await self._phase("control", lambda: self._control(workdir / "control"))
             logged_in = True

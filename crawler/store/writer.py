@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -100,10 +101,30 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,
                                                                    _migration_4)
 
 
+class NotOurDatabase(Exception):
+    """The file is not a trackaudit database (another application's, or not SQLite), or a newer trackaudit's."""
+
+
+def check_identity(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of a trackaudit database (0 for an empty file); refuses anything else untouched."""
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise NotOurDatabase(f"{path}: not a trackaudit database (not SQLite: {exc})") from None
+    if version > len(MIGRATIONS):
+        raise NotOurDatabase(f"{path}: made by a newer trackaudit (schema {version} > {len(MIGRATIONS)}); "
+                             f"upgrade trackaudit to read it")
+    if (version == 0 and tables) or (version > 0 and "runs" not in tables):
+        raise NotOurDatabase(f"{path}: not a trackaudit database (it holds other tables: "
+                             f"{', '.join(sorted(tables)[:5])}); it was left unchanged")
+    return version
+
+
 def migrate(db: sqlite_utils.Database) -> None:
     current = db.execute("PRAGMA user_version").fetchone()[0]
     if current > len(MIGRATIONS):
-        raise RuntimeError(f"{db.conn} was written by a newer trackaudit (schema {current}); upgrade trackaudit to read it")
+        raise NotOurDatabase(f"made by a newer trackaudit (schema {current} > {len(MIGRATIONS)}); upgrade trackaudit to read it")
     for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
         with db.conn:
             migration(db)
@@ -123,10 +144,30 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class Store:
-    def __init__(self, path: str | Path, redactor: Redactor | None = None):
+    def __init__(self, path: str | Path, redactor: Redactor | None = None, read_only: bool = False):
+        """``read_only``: the file is opened read-only and never changed (an older trackaudit schema is
+        still upgraded first: the database is then ours); anything but a trackaudit database is refused."""
         self.path = Path(path)
+        self.read_only = read_only
+        if read_only:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            version = check_identity(conn, self.path)
+            if version == len(MIGRATIONS):
+                self.db = sqlite_utils.Database(conn)
+                self.db.execute("PRAGMA query_only = ON")
+                self.redactor = redactor or Redactor()
+                return
+            conn.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        try:
+            check_identity(conn, self.path)
+        except NotOurDatabase:
+            conn.close()
+            raise
+        if self.path.exists():
+            os.chmod(self.path, 0o600)  # it holds the test accounts' session cookies
+        self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 10000")
@@ -161,6 +202,13 @@ class Store:
             update["verdict"] = verdict
         with self.db.conn:
             self.db["runs"].update(run_id, self.redactor.value(update))
+
+    def interrupt_run(self, run_id: int, message: str) -> None:
+        """A run cut off (Ctrl-C, SIGTERM, a crash): incomplete, and its unfinished audits interrupted."""
+        with self.db.conn:
+            self.db.execute("update audits set status = 'interrupted', finished_at = ? "
+                            "where run_id = ? and status = 'running'", [utc_now(), run_id])
+        self.finish_run(run_id, "incomplete", message)
 
     def mark_abandoned_runs(self) -> None:
         """A run still 'running' whose process is gone was cut off: mark it incomplete."""
