@@ -90,6 +90,7 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
             click.echo(f"run {result.run_id} {result.status}: {vendor_id}: {verdict.verdict}")
         if not result.verdicts:
             click.echo(f"run {result.run_id} {result.status}")
+        _print_seal(store, result.run_id)
         return
     click.echo(f"\nRun {result.run_id}: {result.status}\n")
     click.echo(format_summary(run_summary(store, result.run_id)))
@@ -101,6 +102,14 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
         for reason in verdict.reasons:
             click.echo(f"  - {reason}")
     click.echo(f"\nDatabase: {store.path}")
+    _print_seal(store, result.run_id)
+
+
+def _print_seal(store: Store, run_id: int) -> None:
+    """The manifest's digest, to paste into a ticket: the run's evidence can be checked against it later."""
+    seal = (store.run(run_id) or {}).get("manifest_sha256")
+    if seal:
+        click.echo(f"Evidence seal of run {run_id}: {seal if ':' in seal else 'sha256:' + seal}")
 
 
 @contextmanager
@@ -195,7 +204,25 @@ browser_options = _options(
                  help="Accept invalid certificates (overrides [browser])."),
     chromium_option,
 )
-run_options = _options(db_option, policy_option, lists_option, browser_options, output_options)
+seal_key_option = click.option("--seal-key", "seal_key", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                               help="A secret key file: the evidence seal becomes an HMAC that cannot be recomputed "
+                                    "without it (verify-evidence then needs the same key).")
+run_options = _options(db_option, policy_option, lists_option, browser_options, output_options, seal_key_option)
+
+
+def _read_seal_key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot read the seal key ({exc.strerror or exc}). Fix: pass --seal-key with a "
+                           f"readable file") from None
+    if len(key) < 16:
+        raise UsageProblem(f"{path}: the seal key is shorter than 16 bytes. Fix: e.g. "
+                           f"'head -c 32 /dev/urandom | base64 > {path}' and keep it apart from the results")
+    return key
+
 config_options = _options(
     click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
                  help="vendors.toml"),
@@ -232,7 +259,7 @@ def _finish(store: Store, result, quiet: bool) -> None:
 @main.command()
 @run_options
 def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
-         log_file) -> None:
+         log_file, seal_key) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
 
     The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
@@ -245,6 +272,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
         click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         try:
             result, _ = run_demo(store, judge, executable_override=chromium, host_resolver_rules=host_resolver_rules,
                                  ignore_https_errors=ignore_https_errors,
@@ -274,7 +302,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
               help="Vendor × account audits run at once.")
 @run_options
 def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_path, policy, lists_dir,
-          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
+          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -308,6 +336,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         if due:
             targets = _due_targets(store, targets)
             if not targets:
@@ -324,7 +353,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
 @click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
 @run_options
 def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium,
-         verbose, quiet, log_file) -> None:
+         verbose, quiet, log_file, seal_key) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
@@ -352,6 +381,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
                            command=f"trackaudit scan {url}", judge=judge,
                            progress=_progress(store, verbose, quiet, log_file))
@@ -363,7 +393,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 @click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
 @run_options
 def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules,
-                   ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
+                   ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
@@ -385,6 +415,7 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         with_state = []
         for target in targets:
             cookies, storage, _ = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
@@ -473,7 +504,8 @@ def report(run_id, fmt, out_path, db_path, policy) -> None:
 @main.command("verify-evidence")
 @click.argument("run_id", type=int)
 @db_option
-def verify_evidence_command(run_id, db_path) -> None:
+@seal_key_option
+def verify_evidence_command(run_id, db_path, seal_key) -> None:
     """Recompute the SHA-256 of a run's artefacts and the digest of its rows against its manifest; name
     anything that changed (exit 1)."""
     from .store.seal import read_manifest, verify_evidence
@@ -486,11 +518,12 @@ def verify_evidence_command(run_id, db_path) -> None:
         click.echo(f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
                    f"its manifest was removed).")
         sys.exit(EXIT_VIOLATIONS)
-    problems = verify_evidence(store, run_id)
+    problems = verify_evidence(store, run_id, _read_seal_key(seal_key))
     if not problems:
         click.echo(f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
                    f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "
                    f"match the manifest).")
+        _print_seal(store, run_id)
         return
     click.echo(f"Run {run_id}: evidence CHANGED since it was sealed:")
     for problem in problems:

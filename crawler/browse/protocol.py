@@ -20,7 +20,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from ..analyze.party import registrable_domain
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
-from ..store.seal import redact_file, session_paths
+from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from .login import LoginResult, perform_login, totp
@@ -64,7 +64,8 @@ class VendorAudit:
         self.credentials = credentials
         self.sink = sink
         self.state = CaptureState(sink)
-        self.screenshots_dir = artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
+        self.screenshots_dir = inside_results(
+            sink.store, artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account)
         self.artefacts_dir = artefacts_dir
         self.progress = progress or Progress()
         self.progress_key = f"{vendor.id} ({sink.account})"

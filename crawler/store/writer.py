@@ -149,6 +149,7 @@ class Store:
         still upgraded first: the database is then ours); anything but a trackaudit database is refused."""
         self.path = Path(path)
         self.read_only = read_only
+        self.seal_key: bytes | None = None  # with a key, a run's seal is an HMAC (see seal.py)
         if read_only:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
             version = check_identity(conn, self.path)
