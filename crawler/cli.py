@@ -161,11 +161,20 @@ def output_options(command):
 def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
     from .progress import configure
 
+    from .browse.browser import sandbox_enabled
+
     try:
-        return configure(verbose, quiet, log_file, store.redactor)
+        progress = configure(verbose, quiet, log_file, store.redactor)
     except OSError as exc:
         raise UsageProblem(f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
                            f"Fix: pass --log-file with a path you can write") from None
+    if not sandbox_enabled():
+        import logging
+
+        logging.getLogger("trackaudit").warning(
+            "Running as root: Chromium refuses its sandbox for root, so the audited sites run unsandboxed. "
+            "Fix: run trackaudit as a dedicated non-root user")
+    return progress
 
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
