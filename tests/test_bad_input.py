@@ -186,3 +186,48 @@ def test_scratch_folders_of_dead_runs_are_removed_and_the_runs_own_at_its_end(tm
             assert oct(folder.stat().st_mode & 0o777) == "0o700"
             raise KeyboardInterrupt
     assert not folder.exists()
+
+
+def test_artefact_paths_must_resolve_inside_the_results_folder(tmp_path):
+    from crawler.store.seal import inside_results, session_paths
+    from crawler.store.writer import Store
+
+    store = Store(tmp_path / "results" / "a.db")
+    assert inside_results(store, tmp_path / "results" / "evidence" / "x")
+    with pytest.raises(ValueError, match="outside the results folder"):
+        inside_results(store, tmp_path / "results" / "evidence" / ".." / ".." / "x")
+    with pytest.raises(ValueError):
+        session_paths(store, 1, "../../..", "student", "control")
+    assert not (tmp_path / "control.har").exists()
+
+
+def test_the_database_is_owner_only_whatever_the_umask(tmp_path):
+    import os
+    import stat
+
+    from crawler.store.writer import Store
+
+    old = os.umask(0o000)
+    try:
+        db = tmp_path / "a.db"
+        db.touch(mode=0o666)
+        Store(db).close()
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(db.stat().st_mode) == 0o600
+
+
+def test_the_cli_makes_every_new_file_and_folder_owner_only(tmp_path, monkeypatch):
+    import os
+    import stat
+
+    old = os.umask(0o000)
+    try:
+        result = CliRunner().invoke(main, ["findings", "--db", str(tmp_path / "nothing" / "a.db")])
+        assert result.exit_code == 2
+        made = tmp_path / "made"
+        made.mkdir()
+        (made / "f").write_text("x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(made.stat().st_mode) == 0o700 and stat.S_IMODE((made / "f").stat().st_mode) == 0o600

@@ -216,7 +216,7 @@ class Store:
         host = socket.gethostname()
         for row in self.db.query("select id, pid, hostname from runs where status = 'running'"):
             if row["hostname"] == host and not _pid_alive(row["pid"]):
-                self.finish_run(row["id"], "incomplete", "the process ended before the run finished")
+                self.interrupt_run(row["id"], "the process ended before the run finished")
 
     def run(self, run_id: int) -> dict | None:
         rows = list(self.db.query("select * from runs where id = ?", [run_id]))
