@@ -1,12 +1,13 @@
 """Bad input ends cleanly: exit 2 with a message naming the file, the key and the fix, never a traceback."""
 
+import os
+
 import pytest
 from click.testing import CliRunner
+from test_config import VALID, write
 
 from crawler.cli import main
 from crawler.config import ConfigError, load_config
-
-from test_config import VALID, write
 
 
 @pytest.mark.parametrize("change, key", [
@@ -155,10 +156,8 @@ def test_the_run_lock_follows_symlinks(tmp_path):
     real.touch()
     link = tmp_path / "link.db"
     link.symlink_to(real)
-    with RunLock(real):
-        with pytest.raises(DatabaseBusy):
-            with RunLock(link):
-                pass
+    with RunLock(real), pytest.raises(DatabaseBusy), RunLock(link):
+        pass
 
 
 def test_scratch_folders_of_dead_runs_are_removed_and_the_runs_own_at_its_end(tmp_path, monkeypatch):
@@ -172,20 +171,21 @@ def test_scratch_folders_of_dead_runs_are_removed_and_the_runs_own_at_its_end(tm
     dead.wait()
     left = tmp_path / f"trackaudit-{dead.pid}-abc"
     (left / "trackaudit-profile-x" / "Default").mkdir(parents=True)
-    alive = tmp_path / f"trackaudit-{__import__('os').getpid()}-def"
+    alive = tmp_path / f"trackaudit-{os.getpid()}-def"
     alive.mkdir()
     unrelated = tmp_path / "trackaudit-notes"
     unrelated.mkdir()
     assert remove_abandoned(tmp_path) == [left]
     assert alive.exists() and unrelated.exists() and not left.exists()
 
-    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-    with pytest.raises(KeyboardInterrupt):
-        with scratch_folder() as folder:
-            assert tempfile.gettempdir() == str(folder) and __import__("os").environ["TMPDIR"] == str(folder)
-            assert oct(folder.stat().st_mode & 0o777) == "0o700"
-            raise KeyboardInterrupt
-    assert not folder.exists()
+    short = tempfile.mkdtemp(prefix="ta-")  # Chromium's socket path must fit in TMPDIR
+    monkeypatch.setattr(tempfile, "tempdir", short)
+    with pytest.raises(KeyboardInterrupt), scratch_folder() as folder:
+        assert tempfile.gettempdir() == str(folder) and os.environ["TMPDIR"] == str(folder)
+        assert oct(folder.stat().st_mode & 0o777) == "0o700"
+        raise KeyboardInterrupt
+    assert not folder.exists() and os.environ.get("TMPDIR") != str(folder)
+    os.rmdir(short)
 
 
 def test_artefact_paths_must_resolve_inside_the_results_folder(tmp_path):
@@ -202,7 +202,6 @@ def test_artefact_paths_must_resolve_inside_the_results_folder(tmp_path):
 
 
 def test_the_database_is_owner_only_whatever_the_umask(tmp_path):
-    import os
     import stat
 
     from crawler.store.writer import Store
@@ -218,7 +217,6 @@ def test_the_database_is_owner_only_whatever_the_umask(tmp_path):
 
 
 def test_the_cli_makes_every_new_file_and_folder_owner_only(tmp_path, monkeypatch):
-    import os
     import stat
 
     old = os.umask(0o000)

@@ -4,7 +4,6 @@ fetch, a GET form) never reach an artefact in any encoding: database, HARs, trac
 import base64
 import html
 import json
-import os
 import stat
 import string
 import textwrap
@@ -14,9 +13,10 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import sqlite_utils
-from hypothesis import Phase, given, settings, strategies as st
-
 from conftest import run_cli
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e

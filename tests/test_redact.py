@@ -2,7 +2,8 @@ import base64
 import json
 from urllib.parse import quote_plus
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.redact import MASK, Redactor
 
