@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import sys
@@ -52,7 +53,7 @@ class _Commands(click.Group):
             name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
             code = exc.code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
             run_id = getattr(exc, "run_id", None)
-            what = f"run {run_id} marked incomplete, its unfinished audits interrupted" if run_id else "no run was recorded"
+            what = f"run {run_id} marked incomplete, its unfinished audits interrupted" if run_id else "stopped"
             click.echo(f"Interrupted ({name}): {what}; browsers closed and temporary profiles removed.", err=True)
             sys.exit(code)
 
@@ -115,7 +116,6 @@ def _print_seal(store: Store, run_id: int) -> None:
 @contextmanager
 def _run_lock(db_path: Path):
     from .jobs.lock import DatabaseBusy, RunLock
-
     from .jobs.scratch import scratch_folder
 
     try:
@@ -159,9 +159,8 @@ def output_options(command):
 
 
 def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
-    from .progress import configure
-
     from .browse.browser import sandbox_enabled
+    from .progress import configure
 
     try:
         progress = configure(verbose, quiet, log_file, store.redactor)
@@ -169,8 +168,6 @@ def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
         raise UsageProblem(f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
                            f"Fix: pass --log-file with a path you can write") from None
     if not sandbox_enabled():
-        import logging
-
         logging.getLogger("trackaudit").warning(
             "Running as root: Chromium refuses its sandbox for root, so the audited sites run unsandboxed. "
             "Fix: run trackaudit as a dedicated non-root user")
