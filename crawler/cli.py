@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import signal
 import sys
 from contextlib import contextmanager
@@ -17,9 +19,10 @@ from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, 
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
 from .store import queries
-from .store.writer import Store
+from .store.writer import NotOurDatabase, Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
 DEFAULT_DB = Path("results") / "audit.db"
 
 
@@ -31,9 +34,30 @@ class AuditFailed(click.ClickException):
     exit_code = EXIT_AUDIT_FAILED
 
 
+class Interrupted(SystemExit):
+    """Ctrl-C or SIGTERM: unwinds the run (marked incomplete, its audits interrupted, browsers closed)."""
+
+    def __init__(self, signum: int):
+        super().__init__(128 + signum)
+        self.signal_name = signal.Signals(signum).name
+
+
 def _terminate_cleanly(signum, frame):
-    # Turns SIGTERM (systemd, timeout, kill) into an exception so the run is marked incomplete.
-    raise SystemExit(128 + signum)
+    # Turns SIGTERM (systemd, timeout, kill) and Ctrl-C into an exception so the run is marked incomplete.
+    raise Interrupted(signum)
+
+
+class _Commands(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (Interrupted, KeyboardInterrupt) as exc:
+            name = exc.signal_name if isinstance(exc, Interrupted) else "SIGINT"
+            code = exc.code if isinstance(exc, Interrupted) else EXIT_INTERRUPTED
+            run_id = getattr(exc, "run_id", None)
+            what = f"run {run_id} marked incomplete, its unfinished audits interrupted" if run_id else "stopped"
+            click.echo(f"Interrupted ({name}): {what}; browsers closed and temporary profiles removed.", err=True)
+            sys.exit(code)
 
 
 def _load_judge(policy, lists_dir):
@@ -95,11 +119,17 @@ def _run_id(store: Store, reference: int | str) -> int:
     return run_id
 
 
-def _open_store(db_path: Path) -> Store:
+def _open_store(db_path: Path, read_only: bool = False) -> Store:
+    """The database; ``read_only`` for commands that only read it (the file is then never changed)."""
+    if read_only and not db_path.is_file():
+        raise UsageProblem(f"{db_path}: no such database. Fix: pass --db with the database an audit wrote")
     try:
-        return Store(db_path)
-    except Exception as exc:  # not SQLite, locked, newer schema
-        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a trackaudit database") from None
+        return Store(db_path, read_only=read_only)
+    except NotOurDatabase as exc:
+        raise UsageProblem(f"{exc}. Fix: pass --db with a trackaudit database") from None
+    except Exception as exc:  # unwritable, locked
+        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a writable "
+                           f"path to a trackaudit database") from None
 
 
 def _print_run(store: Store, result, quiet: bool = False) -> None:
@@ -111,6 +141,7 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
             click.echo(f"run {result.run_id} {result.status}: {vendor_id}: {verdict.verdict}")
         if not result.verdicts:
             click.echo(f"run {result.run_id} {result.status}")
+        _print_seal(store, result.run_id)
         return
     click.echo(f"\nRun {result.run_id}: {result.status}\n")
     click.echo(format_summary(run_summary(store, result.run_id)))
@@ -122,17 +153,34 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
         for reason in verdict.reasons:
             click.echo(f"  - {reason}")
     click.echo(f"\nDatabase: {store.path}")
+    _print_seal(store, result.run_id)
+
+
+def _print_seal(store: Store, run_id: int) -> None:
+    """The manifest's digest, to paste into a ticket: the run's evidence can be checked against it later."""
+    seal = (store.run(run_id) or {}).get("manifest_sha256")
+    if seal:
+        click.echo(f"Evidence seal of run {run_id}: {seal if ':' in seal else 'sha256:' + seal}")
 
 
 @contextmanager
 def _run_lock(db_path: Path):
     from .jobs.lock import DatabaseBusy, RunLock
+    from .jobs.scratch import scratch_folder
 
     try:
-        with RunLock(db_path) as lock:
-            yield lock
+        lock = RunLock(db_path)
+        lock.__enter__()
     except DatabaseBusy as exc:
         raise AuditFailed(str(exc)) from None
+    except OSError as exc:
+        raise UsageProblem(f"{db_path}: cannot write beside the database ({exc.strerror or exc}). "
+                           f"Fix: pass --db with a path in a folder you can write") from None
+    try:
+        with scratch_folder():
+            yield lock
+    finally:
+        lock.__exit__(None, None, None)
 
 
 def _due_targets(store: Store, targets):
@@ -161,9 +209,19 @@ def output_options(command):
 
 
 def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
+    from .browse.browser import sandbox_enabled
     from .progress import configure
 
-    return configure(verbose, quiet, log_file, store.redactor)
+    try:
+        progress = configure(verbose, quiet, log_file, store.redactor)
+    except OSError as exc:
+        raise UsageProblem(f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
+                           f"Fix: pass --log-file with a path you can write") from None
+    if not sandbox_enabled():
+        logging.getLogger("trackaudit").warning(
+            "Running as root: Chromium refuses its sandbox for root, so the audited sites run unsandboxed. "
+            "Fix: run trackaudit as a dedicated non-root user")
+    return progress
 
 
 db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
@@ -176,11 +234,16 @@ lists_option = click.option("--lists-dir", "lists_dir", default=None, type=click
                             help="Extra folder of tracker/cookie lists (besides the cache of 'lists update').")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="trackaudit")
 def main() -> None:
-    """Audit the tracking done by school edtech vendors, logged in, in a real browser, against district policy."""
+    """Audit the tracking done by school edtech vendors, logged in, in a real browser, against district policy.
+
+    Ctrl-C or SIGTERM ends a run cleanly: it is marked incomplete and the exit status is 130 (143 for SIGTERM)."""
     signal.signal(signal.SIGTERM, _terminate_cleanly)
+    signal.signal(signal.SIGINT, _terminate_cleanly)
+    # Databases, HARs, traces, screenshots and logs hold the test accounts' session cookies: owner only.
+    os.umask(0o077)
 
 
 def _options(*decorators):
@@ -197,7 +260,25 @@ browser_options = _options(
                  help="Accept invalid certificates (overrides [browser])."),
     chromium_option,
 )
-run_options = _options(db_option, policy_option, lists_option, browser_options, output_options)
+seal_key_option = click.option("--seal-key", "seal_key", default=None, type=click.Path(dir_okay=False, path_type=Path),
+                               help="A secret key file: the evidence seal becomes an HMAC that cannot be recomputed "
+                                    "without it (verify-evidence then needs the same key).")
+run_options = _options(db_option, policy_option, lists_option, browser_options, output_options, seal_key_option)
+
+
+def _read_seal_key(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        key = path.read_bytes().strip()
+    except OSError as exc:
+        raise UsageProblem(f"{path}: cannot read the seal key ({exc.strerror or exc}). Fix: pass --seal-key with a "
+                           f"readable file") from None
+    if len(key) < 16:
+        raise UsageProblem(f"{path}: the seal key is shorter than 16 bytes. Fix: e.g. "
+                           f"'head -c 32 /dev/urandom | base64 > {path}' and keep it apart from the results")
+    return key
+
 config_options = _options(
     click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
                  help="vendors.toml"),
@@ -238,8 +319,9 @@ def _finish(store: Store, result, quiet: bool) -> None:
 @lists_option
 @browser_options
 @output_options
+@seal_key_option
 def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
-         log_file) -> None:
+         log_file, seal_key) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
 
     The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
@@ -252,6 +334,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
         click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         try:
             result, _ = run_demo(store, judge, executable_override=chromium, host_resolver_rules=host_resolver_rules,
                                  ignore_https_errors=ignore_https_errors,
@@ -281,7 +364,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
               help="Vendor × account audits run at once.")
 @run_options
 def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_path, policy, lists_dir,
-          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
+          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -315,6 +398,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         if due:
             targets = _due_targets(store, targets)
             if not targets:
@@ -331,16 +415,21 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
 @click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
 @run_options
 def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium,
-         verbose, quiet, log_file) -> None:
+         verbose, quiet, log_file, seal_key) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
     as an audit does, and ends in a verdict: approve, do not approve or needs review."""
     from .jobs.runner import run_audit, targets_for
 
-    host = urlsplit(url).hostname
-    if urlsplit(url).scheme not in ("http", "https") or not host:
+    parts = urlsplit(url)
+    host = parts.hostname
+    if parts.scheme not in ("http", "https") or not host:
         raise UsageProblem(f"{url!r} is not an absolute http(s) URL. Fix: give the full address, e.g. https://app.example.com/")
+    if parts.username is not None or parts.password is not None:
+        # Credentials in a URL would be stored with every request and page of the run.
+        raise UsageProblem("the URL holds a user name or password (user:pass@). Fix: scan the public address "
+                           "without them; audit a logged-in account with 'trackaudit audit --config'")
     vendor_id = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in host)
     try:
         config = parse_config({"vendors": [{"id": vendor_id, "name": host, "status": "candidate", "start_url": url,
@@ -354,6 +443,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
                            command=f"trackaudit scan {url}", judge=judge,
                            progress=_progress(store, verbose, quiet, log_file))
@@ -365,7 +455,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 @click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
 @run_options
 def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules,
-                   ignore_https_errors, chromium, verbose, quiet, log_file) -> None:
+                   ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
@@ -387,6 +477,7 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
+        store.seal_key = _read_seal_key(seal_key)
         with_state = []
         for target in targets:
             cookies, storage, baseline = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
@@ -421,7 +512,7 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
     from .analyze.inventory import changes_between, inventory_of
     from .policy.engine import analyse_run
 
-    store = _open_store(_results_db(db_path))
+    store = _open_store(_results_db(db_path), read_only=True)
     run_b = _run_id(store, run_b if run_b is not None else "latest")
     run_a = _run_id(store, run_a) if run_a is not None else None
     judge = _load_judge(policy, lists_dir)
@@ -466,7 +557,7 @@ def findings(run_ref, vendor_id, db_path) -> None:
     """Print a run's findings by vendor and clause, one line each."""
     from .report.text import format_findings
 
-    store = _open_store(_results_db(db_path))
+    store = _open_store(_results_db(db_path), read_only=True)
     run_id = _run_id(store, run_ref)
     run = queries.run(store, run_id)
     click.echo(f"Run {run_id} ({run['mode']}, {run['started_at']}, {run['status']}, policy {run['policy_name']})\n")
@@ -487,7 +578,7 @@ def report(run_ref, fmt, out_path, db_path, policy) -> None:
     """Write a run's report (RUN: a run id, or 'latest', the default)."""
     from .report import EXTENSIONS, write_report
 
-    store = _open_store(_results_db(db_path))
+    store = _open_store(_results_db(db_path), read_only=True)
     run_id = _run_id(store, run_ref)
     judge = _load_judge(policy, None)
     out_path = out_path or default_report_path(store, run_id, EXTENSIONS[fmt])
@@ -504,23 +595,25 @@ def default_report_path(store: Store, run_id: int, extension: str) -> Path:
 @main.command("verify-evidence")
 @click.argument("run_ref", metavar="RUN", type=RUN)
 @results_db_option
-def verify_evidence_command(run_ref, db_path) -> None:
+@seal_key_option
+def verify_evidence_command(run_ref, db_path, seal_key) -> None:
     """Recompute the SHA-256 of a run's artefacts and the digest of its rows against its manifest; name
     anything that changed (exit 1). RUN: a run id, or 'latest'."""
     from .store.seal import read_manifest, verify_evidence
 
-    store = _open_store(_results_db(db_path))
+    store = _open_store(_results_db(db_path), read_only=True)
     run_id = _run_id(store, run_ref)
     manifest = read_manifest(store, run_id)
     if manifest is None:
         click.echo(f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
                    f"its manifest was removed).")
         sys.exit(EXIT_VIOLATIONS)
-    problems = verify_evidence(store, run_id)
+    problems = verify_evidence(store, run_id, _read_seal_key(seal_key))
     if not problems:
         click.echo(f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
                    f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "
                    f"match the manifest).")
+        _print_seal(store, run_id)
         return
     click.echo(f"Run {run_id}: evidence CHANGED since it was sealed:")
     for problem in problems:

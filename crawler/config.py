@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import re
 import tomllib
@@ -14,6 +15,12 @@ from urllib.parse import urlsplit
 VENDOR_STATUSES = ("candidate", "approved", "terminated")
 STEP_ACTIONS = ("fill", "click", "press", "select", "check", "wait", "goto")
 TEMPLATE_FIELDS = ("{username}", "{password}", "{totp}")
+# Vendor ids and account roles name folders of the results (evidence, screenshots): a slug, never a path.
+SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+# Bounds that keep every duration a number the clock and asyncio can handle.
+MAX_PAGE_TIMEOUT_S = 600.0
+MAX_VENDOR_TIMEOUT_S = 24 * 3600.0
+MAX_AUDIT_EVERY_DAYS = 3660
 
 
 class ConfigError(Exception):
@@ -185,6 +192,13 @@ class _Checker:
                 self.fail(f"{_join(where, key)}[{i}]", f"expected a non-empty string, got {value!r}", "use quoted strings")
         return tuple(values)
 
+    def slug(self, table: dict, where: str, key: str) -> str:
+        value = self.get(table, where, key, str, required=True)
+        if not SAFE_SLUG.fullmatch(value):
+            self.fail(_join(where, key), f"{value!r} is not a usable {key} (it names a folder of the results)",
+                      "use 1 to 64 letters, digits, '-' and '_', starting with a letter or digit")
+        return value
+
     def url(self, table: dict, where: str, key: str, required: bool = False) -> str | None:
         value = self.get(table, where, key, str, required=required)
         if value is not None:
@@ -200,9 +214,10 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
                              "block_third_party_cookies", "page_timeout_s", "vendor_timeout_s"})
     page_timeout = c.get(raw, where, "page_timeout_s", (int, float), default=20.0)
     vendor_timeout = c.get(raw, where, "vendor_timeout_s", (int, float), default=600.0)
-    for key, value in (("page_timeout_s", page_timeout), ("vendor_timeout_s", vendor_timeout)):
-        if value <= 0:
-            c.fail(f"browser.{key}", f"must be positive, got {value}", "give a number of seconds above 0")
+    for key, value, limit in (("page_timeout_s", page_timeout, MAX_PAGE_TIMEOUT_S),
+                              ("vendor_timeout_s", vendor_timeout, MAX_VENDOR_TIMEOUT_S)):
+        if not math.isfinite(value) or not 0 < value <= limit:
+            c.fail(f"browser.{key}", f"{value} is out of range", f"give a number of seconds above 0 and at most {limit:.0f}")
     return BrowserConfig(
         host_resolver_rules=c.get(raw, where, "host_resolver_rules", str),
         ignore_https_errors=c.get(raw, where, "ignore_https_errors", bool, default=False),
@@ -218,9 +233,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
 def _vendor(c: _Checker, raw: Any, where: str) -> Vendor:
     c.only_keys(raw, where, {"id", "name", "status", "start_url", "first_party", "pages", "max_pages", "logout_url",
                              "remember_cookies", "login", "accounts", "audit_every_days"})
-    vendor_id = c.get(raw, where, "id", str, required=True)
-    if not vendor_id or not all(ch.isalnum() or ch in "-_" for ch in vendor_id):
-        c.fail(f"{where}.id", f"{vendor_id!r} is not a usable id", "use letters, digits, '-' and '_' only")
+    vendor_id = c.slug(raw, where, "id")
     status = c.get(raw, where, "status", str, required=True)
     if status not in VENDOR_STATUSES:
         c.fail(f"{where}.status", f"unknown status {status!r}", f"use one of: {', '.join(VENDOR_STATUSES)}")
@@ -234,8 +247,9 @@ def _vendor(c: _Checker, raw: Any, where: str) -> Vendor:
     if not 1 <= max_pages <= 1000:
         c.fail(f"{where}.max_pages", f"{max_pages} is out of range", "use a number from 1 to 1000")
     every = c.get(raw, where, "audit_every_days", int, default=30)
-    if every < 1:
-        c.fail(f"{where}.audit_every_days", f"{every} is out of range", "use a whole number of days, 1 or more")
+    if not 1 <= every <= MAX_AUDIT_EVERY_DAYS:
+        c.fail(f"{where}.audit_every_days", f"{every} is out of range",
+               f"use a whole number of days from 1 to {MAX_AUDIT_EVERY_DAYS}")
     login = _login(c, raw["login"], f"{where}.login") if "login" in raw else None
     accounts_raw = c.get(raw, where, "accounts", list, default=[])
     accounts = tuple(_account(c, a, f"{where}.accounts[{i}]") for i, a in enumerate(accounts_raw))
@@ -288,9 +302,17 @@ def _step(c: _Checker, raw: Any, where: str) -> LoginStep:
     if action == "wait":
         if not isinstance(target, (int, float, str)) or isinstance(target, bool):
             c.fail(f"{where}.wait", f"expected seconds or a selector, got {target!r}", 'write {wait = 2} or {wait = "#ready"}')
+        seconds = target if not isinstance(target, str) else _number_or_none(target)
+        if seconds is not None and (not math.isfinite(seconds) or not 0 <= seconds <= MAX_PAGE_TIMEOUT_S):
+            c.fail(f"{where}.wait", f"{target!r} seconds is out of range",
+                   f"wait from 0 to {MAX_PAGE_TIMEOUT_S:.0f} seconds, or for a selector")
         return LoginStep(action, str(target))
     if not isinstance(target, str) or not target:
         c.fail(f"{where}.{action}", f"expected a selector string, got {target!r}", f'write {{{action} = "#selector"}}')
+    if action == "goto":
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            c.fail(f"{where}.goto", f"not an absolute http(s) URL: {target!r}", 'write "https://app.example.com/signin"')
     value = raw.get("value")
     if action in ("fill", "press", "select") and not isinstance(value, str):
         c.fail(f"{where}.value", f"{action} needs a string value", f'add value = "..." (templates: {", ".join(TEMPLATE_FIELDS)})')
@@ -314,12 +336,19 @@ def _account(c: _Checker, raw: Any, where: str) -> Account:
         if not isinstance(value, str) or not value:
             c.fail(f"{where}.pii.{key}", f"expected a non-empty string, got {value!r}", 'quote the value, e.g. birth_date = "2013-04-09"')
     return Account(
-        role=c.get(raw, where, "role", str, required=True),
+        role=c.slug(raw, where, "role"),
         username=c.get(raw, where, "username", str, required=True),
         password_env=password_env,
         pii=dict(pii),
         totp_secret_env=c.get(raw, where, "totp_secret_env", str),
     )
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _join(where: str, key: str) -> str:

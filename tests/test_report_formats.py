@@ -77,11 +77,23 @@ def test_csv_has_one_row_per_finding(built):
 # Markdown ----------------------------------------------------------------------------------------------------
 def test_markdown_names_each_vendor_and_its_verdict(built):
     text = render_report(built.store, built.run_id, "md", built.pack)
-    assert "| Bright <Reading> & Co (`bright`) | ✅ **compliant** |" in text
+    assert "| Bright &lt;Reading&gt; &amp; Co (`bright`) | ✅ **compliant** |" in text  # site/config text escaped
     assert "| LeakyQuiz (`leaky`) | ❌ **violations found** | 4 | 1 | 1 |" in text
     assert "## Violations by clause" in text and "**IV.C**" in text
     assert "`cookie lq_vid`" in text
     assert len(text.splitlines()) < 60  # short enough for an email
+
+
+def test_markdown_cannot_be_injected_by_site_or_config_values():
+    from crawler.report.markdown import _cell, _code
+
+    hostile = "![x](https://evil.test/p.png) [click](https://evil.test) <img src=x onerror=alert(1)> *b* | `t`"
+    escaped = _cell(hostile)
+    assert "<" not in escaped and "![" not in escaped and "](" not in escaped and "\\|" in escaped
+    assert "\\*b\\*" in escaped and "\\`t\\`" in escaped
+    code = _code("a `` b")
+    assert code.startswith("```") and code.endswith("```") and "a `` b" in code
+    assert _code("x|y") == "`x\\|y`" and "\n" not in _cell("two\nlines")
 
 
 # JUnit -------------------------------------------------------------------------------------------------------

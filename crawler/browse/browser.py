@@ -21,6 +21,16 @@ class BrowserNotFound(Exception):
     pass
 
 
+class SandboxRefused(Exception):
+    """Chromium's sandbox could not start: the audit does not browse untrusted sites without it."""
+
+
+def sandbox_enabled() -> bool:
+    """Chromium's sandbox whenever trackaudit is not root (Playwright turns it off by default; as root
+    Chromium refuses to start with it, so a dedicated non-root user is the safe way to run audits)."""
+    return os.geteuid() != 0
+
+
 def find_chromium(override: str | None = None) -> str:
     """The browser to drive: --chromium / [browser].executable_path, then $TRACKAUDIT_CHROMIUM,
     then a system Chromium (Debian's /usr/bin/chromium), then a Chromium installed by Playwright."""
@@ -117,9 +127,23 @@ def seed_profile(profile_dir: Path, block_third_party_cookies: bool) -> None:
 async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path, **context_options):
     """A persistent context on an on-disk profile: needed so the reconnect phase can relaunch it."""
     seed_profile(profile_dir, settings.block_third_party_cookies)
+    sandbox = sandbox_enabled()
+    try:
+        return await _launch(playwright, settings, profile_dir, sandbox, **context_options)
+    except Exception as exc:
+        if sandbox and "sandbox" in str(exc).lower():
+            raise SandboxRefused(
+                "the kernel refused Chromium's sandbox, so no untrusted site was visited. Fix: allow unprivileged "
+                "user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu "
+                "kernel.apparmor_restrict_unprivileged_userns=0), or install Chromium's setuid chrome-sandbox") from None
+        raise
+
+
+async def _launch(playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool, **context_options):
     return await playwright.chromium.launch_persistent_context(
         str(profile_dir),
         executable_path=settings.executable_path,
+        chromium_sandbox=sandbox,
         headless=settings.headless,
         args=settings.chromium_args(),
         ignore_https_errors=settings.ignore_https_errors,

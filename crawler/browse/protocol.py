@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import os
 import re
 import shutil
 import tempfile
@@ -19,7 +20,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from ..analyze.party import registrable_domain, vendor_domains
 from .browser import LaunchSettings, launch_profile
 from .collectors import CaptureState, default_collectors
-from ..store.seal import redact_file, session_paths
+from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from .login import LoginResult, perform_login, totp
@@ -63,7 +64,8 @@ class VendorAudit:
         self.credentials = credentials
         self.sink = sink
         self.state = CaptureState(sink)
-        self.screenshots_dir = artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
+        self.screenshots_dir = inside_results(
+            sink.store, artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account)
         self.artefacts_dir = artefacts_dir
         self.progress = progress or Progress()
         self.progress_key = f"{vendor.id} ({sink.account})"
@@ -77,7 +79,7 @@ class VendorAudit:
     async def run(self) -> str:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
-        workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
         try:
             await self._phase("control", lambda: self._control(workdir / "control"))
             logged_in = True

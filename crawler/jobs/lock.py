@@ -16,7 +16,8 @@ class RunLock:
     """An exclusive, non-blocking lock on ``<db>.lock``; the kernel frees it if the process dies."""
 
     def __init__(self, db_path: str | Path):
-        self.path = Path(f"{db_path}.lock")
+        # Keyed on the resolved path: a symlink or another spelling of the same database shares the lock.
+        self.path = Path(f"{Path(db_path).resolve()}.lock")
         self._file = None
 
     def __enter__(self) -> "RunLock":

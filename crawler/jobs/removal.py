@@ -11,6 +11,7 @@ Three phases, each in a fresh profile:
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -69,7 +70,7 @@ class RemovalCheck(VendorAudit):
         self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]
 
     async def run(self) -> str:
-        workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
+        workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
         try:
             if self.vendor.login and self.credentials:
                 await self._phase("removal-login", lambda: self._try_login(workdir / "login"))

@@ -90,10 +90,11 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
         if judge and not failed:
             result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
             _record_verdicts(store, mode, targets, result)
-    except BaseException:
-        store.finish_run(run_id, "incomplete", "the run was interrupted before every vendor was audited and judged")
+    except BaseException as exc:
+        store.interrupt_run(run_id, "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
         _seal(store, run_id)
+        exc.run_id = run_id  # the command line names the run it leaves incomplete
         raise
     result.status = "failed" if failed else "complete"
     store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None,

@@ -60,7 +60,7 @@ def write_report(store, run_id: int, fmt: str, out_path, pack) -> Path | None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.chmod(temporary, 0o644)
+        os.chmod(temporary, 0o600)  # reports name session cookies: owner only, like every artefact
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -102,6 +102,12 @@ def vendors_of_run(store: Store, run_id: int) -> list[Row]:
     return _rows(store, "select * from vendors where id in (select vendor_id from audits where run_id = ?)", [run_id])
 
 
+def runs_of_vendor_after(store: Store, vendor_id: str, run_id: int) -> list[int]:
+    """The runs after ``run_id`` that audited the vendor, oldest first."""
+    return [row["run_id"] for row in _rows(store, "select distinct run_id from audits where vendor_id = ? and run_id > ? "
+                                                  "order by run_id", [vendor_id, run_id])]
+
+
 def audited_vendors(store: Store, run_id: int, vendor_id: str | None = None) -> list[Row]:
     """The vendors a run audited (optionally only one), in id order: id, name, start_url, first_party."""
     sql = ("select distinct a.vendor_id as id, v.name, v.start_url, v.first_party from audits a "

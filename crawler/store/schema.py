@@ -7,7 +7,9 @@ up to date in order. ``PRAGMA user_version`` records how many have run.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import sqlite_utils
 
@@ -133,6 +135,26 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
 ]
 
 
+class NotOurDatabase(Exception):
+    """The file is not a trackaudit database (another application's, or not SQLite), or a newer trackaudit's."""
+
+
+def check_identity(conn: sqlite3.Connection, path: Path) -> int:
+    """The schema version of a trackaudit database (0 for an empty file); refuses anything else untouched."""
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        tables = {row[0] for row in conn.execute("select name from sqlite_master where type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise NotOurDatabase(f"{path}: not a trackaudit database (not SQLite: {exc})") from None
+    if version > len(MIGRATIONS):
+        raise NotOurDatabase(f"{path}: made by a newer trackaudit (schema {version} > {len(MIGRATIONS)}); "
+                             f"upgrade trackaudit to read it")
+    if (version == 0 and tables) or (version > 0 and "runs" not in tables):
+        raise NotOurDatabase(f"{path}: not a trackaudit database (it holds other tables: "
+                             f"{', '.join(sorted(tables)[:5])}); it was left unchanged")
+    return version
+
+
 def schema_version(db: sqlite_utils.Database) -> int:
     return int(db.execute("PRAGMA user_version").fetchone()[0])
 
@@ -141,7 +163,8 @@ def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database to the current schema, one migration (and one transaction) at a time."""
     current = schema_version(db)
     if current > len(MIGRATIONS):
-        raise RuntimeError(f"{db.conn} was written by a newer trackaudit (schema {current}); upgrade trackaudit to read it")
+        raise NotOurDatabase(f"made by a newer trackaudit (schema {current} > {len(MIGRATIONS)}); "
+                             f"upgrade trackaudit to read it")
     for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
         with db.conn:
             migration(db)

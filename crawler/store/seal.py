@@ -5,6 +5,7 @@ screenshots, and a manifest with the SHA-256 of every artefact and a digest of t
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import zipfile
 from dataclasses import dataclass
@@ -30,9 +31,20 @@ def manifest_path(store: Store, run_id: int) -> Path:
     return evidence_dir(store, run_id) / "manifest.json"
 
 
+HMAC_PREFIX = "hmac-sha256:"
+
+
+def inside_results(store: Store, path: Path) -> Path:
+    """``path``, asserted to resolve inside the results folder (ids and roles are slugs: this is the last guard)."""
+    base = store.artefacts_dir.resolve()
+    if not path.resolve().is_relative_to(base):
+        raise ValueError(f"{path} is outside the results folder {base}")
+    return path
+
+
 def session_paths(store: Store, run_id: int, vendor_id: str, account: str, session: str) -> tuple[Path, Path]:
     """Where one browser session (control, audited, reconnect, …) keeps its HAR and its trace."""
-    folder = evidence_dir(store, run_id) / vendor_id / account
+    folder = inside_results(store, evidence_dir(store, run_id) / vendor_id / account / session).parent
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{session}.har", folder / f"{session}.trace.zip"
 
@@ -77,6 +89,21 @@ def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
     return digests
 
 
+def vendor_digests(store: Store, run_id: int) -> dict[str, str]:
+    """Per vendor of the run: the SHA-256 of its ``vendors`` row (a later run of the vendor rewrites it)."""
+    rows = queries.vendors_of_run(store, run_id)
+    return {row["id"]: hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
+                                      .encode("utf-8")).hexdigest() for row in rows}
+
+
+def seal_of(path: Path, key: bytes | None) -> str:
+    """What the run row records of its manifest: its SHA-256, or with a key an HMAC nobody can recompute
+    without that key."""
+    if key:
+        return HMAC_PREFIX + hmac.new(key, path.read_bytes(), hashlib.sha256).hexdigest()
+    return file_sha256(path)
+
+
 def _artefacts(store: Store, run_id: int) -> list[Path]:
     roots = [evidence_dir(store, run_id), store.artefacts_dir / "screenshots" / f"run-{run_id}"]
     files = [p for root in roots if root.is_dir() for p in sorted(root.rglob("*")) if p.is_file()]
@@ -103,13 +130,14 @@ def write_manifest(store: Store, run_id: int, merged_from: dict | None = None) -
         "artefacts": [{"path": str(p.relative_to(base)), "kind": _kind(p), "bytes": p.stat().st_size,
                        "sha256": file_sha256(p)} for p in _artefacts(store, run_id)],
         "rows": rows_digest(store, run_id),
+        "vendors": vendor_digests(store, run_id),
     }
     if merged_from:
         manifest["merged_from"] = merged_from
     path = manifest_path(store, run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    store.update("runs", run_id, {"manifest_sha256": file_sha256(path)})
+    store.update("runs", run_id, {"manifest_sha256": seal_of(path, store.seal_key)})
     return path
 
 
@@ -128,17 +156,48 @@ class EvidenceProblem:
     problem: str
 
 
-def verify_evidence(store: Store, run_id: int) -> list[EvidenceProblem]:
+def _check_seal(store: Store, run_id: int, path: Path, key: bytes | None) -> str | None:
+    recorded = (queries.run(store, run_id) or {}).get("manifest_sha256")
+    if not recorded:
+        return None
+    if recorded.startswith(HMAC_PREFIX) and not key:
+        return "sealed with a key: pass --seal-key FILE to verify it"
+    if key and not recorded.startswith(HMAC_PREFIX):
+        return "not sealed with a key, though one was given (the seal may have been replaced)"
+    if not hmac.compare_digest(recorded, seal_of(path, key)):
+        return ("the manifest itself was changed after it was written, or the key differs" if key
+                else "the manifest itself was changed after it was written")
+    return None
+
+
+def _vendor_problems(store: Store, run_id: int, sealed: dict[str, str]) -> list[EvidenceProblem]:
+    """A vendors row must be as this run sealed it, or as a later sealed run of that vendor left it."""
+    problems = []
+    now = vendor_digests(store, run_id)
+    for vendor_id, digest in sealed.items():
+        current = now.get(vendor_id)
+        if current == digest:
+            continue
+        later = queries.runs_of_vendor_after(store, vendor_id, run_id)
+        if current and any((read_manifest(store, r) or {}).get("vendors", {}).get(vendor_id) == current
+                           for r in later):
+            continue
+        problems.append(EvidenceProblem("rows", f"vendors ({vendor_id})",
+                                        "the vendor's row changed and no later sealed run explains it"))
+    return problems
+
+
+def verify_evidence(store: Store, run_id: int, key: bytes | None = None) -> list[EvidenceProblem]:
     """Everything that no longer matches the run's manifest; empty when the evidence is intact."""
     path = manifest_path(store, run_id)
     manifest = read_manifest(store, run_id)
     if manifest is None:
         return [EvidenceProblem("manifest", str(path), "missing or unreadable")]
     problems = []
-    recorded = (queries.run(store, run_id) or {}).get("manifest_sha256")
-    if recorded and recorded != file_sha256(path):
-        problems.append(EvidenceProblem("manifest", str(path.relative_to(store.artefacts_dir)),
-                                        "the manifest itself was changed after it was written"))
+    seal_problem = _check_seal(store, run_id, path, key)
+    if seal_problem:
+        problems.append(EvidenceProblem("manifest", str(path.relative_to(store.artefacts_dir)), seal_problem))
+    problems += _vendor_problems(store, run_id, manifest.get("vendors", {}))
     listed = set()
     for entry in manifest["artefacts"]:
         listed.add(entry["path"])

@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from .. import __version__
 from ..observations import ErrorObs
 from ..redact import Redactor
 from . import queries
-from .schema import migrate
+from .schema import MIGRATIONS, NotOurDatabase, check_identity, migrate
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 
@@ -45,10 +46,31 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class Store:
-    def __init__(self, path: str | Path, redactor: Redactor | None = None):
+    def __init__(self, path: str | Path, redactor: Redactor | None = None, read_only: bool = False):
+        """``read_only``: the file is opened read-only and never changed (an older trackaudit schema is
+        still upgraded first: the database is then ours); anything but a trackaudit database is refused."""
         self.path = Path(path)
+        self.read_only = read_only
+        self.seal_key: bytes | None = None  # with a key, a run's seal is an HMAC (see seal.py)
+        if read_only:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
+            version = check_identity(conn, self.path)
+            if version == len(MIGRATIONS):
+                self.db = sqlite_utils.Database(conn)
+                self.db.execute("PRAGMA query_only = ON")
+                self.redactor = redactor or Redactor()
+                return
+            conn.close()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
+        conn = sqlite3.connect(str(self.path), check_same_thread=False)
+        try:
+            check_identity(conn, self.path)
+        except NotOurDatabase:
+            conn.close()
+            raise
+        if self.path.exists():
+            os.chmod(self.path, 0o600)  # it holds the test accounts' session cookies
+        self.db = sqlite_utils.Database(conn)
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 10000")
@@ -84,12 +106,19 @@ class Store:
         with self.db.conn:
             self.db["runs"].update(run_id, self.redactor.value(update))
 
+    def interrupt_run(self, run_id: int, message: str) -> None:
+        """A run cut off (Ctrl-C, SIGTERM, a crash): incomplete, and its unfinished audits interrupted."""
+        with self.db.conn:
+            self.db.execute("update audits set status = 'interrupted', finished_at = ? "
+                            "where run_id = ? and status = 'running'", [utc_now(), run_id])
+        self.finish_run(run_id, "incomplete", message)
+
     def mark_abandoned_runs(self) -> None:
         """A run still 'running' whose process is gone was cut off: mark it incomplete."""
         host = socket.gethostname()
         for row in queries.running_runs(self):
             if row["hostname"] == host and not _pid_alive(row["pid"]):
-                self.finish_run(row["id"], "incomplete", "the process ended before the run finished")
+                self.interrupt_run(row["id"], "the process ended before the run finished")
 
     # vendors, audits, phases -------------------------------------------------------------------------
     def upsert_vendor(self, vendor) -> None:
