@@ -158,7 +158,7 @@ def _print_run(store: Store, result, quiet: bool = False) -> None:
 
 def _print_seal(store: Store, run_id: int) -> None:
     """The manifest's digest, to paste into a ticket: the run's evidence can be checked against it later."""
-    seal = (store.run(run_id) or {}).get("manifest_sha256")
+    seal = (queries.run(store, run_id) or {}).get("manifest_sha256")
     if seal:
         click.echo(f"Evidence seal of run {run_id}: {seal if ':' in seal else 'sha256:' + seal}")
 

@@ -3,7 +3,7 @@
 import datetime as dt
 import string
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from crawler.analyze.decode import scan_part
@@ -27,9 +27,24 @@ KEY_VALUE_TEXT = st.lists(
 ).map(lambda pairs: "&".join(f"{key}={value}" for key, value in pairs))
 
 
+def _alphanumerics(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+# Hypothesis also draws the literals of this module, so "random" text can spell a real value ('2012/11/23' is
+# Liam's birth date): such text is not random, and finding the PII in it is right.
+PII_ALPHANUMERICS = [_alphanumerics(value) for pii in ACCOUNTS.values() for value in pii.values()]
+
+
+def _spells_real_pii(text: str) -> bool:
+    letters_and_digits = _alphanumerics(text)
+    return any(value in letters_and_digits for value in PII_ALPHANUMERICS)
+
+
 @settings(max_examples=300, deadline=None)
 @given(RANDOM_TEXT)
 def test_random_text_yields_nothing(text):
+    assume(not _spells_real_pii(text))
     assert MATCHER.scan(text, "body") == []
     assert scan_part(MATCHER, "post body", text) == []
 

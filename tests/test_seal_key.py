@@ -6,6 +6,7 @@ from click.testing import CliRunner
 
 from crawler.cli import main
 from crawler.config import parse_config
+from crawler.store import queries
 from crawler.store.seal import manifest_path, verify_evidence, write_manifest
 from crawler.store.writer import Store
 
@@ -45,7 +46,7 @@ def test_a_later_sealed_run_of_the_vendor_explains_its_new_row(tmp_path):
 def test_with_a_key_the_seal_is_an_hmac_that_a_recomputed_manifest_cannot_match(tmp_path):
     key = b"k" * 32
     store, run_id, _ = _sealed_run(tmp_path, key)
-    seal = store.run(run_id)["manifest_sha256"]
+    seal = queries.run(store, run_id)["manifest_sha256"]
     assert seal.startswith("hmac-sha256:")
     assert verify_evidence(store, run_id, key) == []
     assert verify_evidence(store, run_id)[0].problem.startswith("sealed with a key")
@@ -54,7 +55,7 @@ def test_with_a_key_the_seal_is_an_hmac_that_a_recomputed_manifest_cannot_match(
     store.db.conn.commit()
     store.seal_key = None
     path = manifest_path(store, run_id)
-    saved = store.run(run_id)["manifest_sha256"]
+    saved = queries.run(store, run_id)["manifest_sha256"]
     write_manifest(store, run_id)
     store.db.execute("update runs set manifest_sha256 = ? where id = ?", [saved, run_id])
     store.db.conn.commit()
