@@ -140,7 +140,8 @@ def test_highlight_keeps_a_window_around_the_match():
 
 
 def test_odd_evidence_shapes_still_render(built):
-    """Evidence is free-form JSON: keys missing, unexpected types or unknown keys must not break the report."""
+    """Evidence stored by another version: keys missing, unexpected types or unknown keys must not break the
+    report, and what this version cannot read is shown as it is."""
     odd = {"rows": {"requests": [99999]}, "flows": [{"field": "email"}], "hosts": [{}, "h.test", 3],
            "cookie": {"name": "x"}, "sent": [{"host": "a.test"}], "identifier": 42, "mystery": {"deep": [1, "<x>"]}}
     built.store.insert("findings", {"run_id": built.run_id, "vendor_id": "leaky", "account": None,

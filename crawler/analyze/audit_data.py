@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import CookieObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite, StorageObs
 
 T = TypeVar("T")
 BEFORE_RESTART = ("login", "crawl")  # the logged-in audit, before the browser is closed
@@ -44,7 +44,7 @@ class AuditData:
     pages: list[Rec[PageObs]] = field(default_factory=list)
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
-    phase_notes: dict[str, str] = field(default_factory=dict)
+    phase_results: dict[str, PhaseResult] = field(default_factory=dict)
 
     @property
     def is_removal_check(self) -> bool:
@@ -109,10 +109,10 @@ def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditD
                                  (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
             for row in db.query(f"select * from {obs_type.table} where {where} order by id", [audit["id"]]):
                 target.append(Rec(row["id"], row["phase"], obs_type.from_row(row)))
-        for row in db.query("select phase, started_at, finished_at, message from phases where audit_id = ?",
-                            [audit["id"]]):
+        for row in db.query("select phase, started_at, finished_at, message, result, result_url from phases "
+                            "where audit_id = ?", [audit["id"]]):
             data.phase_times[row["phase"]] = (row["started_at"], row["finished_at"])
-            if row["message"]:
-                data.phase_notes[row["phase"]] = row["message"]
+            if row["result"]:
+                data.phase_results[row["phase"]] = PhaseResult(row["result"], row["result_url"], row["message"])
         audits.append(data)
     return audits

@@ -20,7 +20,8 @@ from typing import Any
 import sqlite_utils
 
 from .. import __version__
-from ..observations import CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import (CookieObs, ErrorObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite,
+                            StorageObs)
 from ..redact import Redactor
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
@@ -96,8 +97,18 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("forms", str)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """A phase's result kept structurally (``recognised`` and the URL, for the removal check's replay), not
+    only in words; earlier removal checks said it in the message, which is read into the new columns."""
+    db["phases"].add_column("result", str)
+    db["phases"].add_column("result_url", str)
+    said = "the saved browser state opened the account's pages at "
+    db.execute("update phases set result = 'recognised', result_url = substr(message, ?) "
+               "where phase = 'removal-replay' and substr(message, 1, ?) = ?", [len(said) + 1, len(said), said])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
-                                                                   _migration_4)
+                                                                   _migration_4, _migration_5)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -282,9 +293,12 @@ class AuditSink:
             "audit_id": self.audit_id, "run_id": self.run_id, "vendor_id": self.vendor_id, "account": self.account,
             "phase": phase, "started_at": time.time(), "outcome": "running"})
 
-    def end_phase(self, outcome: str = "complete", message: str | None = None) -> None:
+    def end_phase(self, outcome: str = "complete", message: str | None = None,
+                  result: PhaseResult | None = None) -> None:
         if self._phase_row is not None:
-            self.store.update("phases", self._phase_row, {"finished_at": time.time(), "outcome": outcome, "message": message})
+            self.store.update("phases", self._phase_row, {
+                "finished_at": time.time(), "outcome": outcome, "message": message,
+                "result": result.result if result else None, "result_url": result.url if result else None})
             self._phase_row = None
 
     def finish(self, status: str, **values: Any) -> None:

@@ -1,8 +1,11 @@
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 
-from ..base import Rule, register
-from ..evidence import rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import CookieEvidence, rows
 
 
 @register
@@ -15,7 +18,7 @@ class IdentifierRecognisedAfterTermination(Rule):
     title = "An old identifier is still recognised after the contract ended"
     judges_removal_check = True
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         saved = {}
         for previous in analysis.baseline:
             for fact in previous.cookies:
@@ -38,7 +41,7 @@ class IdentifierRecognisedAfterTermination(Rule):
             by_table: dict[str, list[int]] = {}
             for table, row_id, _ in sightings:
                 by_table.setdefault(table, []).append(row_id)
-            yield self.finding(f"cookie {name}", message, {"rows": rows(**by_table), "value": saved[name]},
+            yield self.finding(f"cookie {name}", message, CookieEvidence(rows(**by_table), value=saved[name]),
                                account=analysis.data.account)
 
 
