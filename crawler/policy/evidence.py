@@ -319,6 +319,8 @@ def _legacy_kind(data: Mapping[str, Any], found_rows: Rows) -> str:
         return "login"
     if "url" in data:
         return "page"
+    if set(data) - {"rows", "identifier", "maximum_days", "value", "in_last_audit"}:  # keys no rule wrote
+        return "other"
     if "storage_items" in found_rows and "cookies" not in found_rows:
         return "storage"
     if "cookies" in found_rows or "value" in data or "script_cookie_writes" in found_rows:
