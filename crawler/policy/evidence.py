@@ -8,7 +8,7 @@ both, so findings stored by earlier versions still render.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
@@ -348,8 +348,8 @@ def _read_storage(d: Mapping[str, Any], r: Rows) -> Evidence:
 
 
 def _read_flow(d: Mapping[str, Any], r: Rows) -> Evidence:
-    flows = tuple(FlowItem(**{f.name: (tuple(item.get("chain") or ()) if f.name == "chain" else item.get(f.name))
-                              for f in fields(FlowItem)}) for item in d.get("flows") or ())
+    flows = tuple(FlowItem(**{**{f.name: item.get(f.name) for f in fields(FlowItem)},
+                              "chain": tuple(item.get("chain") or ())}) for item in d.get("flows") or ())
     return FlowEvidence(r, flows, d.get("recipient"), _strings(d.get("hosts")), d.get("host"), d.get("party"))
 
 
@@ -377,12 +377,22 @@ def _read_change(d: Mapping[str, Any], r: Rows) -> Evidence:
                           _strings(d.get("gone")))
 
 
-_READERS = {
+def _read_login(d: Mapping[str, Any], r: Rows) -> Evidence:
+    return LoginEvidence(r, d.get("final_url"))
+
+
+def _read_page(d: Mapping[str, Any], r: Rows) -> Evidence:
+    return PageEvidence(r, d.get("url"))
+
+
+def _read_other(d: Mapping[str, Any], r: Rows) -> Evidence:
+    return OtherEvidence(r, {k: v for k, v in d.items() if k not in ("rows", "evidence_kind")} or None)
+
+
+_READERS: dict[str, Callable[[Mapping[str, Any], Rows], Evidence]] = {
     "cookie": _read_cookie, "storage": _read_storage, "pii-flow": _read_flow, "identifier-sharing": _read_sharing,
-    "tracker": _read_tracker, "tls": _read_tls, "change": _read_change,
-    "login": lambda d, r: LoginEvidence(r, d.get("final_url")),
-    "page": lambda d, r: PageEvidence(r, d.get("url")),
-    "other": lambda d, r: OtherEvidence(r, {k: v for k, v in d.items() if k not in ("rows", "evidence_kind")} or None),
+    "tracker": _read_tracker, "tls": _read_tls, "change": _read_change, "login": _read_login, "page": _read_page,
+    "other": _read_other,
 }
 
 

@@ -1,6 +1,6 @@
 from collections.abc import Iterator
 
-from ...analyze.analysis import AuditAnalysis
+from ...analyze.analysis import AuditAnalysis, HostFacts
 from ..base import Finding, Rule, register
 from ..evidence import TrackerEvidence, TrackerHost, rows
 
@@ -22,7 +22,7 @@ class BehaviouralTracker(Rule):
         observed = analysis.observed_trackers
         flagged = self.params["violation_categories"] + self.params["warning_categories"]
         trackers = {h.entity for h in analysis.third_party_hosts() if h.category in flagged or h.host in observed}
-        by_entity: dict[str, list] = {}
+        by_entity: dict[str, list[HostFacts]] = {}
         for host in analysis.third_party_hosts():  # every host of a tracking organisation: its scripts too
             if host.entity in trackers:
                 by_entity.setdefault(host.entity, []).append(host)

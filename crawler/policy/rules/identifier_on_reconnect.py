@@ -40,12 +40,12 @@ class IdentifierOnReconnect(Rule):
                                       identifier_reasons=tuple(fact.identifier.reasons), on_reconnect=True,
                                       renewed=renewed[key].how if key in renewed else None)
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
-        for fact, sent in analysis.resent_storage:
-            item = fact.rec.obs
+        for kept, sent in analysis.resent_storage:
+            item = kept.rec.obs
             hosts = sorted({s.host for s in sent})
-            message = (f"After the browser was closed and reopened, the identifier {fact.identifier.part!r} kept in "
-                       f"{fact.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
+            message = (f"After the browser was closed and reopened, the identifier {kept.identifier.part!r} kept in "
+                       f"{kept.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
                        f"information that is automatically shared with the service when the student reconnects.")
-            evidence = StorageEvidence(rows(storage_items=[fact.rec.row_id], requests=[s.request_id for s in sent]),
-                                       identifier_value=fact.identifier.part)
-            yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
+            stored = StorageEvidence(rows(storage_items=[kept.rec.row_id], requests=[s.request_id for s in sent]),
+                                     identifier_value=kept.identifier.part)
+            yield self.finding(kept.subject, message, stored, account=analysis.data.account)

@@ -1,7 +1,6 @@
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
-
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 from ...analyze.analysis import AuditAnalysis
 from ..base import Finding, Rule, register
@@ -19,7 +18,7 @@ class IdentifierRecognisedAfterTermination(Rule):
     judges_removal_check = True
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
-        saved = {}
+        saved: dict[str, str] = {}
         for previous in analysis.baseline:
             for fact in previous.cookies:
                 if fact.rec.phase in ("login", "crawl") and not fact.rec.obs.session:
@@ -29,10 +28,10 @@ class IdentifierRecognisedAfterTermination(Rule):
             for header in rec.obs.set_cookies:
                 if _sets_again(header, saved):
                     renewals.setdefault(_name(header), []).append(("requests", rec.row_id, rec.obs.url))
-        for rec in analysis.data.script_writes:
-            if rec.phase == "removal-replay" and _sets_again(rec.obs.cookie_string, saved):
-                renewals.setdefault(_name(rec.obs.cookie_string), []).append(
-                    ("script_cookie_writes", rec.row_id, rec.obs.script_url or rec.obs.frame_url))
+        for write in analysis.data.script_writes:
+            if write.phase == "removal-replay" and _sets_again(write.obs.cookie_string, saved):
+                renewals.setdefault(_name(write.obs.cookie_string), []).append(
+                    ("script_cookie_writes", write.row_id, write.obs.script_url or write.obs.frame_url or ""))
         for name, sightings in sorted(renewals.items()):
             message = (f"Given back the identifier cookie {name} = {saved[name]!r} from the last audit, the service "
                        f"set it again with the same value ({sightings[0][2]}) after termination: it still "

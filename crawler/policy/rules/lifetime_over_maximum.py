@@ -4,7 +4,6 @@ from ...analyze.analysis import AuditAnalysis
 from ..base import Finding, Rule, register
 from ..evidence import CookieEvidence, StorageEvidence, cookie_description, lifetime_words, rows
 
-
 NOT_TRACKING_DATA = ("preference", "functional")
 
 
@@ -32,14 +31,14 @@ class LifetimeOverMaximum(Rule):
                        f"accepts. IV.C allows tracking data to be kept only as long as reasonably necessary.")
             evidence = CookieEvidence(rows(cookies=[fact.rec.row_id]), cookie_description(fact), maximum_days=maximum)
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
-        for fact in analysis.storage:
-            item = fact.rec.obs
-            if item.kind not in ("localStorage", "indexedDB") or not fact.identifier.is_identifier:
+        for kept in analysis.storage:
+            item = kept.rec.obs
+            if item.kind not in ("localStorage", "indexedDB") or not kept.identifier.is_identifier:
                 continue
-            message = (f"The identifier {fact.identifier.part!r} is kept in {fact.subject} of {item.origin}, "
+            message = (f"The identifier {kept.identifier.part!r} is kept in {kept.subject} of {item.origin}, "
                        f"which has no expiry: it stays on the student's computer until site data "
                        f"is cleared, longer than the {maximum} days the district accepts. IV.C allows tracking data "
                        f"to be kept only as long as reasonably necessary.")
-            evidence = StorageEvidence(rows(storage_items=[fact.rec.row_id]),
-                                       identifier_reasons=tuple(fact.identifier.reasons), maximum_days=maximum)
-            yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
+            stored = StorageEvidence(rows(storage_items=[kept.rec.row_id]),
+                                     identifier_reasons=tuple(kept.identifier.reasons), maximum_days=maximum)
+            yield self.finding(kept.subject, message, stored, account=analysis.data.account)

@@ -1,6 +1,8 @@
 from collections.abc import Iterator
 
 from ...analyze.analysis import AuditAnalysis
+from ...analyze.audit_data import Rec
+from ...observations import RequestObs
 from ..base import Finding, Rule, register
 from ..evidence import TlsEvidence, rows
 
@@ -13,7 +15,7 @@ class PlainHttp(Rule):
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         pii_requests = {f.row_id for f in analysis.pii_flows if f.table == "requests"}
-        by_host: dict[str, list] = {}
+        by_host: dict[str, list[tuple[Rec[RequestObs], list[str]]]] = {}
         for rec in analysis.data.requests:
             request = rec.obs
             if request.scheme not in ("http", "ws"):

@@ -1,8 +1,8 @@
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ...analyze.analysis import AuditAnalysis
-from ...analyze.inventory import TRACKING_CATEGORIES
 from ...analyze.audit_data import REMOVAL_FRESH
+from ...analyze.inventory import TRACKING_CATEGORIES
 from ..base import Finding, Rule, register
 from ..evidence import ChangeEvidence, CookieEvidence, TrackerEvidence, rows
 
@@ -46,15 +46,20 @@ class TrackingAfterTermination(Rule):
                                account=analysis.data.account, severity="info")
 
 
-def _tracking(analyses, baseline: bool, recorded_hosts=()):
+Sightings = dict[str, tuple[str, list[int]]]
+
+
+def _tracking(analyses: Iterable[AuditAnalysis], baseline: bool,
+              recorded_hosts: Iterable[str] = ()) -> tuple[Sightings, Sightings]:
     """Tracking hosts and persistent non-essential cookies: host/name -> (description, row ids).
 
     A host tracks when the lists say so, when it behaved as a tracker (cross-site identifiers, ID syncing),
     when it sets a persistent non-essential cookie, or, after termination, when the last audit recorded it."""
-    hosts, cookies = {}, {}
+    hosts: Sightings = {}
+    cookies: Sightings = {}
     fresh = ("control", "login", "crawl") if baseline else REMOVAL_FRESH
     for analysis in analyses:
-        setters = set()
+        setters: set[str] = set()
         for fact in analysis.cookies:
             cookie = fact.rec.obs
             if fact.rec.phase in fresh and not cookie.session and fact.purpose.purpose not in NOT_TRACKING \

@@ -1,8 +1,8 @@
 import re
 from collections.abc import Iterator
+from typing import Any
 
 from ...analyze.analysis import AuditAnalysis
-
 from ..base import Finding, Rule, register
 from ..evidence import TlsEvidence, rows
 
@@ -21,7 +21,7 @@ class WeakTls(Rule):
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         pii_hosts = {f.host for f in analysis.pii_flows if f.table == "requests"}
-        problems: dict[str, dict] = {}
+        problems: dict[str, dict[str, Any]] = {}
         for rec in analysis.data.requests:
             request = rec.obs
             if not (analysis.same_site(request.host) or request.host in pii_hosts) or not request.tls_protocol:
