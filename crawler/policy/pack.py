@@ -99,7 +99,8 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
         rule = RULES[rule_id](severity, params, cited)
         for clause in rule.clauses:
             if clause not in clauses:
-                raise ConfigError(path, f'clauses."{clause}"', f"rule {rule_id} judges clause {clause}, whose text is missing",
+                raise ConfigError(path, f'clauses."{clause}"',
+                                  f"rule {rule_id} judges clause {clause}, whose text is missing",
                                   "quote the clause's words under [clauses]")
         rules.append(rule)
     return PolicyPack(meta["id"], meta["name"], meta["version"], str(path), hashlib.sha256(raw_bytes).hexdigest(),

@@ -504,8 +504,8 @@ def build_report(store: Store, run_id: int, pack) -> Report:
                 continue
             evidence = evidence_by_id[f["id"]] if isinstance(evidence_by_id[f["id"]], Mapping) else {}
             my_findings.append(FindingInfo(
-                f["id"], f["run_id"], vid, f["account"], f["rule_id"], policy.rule_title(f["rule_id"], f["clause"]), f["clause"],
-                f["severity"], f["subject"] or "", f["message"] or "", evidence, f["created_at"],
+                f["id"], f["run_id"], vid, f["account"], f["rule_id"], policy.rule_title(f["rule_id"], f["clause"]),
+                f["clause"], f["severity"], f["subject"] or "", f["message"] or "", evidence, f["created_at"],
                 _pages_involved(evidence, my_pages, requests)))
         mentioned = " ".join(f"{f.subject} {' '.join(_walk_strings(f.evidence))}" for f in my_findings)
         categories = {h["host"]: h.get("category") for f in my_findings
