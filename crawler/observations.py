@@ -13,6 +13,18 @@ from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
 PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn",  # an audit, in protocol order
           "removal-login", "removal-public", "removal-replay")  # a post-termination check
+# A phase's result, stored with the phase (phases.result): the saved browser state still opened the account.
+RECOGNISED = "recognised"
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """What a phase found, beyond completing: ``result`` (e.g. ``RECOGNISED``), the URL it concerns, and the
+    same in words for people (``phases.message``)."""
+
+    result: str
+    url: str | None = None
+    note: str | None = None
 
 
 class _Row:

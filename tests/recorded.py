@@ -5,7 +5,7 @@ A test writes what the browser would have seen, phase by phase, and judges it wi
     vid = cookie("cn_vid", "Xk3pQ9vLm2Rt7WzA1bYc", "app.classnook.com", "crawl", expires_in_days=400)
     data = audit(vid, cookie("cn_vid", "Qw8eRt6yUi4oPa2sDf0g", "app.classnook.com", "control", expires_in_days=400))
     [finding] = judge(data, "IV.C-lifetime-over-maximum")
-    assert finding.evidence["rows"] == {"cookies": [vid.row_id]}
+    assert finding.evidence.rows == {"cookies": [vid.row_id]}
 
 Every builder returns a ``Recorded`` draft; ``audit`` gives each draft its row id (``draft.row_id``),
 numbering each table from its own base (requests 1001…, cookies 2001…, storage 3001…) so evidence that
@@ -243,6 +243,13 @@ def judge(data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None
         raise KeyError(f"{rule_id} is not enabled in the pack {policy.path}; rules: {sorted(RULES)}")
     rule = RULES[rule_id](configured.severity, {**configured.params, **params}) if params else configured
     return list(rule.check(AuditAnalysis(data, knowledge(), policy.parameters)))
+
+
+def judge_cited(data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None = None) -> list[Finding]:
+    """One rule's findings as the engine stores them: each under every clause the pack cites the rule under."""
+    policy = _pack(pack)
+    rule = next(r for r in policy.rules if r.id == rule_id)
+    return list(rule.cited(AuditAnalysis(data, knowledge(), policy.parameters)))
 
 
 def _pack(pack: PolicyPack | str | Path | None) -> PolicyPack:

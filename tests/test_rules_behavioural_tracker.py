@@ -22,9 +22,9 @@ def test_facebook_pixel_is_advertising():
     assert "runs advertising" in finding.message
     assert "connect.facebook.net: advertising (builtin)" in finding.message
     assert "FERPA and COPPA" in finding.message
-    assert finding.evidence["rows"] == {"requests": [pixel.row_id]}
-    assert finding.evidence["pages"] == [PAGE_URL]
-    assert finding.evidence["hosts"][0]["organisation"] == "Meta"
+    assert finding.evidence.rows == {"requests": [pixel.row_id]}
+    assert list(finding.evidence.pages) == [PAGE_URL]
+    assert finding.evidence.hosts[0].organisation == "Meta"
 
 
 def test_google_analytics_alone_is_a_warning():
@@ -33,7 +33,7 @@ def test_google_analytics_alone_is_a_warning():
     assert finding.severity == "warning"
     assert finding.subject == "host www.google-analytics.com"
     assert "runs analytics" in finding.message
-    assert finding.evidence["rows"] == {"requests": [collect.row_id]}
+    assert finding.evidence.rows == {"requests": [collect.row_id]}
 
 
 def test_google_tag_manager_alone_is_a_warning():
@@ -54,7 +54,7 @@ def test_one_organisation_with_an_advertising_host_is_one_violation():
     assert finding.severity == "violation"
     assert finding.subject == "hosts googleads.g.doubleclick.net, www.google-analytics.com, www.googletagmanager.com"
     assert "runs advertising, analytics, tag_manager" in finding.message
-    assert finding.evidence["rows"] == {"requests": [gtm.row_id, ads.row_id, ga.row_id]}
+    assert finding.evidence.rows == {"requests": [gtm.row_id, ads.row_id, ga.row_id]}
 
 
 def test_a_cdn_is_not_a_tracker():
@@ -83,8 +83,8 @@ def test_unknown_third_party_setting_a_cross_site_identifier_is_observed_trackin
     assert finding.subject == "host px.adsync-partner.com"
     assert "runs tracking" in finding.message
     assert "observed: sets cross-site identifier cookie apx_uid" in finding.message
-    assert finding.evidence["observed"] == ["sets cross-site identifier cookie apx_uid"]
-    assert set(finding.evidence["rows"]["requests"]) >= {crawl_sync.row_id}
+    assert list(finding.evidence.observed) == ["sets cross-site identifier cookie apx_uid"]
+    assert set(finding.evidence.rows["requests"]) >= {crawl_sync.row_id}
 
 
 def test_unknown_third_party_receiving_the_vendors_identifier_is_observed_tracking():

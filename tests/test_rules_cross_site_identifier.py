@@ -35,10 +35,10 @@ def test_random_third_party_id_that_survives_the_restart():
     assert "13 months (400 days)" in finding.message
     assert "SameSite=None" in finding.message
     assert "across sites" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [crawl.row_id]}  # the pre-restart sighting, not control
-    assert finding.evidence["cookie"]["value"] == AUDITED_ID
-    assert finding.evidence["cookie"]["party"] == "third"
-    assert any("same after the browser restart" in reason for reason in finding.evidence["identifier"])
+    assert finding.evidence.rows == {"cookies": [crawl.row_id]}  # the pre-restart sighting, not control
+    assert finding.evidence.cookie.value == AUDITED_ID
+    assert finding.evidence.cookie.party == "third"
+    assert any("same after the browser restart" in reason for reason in finding.evidence.identifier_reasons)
 
 
 def test_partitioned_cookie_cannot_follow_the_student():

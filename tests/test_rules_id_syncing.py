@@ -27,9 +27,9 @@ def test_first_party_id_in_a_url_to_a_third_party():
     assert "owned by classnook.com" in finding.message
     assert "adsync-partner.com" in finding.message
     assert "in the URL of https://px.adsync-partner.com/sync" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [audited.row_id], "requests": [sync.row_id]}
-    assert finding.evidence["identifier"] == VID
-    assert finding.evidence["receivers"] == ["adsync-partner.com"]
+    assert finding.evidence.rows == {"cookies": [audited.row_id], "requests": [sync.row_id]}
+    assert finding.evidence.identifier == VID
+    assert list(finding.evidence.receivers) == ["adsync-partner.com"]
 
 
 def test_id_in_a_post_body_counts_each_receiving_organisation_once():
@@ -43,9 +43,9 @@ def test_id_in_a_post_body_counts_each_receiving_organisation_once():
 
     finding = only(judge(data, RULE))
 
-    assert finding.evidence["receivers"] == ["Google", "edtrack-metrics.com"]
-    assert finding.evidence["rows"]["requests"] == [beacon.row_id, again.row_id, ga.row_id]
-    assert {s["where"] for s in finding.evidence["sent"]} == {"body", "URL"}
+    assert list(finding.evidence.receivers) == ["Google", "edtrack-metrics.com"]
+    assert finding.evidence.rows["requests"] == [beacon.row_id, again.row_id, ga.row_id]
+    assert {s.where for s in finding.evidence.sent} == {"body", "URL"}
     assert "in 3 request(s)" in finding.message
 
 
@@ -67,7 +67,7 @@ def test_googles_own_id_sent_to_google_is_not_syncing():
     data = audit(ga("GA1.2.1645435710.1795964418", "control"), ga("GA1.2.1232202874.1795964421", "crawl"),
                  ga("GA1.2.1232202874.1795964421", "reconnect"),
                  request("https://px.adsync-partner.com/sync?gacid=1232202874"))
-    assert only(judge(data, RULE)).evidence["owner"] == "Google"
+    assert only(judge(data, RULE)).evidence.owner == "Google"
 
 
 def test_the_same_id_sent_only_to_the_vendor_is_not_syncing():
@@ -99,7 +99,7 @@ def test_local_storage_identifier_in_a_url_to_a_third_party():
     sync = request(f"https://px.adsync-partner.com/sync?puid={VID}")
     finding = only(judge(audit(*items, sync), RULE))
     assert finding.subject == "localStorage cn_vid"
-    assert finding.evidence["rows"] == {"storage_items": [items[1].row_id], "requests": [sync.row_id]}
+    assert finding.evidence.rows == {"storage_items": [items[1].row_id], "requests": [sync.row_id]}
 
 
 def test_third_party_id_passed_to_the_vendor():
@@ -108,5 +108,5 @@ def test_third_party_id_passed_to_the_vendor():
 
     match = request(f"https://app.classnook.com/match?partner=apx&apx_uid={VID}", resource_type="image")
     finding = only(judge(audit(apx(CONTROL_VID, "control"), apx(VID, "crawl"), apx(VID, "reconnect"), match), RULE))
-    assert finding.evidence["owner"] == "adsync-partner.com"
-    assert finding.evidence["receivers"] == ["classnook.com"]
+    assert finding.evidence.owner == "adsync-partner.com"
+    assert list(finding.evidence.receivers) == ["classnook.com"]

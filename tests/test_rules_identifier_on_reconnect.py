@@ -31,8 +31,8 @@ def test_persistent_identifier_sent_again_in_the_cookie_header():
     assert f"sent again to {VENDOR_HOST} (Cookie header)" in finding.message
     assert "renewed" not in finding.message
     assert "without logging in" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [crawl.row_id], "requests": [resent.row_id]}
-    assert finding.evidence["renewed"] is None
+    assert finding.evidence.rows == {"cookies": [crawl.row_id], "requests": [resent.row_id]}
+    assert finding.evidence.renewed is None
 
 
 def test_the_districts_login_retention_cookie_is_allowed():
@@ -72,8 +72,8 @@ def test_identifier_renewed_by_a_set_cookie_on_reconnect():
     assert finding.subject == "cookie cn_vid"
     assert "renewed with a later expiry by https://app.classnook.com/api/visit" in finding.message
     assert "sent again" not in finding.message
-    assert finding.evidence["renewed"] == "later expiry"
-    assert finding.evidence["rows"] == {"cookies": [crawl.row_id, reconnect.row_id]}
+    assert finding.evidence.renewed == "later expiry"
+    assert finding.evidence.rows == {"cookies": [crawl.row_id, reconnect.row_id]}
 
 
 def test_identifier_renewed_by_a_script_and_sent_again():
@@ -84,7 +84,7 @@ def test_identifier_renewed_by_a_script_and_sent_again():
     finding = only(judge(audit(control, crawl, reconnect, rewrite, beacon), RULE))
     assert "sent again to app.classnook.com (URL)" in finding.message
     assert "renewed with a later expiry by https://app.classnook.com/static/cn.js" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [crawl.row_id, reconnect.row_id], "requests": [beacon.row_id]}
+    assert finding.evidence.rows == {"cookies": [crawl.row_id, reconnect.row_id], "requests": [beacon.row_id]}
 
 
 def test_same_expiry_after_the_restart_is_not_a_renewal_and_unsent_is_not_resent():
@@ -108,7 +108,7 @@ def test_local_storage_identifier_sent_again_after_the_restart():
     finding = only(judge(audit(*items, beacon), RULE))
     assert finding.subject == "localStorage cn_vid"
     assert "sent again to collect.edtrack-metrics.com" in finding.message
-    assert finding.evidence["rows"] == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}
+    assert finding.evidence.rows == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}
 
 
 def test_a_login_timestamp_sent_again_is_not_an_identifier():
@@ -125,7 +125,7 @@ def test_identifier_replaced_during_the_crawl_and_sent_again():
     control, crawl, reconnect = lifecycle("cn_vid", VID, CONTROL_VID)
     resent = request(HOME, "reconnect", cookie_header=f"cn_vid={VID}")
     finding = only(judge(audit(control, at_login, crawl, reconnect, resent), RULE))
-    assert finding.evidence["cookie"]["value"] == VID
+    assert finding.evidence.cookie.value == VID
 
 
 def test_identifier_inside_a_json_storage_value_sent_again():
@@ -135,4 +135,4 @@ def test_identifier_inside_a_json_storage_value_sent_again():
     beacon = request(f"https://app.classnook.com/api/t?vid={VID}", "reconnect")
     finding = only(judge(audit(*items, beacon), RULE))
     assert finding.subject == "localStorage cn_state"
-    assert finding.evidence["rows"] == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}
+    assert finding.evidence.rows == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}

@@ -14,7 +14,7 @@ def test_identifier_kept_through_logout_is_a_warning():
     (finding,) = judge(audit(*cookies), RULE)
     assert (finding.clause, finding.severity, finding.subject) == ("IV.B", "warning", "cookie vid")
     assert "next student" in finding.message
-    assert finding.evidence["rows"] == {"cookies": sorted({cookies[3].row_id, cookies[1].row_id})}
+    assert finding.evidence.rows == {"cookies": sorted({cookies[3].row_id, cookies[1].row_id})}
 
 
 def test_cookie_the_logout_replaced_or_removed_is_not_reported():

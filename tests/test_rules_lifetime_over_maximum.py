@@ -34,15 +34,15 @@ def test_400_day_cookie_is_over_the_districts_13_months():
     assert "13 months (400 days)" in finding.message
     assert "longer than the 396 days" in finding.message
     assert f"({VENDOR_HOST}, first party, unknown)" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [long.row_id]}
-    assert finding.evidence["maximum_days"] == 396
-    assert finding.evidence["cookie"]["lifetime_days"] == 400.0
+    assert finding.evidence.rows == {"cookies": [long.row_id]}
+    assert finding.evidence.maximum_days == 396
+    assert finding.evidence.cookie.lifetime_days == 400.0
 
 
 def test_lifetime_counts_from_when_the_cookie_was_seen():
     # Seen at the end of the login phase: the same expiry date read from a later phase would be shorter.
     seen_at_login = cookie("cn_vid", VID, VENDOR_HOST, "login", expires_in_days=397)
-    assert only(judge(audit(seen_at_login), RULE)).evidence["cookie"]["lifetime_days"] == 397.0
+    assert only(judge(audit(seen_at_login), RULE)).evidence.cookie.lifetime_days == 397.0
     assert judge(audit(cookie("cn_vid", VID, VENDOR_HOST, "login", expires_in_days=395)), RULE) == []
 
 
@@ -84,7 +84,7 @@ def test_identifier_in_local_storage_never_expires():
     assert finding.subject == "localStorage cn_vid"
     assert f"The identifier {VID!r}" in finding.message
     assert "no expiry" in finding.message
-    assert finding.evidence["rows"] == {"storage_items": [items[1].row_id]}
+    assert finding.evidence.rows == {"storage_items": [items[1].row_id]}
 
 
 def test_session_storage_ends_with_the_tab():

@@ -92,3 +92,26 @@ def test_a_valid_pack_sets_severity_params_and_can_disable(tmp_path):
     pack = load_pack(path)
     [rule] = pack.rules
     assert (rule.id, rule.severity, rule.params) == ("IV.C-lifetime-over-maximum", "info", {"max_lifetime_days": 90})
+
+
+def test_the_district_pack_cites_the_pii_leak_under_iv_a_and_ii_a():
+    leak = next(r for r in load_pack().rules if r.id == "IV.A-pii-to-third-party")
+    assert leak.clauses == ("IV.A", "II.A")
+    assert leak.title_under("II.A") == "Student PII disclosed to a third party"
+
+
+def test_a_rule_cited_under_a_clause_whose_text_is_missing(tmp_path):
+    path = write(tmp_path, '[rules."IV.C-lifetime-over-maximum"]\nclauses = ["IV.C", "IV.D"]\n')
+    assert refused(path).key == 'clauses."IV.D"'
+
+
+def test_clauses_must_be_a_list_of_clause_ids(tmp_path):
+    path = write(tmp_path, '[rules."IV.C-lifetime-over-maximum"]\nclauses = "IV.C"\n')
+    error = refused(path)
+    assert error.key == 'rules."IV.C-lifetime-over-maximum".clauses' and 'clauses = ["IV.C"]' in error.fix
+
+
+def test_the_former_ii_a_rule_names_its_replacement(tmp_path):
+    path = write(tmp_path, '[rules."II.A-pii-disclosed"]\nseverity = "violation"\n')
+    error = refused(path)
+    assert "IV.A-pii-to-third-party" in error.problem and '"II.A"' in error.fix

@@ -20,8 +20,8 @@ def test_name_in_a_local_storage_value():
     assert "name" in finding.message
     assert "browser storage" in finding.message
     assert f"first-party {VENDOR_HOST}" in finding.message
-    assert finding.evidence["rows"] == {"storage_items": [profile.row_id]}
-    assert finding.evidence["party"] == "first"
+    assert finding.evidence.rows == {"storage_items": [profile.row_id]}
+    assert finding.evidence.party == "first"
 
 
 def test_one_finding_per_item_with_every_phase_it_was_seen_in():
@@ -30,7 +30,7 @@ def test_one_finding_per_item_with_every_phase_it_was_seen_in():
     reconnect = storage("localStorage", ORIGIN, "cn_profile", value, "reconnect")
     control = storage("localStorage", ORIGIN, "cn_profile", "{}", "control")
     finding = only(judge(audit(control, crawl, reconnect), RULE))
-    assert finding.evidence["rows"] == {"storage_items": [crawl.row_id, reconnect.row_id]}
+    assert finding.evidence.rows == {"storage_items": [crawl.row_id, reconnect.row_id]}
 
 
 def test_indexeddb_item_names_its_container():
@@ -45,7 +45,7 @@ def test_email_in_an_unlisted_cookie_is_a_finding():
     finding = only(judge(audit(stored), RULE))
     assert finding.subject == "cookie cn_user"
     assert "a cookie" in finding.message
-    assert finding.evidence["rows"] == {"cookies": [stored.row_id]}
+    assert finding.evidence.rows == {"cookies": [stored.row_id]}
 
 
 def test_email_in_the_districts_login_retention_cookie_is_allowed():
@@ -63,4 +63,4 @@ def test_third_party_storage_is_reported_with_its_party():
     widget = storage("localStorage", "https://widget.chatnest.io", "visitor", json.dumps({"email": STUDENT["email"]}))
     finding = only(judge(audit(widget), RULE))
     assert "third-party widget.chatnest.io" in finding.message
-    assert finding.evidence["party"] == "third"
+    assert finding.evidence.party == "third"

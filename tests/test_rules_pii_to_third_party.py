@@ -31,11 +31,11 @@ def test_sha256_of_the_lower_cased_email_in_json_to_a_third_party():
     assert "edtrack-metrics.com (collect.edtrack-metrics.com)" in finding.message
     assert "post body" in finding.message
     assert finding.account == "student"
-    assert finding.evidence["rows"] == {"requests": [leak.row_id]}
-    assert finding.evidence["recipient"] == "edtrack-metrics.com"
-    [flow] = finding.evidence["flows"]
-    assert (flow["field"], flow["chain"], flow["party"]) == ("email", ["lower", "sha256"], "third")
-    assert flow["matched"] == sha256(MIXED_CASE_EMAIL.lower())
+    assert finding.evidence.rows == {"requests": [leak.row_id]}
+    assert finding.evidence.recipient == "edtrack-metrics.com"
+    [flow] = finding.evidence.flows
+    assert (flow.field, flow.chain, flow.party) == ("email", ("lower", "sha256"), "third")
+    assert flow.matched == sha256(MIXED_CASE_EMAIL.lower())
 
 
 def test_the_same_hash_sent_to_the_vendor_itself_is_not_a_finding():
@@ -60,7 +60,7 @@ def test_base64_email_in_a_url_parameter_to_a_third_party():
     assert finding.subject == "host px.adsync-partner.com"
     assert "base64 of the email" in finding.message
     assert "request url" in finding.message
-    assert finding.evidence["rows"] == {"requests": [pixel.row_id]}
+    assert finding.evidence.rows == {"requests": [pixel.row_id]}
 
 
 def test_student_id_inside_an_unrelated_number_is_not_a_leak():
@@ -73,7 +73,7 @@ def test_student_id_as_its_own_keyed_token_is_a_leak():
     beacon = request("https://collect.edtrack-metrics.com/v1/e?student_id=4417209&page=home")
     finding = only(judge(audit(beacon), RULE))
     assert "student_id" in finding.message
-    assert finding.evidence["rows"] == {"requests": [beacon.row_id]}
+    assert finding.evidence.rows == {"requests": [beacon.row_id]}
 
 
 def test_two_hosts_of_one_organisation_make_one_finding():
@@ -89,9 +89,9 @@ def test_two_hosts_of_one_organisation_make_one_finding():
         "host collect.edtrack-metrics.com",
     ]
     google = only(findings, "entity Google (stats.g.doubleclick.net, www.google-analytics.com)")
-    assert google.evidence["recipient"] == "Google"
-    assert google.evidence["hosts"] == ["stats.g.doubleclick.net", "www.google-analytics.com"]
-    assert google.evidence["rows"] == {"requests": [analytics.row_id, ads.row_id]}
+    assert google.evidence.recipient == "Google"
+    assert list(google.evidence.hosts) == ["stats.g.doubleclick.net", "www.google-analytics.com"]
+    assert google.evidence.rows == {"requests": [analytics.row_id, ads.row_id]}
     assert "in 2 request(s)" in google.message
 
 
@@ -100,7 +100,7 @@ def test_name_in_the_referer_of_a_third_party_request():
                      referer="https://app.classnook.com/profile?student=Liam%20Novak")
     finding = only(judge(audit(script), RULE))
     assert "name" in finding.message
-    assert finding.evidence["flows"][0]["location"].startswith("header referer")
+    assert finding.evidence.flows[0].location.startswith("header referer")
 
 
 def test_no_pii_configured_means_no_finding():

@@ -17,8 +17,8 @@ def test_plain_http_request_carrying_a_cookie():
     assert "1 unencrypted (plain HTTP) request(s) to static.classnook.com carried cookies" in finding.message
     assert "http://static.classnook.com/img/logo.png" in finding.message
     assert "256-bit" in finding.message
-    assert finding.evidence["rows"] == {"requests": [plain.row_id]}
-    assert finding.evidence["carries"] == ["cookies"]
+    assert finding.evidence.rows == {"requests": [plain.row_id]}
+    assert list(finding.evidence.carries) == ["cookies"]
     assert plain.obs.tls_protocol is None  # plain HTTP has no TLS details
 
 
@@ -35,7 +35,7 @@ def test_plain_http_without_cookies_or_pii_to_a_third_party_is_not_judged():
 def test_plain_http_page_of_the_service():
     page = request("http://app.classnook.com/", "control", is_navigation=True, status=301)
     finding = only(judge(audit(page), RULE))
-    assert finding.evidence["carries"] == ["a page of the service"]
+    assert list(finding.evidence.carries) == ["a page of the service"]
     assert "carried a page of the service" in finding.message
 
 
@@ -46,6 +46,6 @@ def test_pii_over_plain_http_to_a_third_party_groups_requests_per_host():
     findings = judge(audit(first, second, other), RULE)
     assert [f.subject for f in findings] == ["host px.adsync-partner.com", "host track.edtrack-metrics.com"]
     tracked = only(findings, "host track.edtrack-metrics.com")
-    assert tracked.evidence["carries"] == ["cookies", "the student's personal data"]
-    assert tracked.evidence["rows"] == {"requests": [first.row_id, second.row_id]}
+    assert list(tracked.evidence.carries) == ["cookies", "the student's personal data"]
+    assert tracked.evidence.rows == {"requests": [first.row_id, second.row_id]}
     assert "2 unencrypted (plain HTTP) request(s)" in tracked.message

@@ -28,9 +28,9 @@ def test_cookie_restored_from_local_storage_after_deletion():
     assert finding.subject == "cookie cn_vid"
     assert f"came back with its old value {VID!r}" in finding.message
     assert f"restored from localStorage {ORIGIN} key cn_vid" in finding.message
-    assert finding.evidence["sources"] == [f"localStorage {ORIGIN} key cn_vid"]
-    assert finding.evidence["value"] == VID
-    assert finding.evidence["rows"] == {"cookies": [before.row_id, returned.row_id]}
+    assert list(finding.evidence.sources) == [f"localStorage {ORIGIN} key cn_vid"]
+    assert finding.evidence.value == VID
+    assert finding.evidence.rows == {"cookies": [before.row_id, returned.row_id]}
 
 
 def test_sources_name_the_indexeddb_store_and_the_script_that_rewrote_it():
@@ -39,7 +39,7 @@ def test_sources_name_the_indexeddb_store_and_the_script_that_rewrote_it():
     rewrite = script_write(f"cn_vid={VID}; Max-Age=63072000; Path=/", "respawn",
                            script_url="https://app.classnook.com/static/cn.js")
     finding = only(judge(audit(vid(VID, "crawl"), before, idb, returned, rewrite), RULE))
-    assert finding.evidence["sources"] == [f"indexedDB {ORIGIN} cn_store/ids key vid",
+    assert list(finding.evidence.sources) == [f"indexedDB {ORIGIN} cn_store/ids key vid",
                                            "re-set by https://app.classnook.com/static/cn.js"]
 
 

@@ -17,9 +17,9 @@ def test_first_party_tls_1_1_is_a_violation():
     assert finding.subject == "host legacy.classnook.com"
     assert "negotiated TLS 1.1 (below TLS 1.2)" in finding.message
     assert "256-bit" in finding.message
-    assert finding.evidence["rows"] == {"requests": [old.row_id]}
-    assert finding.evidence["protocols"] == ["TLS 1.1"]
-    assert finding.evidence["ciphers"] == []
+    assert finding.evidence.rows == {"requests": [old.row_id]}
+    assert finding.evidence.protocols == ("TLS 1.1",)
+    assert finding.evidence.ciphers == ()
 
 
 def test_128_bit_cipher_is_a_warning():
@@ -31,8 +31,8 @@ def test_128_bit_cipher_is_a_warning():
     assert finding.severity == "warning"
     assert finding.subject == "host app.classnook.com"
     assert "used the cipher AES_128_GCM (under 256-bit)" in finding.message
-    assert finding.evidence["rows"] == {"requests": [aes128.row_id]}
-    assert finding.evidence["ciphers"] == ["AES_128_GCM"]
+    assert finding.evidence.rows == {"requests": [aes128.row_id]}
+    assert finding.evidence.ciphers == ("AES_128_GCM",)
 
 
 def test_weak_protocol_and_cipher_together_is_a_violation_naming_both():

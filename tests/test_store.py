@@ -135,3 +135,23 @@ def test_the_datasette_queries_run_on_a_schema_4_database(tmp_path):
     for prov, cookie in cookies:
         days = cookie.lifetime_days(phase_end[(prov["audit_id"], prov["phase"])])
         assert lifetimes[(prov["vendor_id"], cookie.name, cookie.domain, prov["phase"])] == round(days, 1)
+
+
+def test_a_removal_check_recorded_in_words_gets_its_result_as_columns(tmp_path):
+    """Before phases had a result, the removal check's replay said it in the message."""
+    import sqlite_utils
+
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:4]:
+        migration(db)
+    db["phases"].insert_all([
+        {"phase": "removal-replay", "outcome": "complete",
+         "message": "the saved browser state opened the account's pages at https://app.q.test/home"},
+        {"phase": "removal-replay", "outcome": "complete", "message": None},
+        {"phase": "crawl", "outcome": "error", "message": "TimeoutError: the saved browser state opened"}])
+    db.execute("pragma user_version = 4")
+    db.conn.commit()
+    migrate(db)
+    assert [(r["result"], r["result_url"]) for r in db.query("select result, result_url from phases order by id")] \
+        == [("recognised", "https://app.q.test/home"), (None, None), (None, None)]

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import CookieObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite, StorageObs
 from ..store import queries
 from ..store.writer import Store
 
@@ -49,7 +49,7 @@ class AuditData:
     pages: list[Rec[PageObs]] = field(default_factory=list)
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
-    phase_notes: dict[str, str] = field(default_factory=dict)
+    phase_results: dict[str, PhaseResult] = field(default_factory=dict)
 
     @property
     def is_removal_check(self) -> bool:
@@ -110,6 +110,6 @@ def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
         target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
     for phase in recorded.phases:
         data.phase_times[phase["phase"]] = (phase["started_at"], phase["finished_at"])
-        if phase["message"]:
-            data.phase_notes[phase["phase"]] = phase["message"]
+        if phase.get("result"):
+            data.phase_results[phase["phase"]] = PhaseResult(phase["result"], phase["result_url"], phase["message"])
     return data

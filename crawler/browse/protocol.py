@@ -24,7 +24,7 @@ from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from .login import LoginResult, perform_login, totp
-from ..observations import PageObs
+from ..observations import PageObs, PhaseResult
 from ..progress import Progress
 from ..store.writer import AuditSink
 
@@ -108,16 +108,18 @@ class VendorAudit:
         return self.login_result.outcome if self.login_result else "not configured"
 
     async def _phase(self, name: str, body) -> None:
-        """Run one phase; what its body returns (a note) is kept with the phase."""
+        """Run one phase; what its body returns (a note, or a PhaseResult) is kept with the phase."""
         self.sink.begin_phase(name)
         self.progress.phase(self.progress_key, name)
-        outcome, message = "complete", None
+        outcome, message, result = "complete", None, None
         try:
-            message = await body()
+            returned = await body()
+            result = returned if isinstance(returned, PhaseResult) else None
+            message = result.note if result else returned
         except Exception as exc:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)
-        self.sink.end_phase(outcome, message)
+        self.sink.end_phase(outcome, message, result)
 
     async def _control(self, profile_dir: Path) -> None:
         browser = await self._open(profile_dir, "control")

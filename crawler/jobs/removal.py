@@ -18,12 +18,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
-from ..observations import CookieObs, StorageObs
+from ..observations import RECOGNISED, CookieObs, PhaseResult, StorageObs
 from ..browse.protocol import VendorAudit
 from ..store import queries
 
 REMOVAL_PHASES = ("removal-login", "removal-public", "removal-replay")
-RECOGNISED_NOTE = "the saved browser state opened the account's pages at"
 SAME_SITE = {"Strict": "Strict", "Lax": "Lax", "None": "None"}
 
 
@@ -98,7 +97,7 @@ class RemovalCheck(VendorAudit):
         finally:
             await self._close(browser)
 
-    async def _replay(self, profile_dir: Path) -> None:
+    async def _replay(self, profile_dir: Path) -> PhaseResult | None:
         browser = await self._open(profile_dir, "removal-replay")
         try:
             cookies = [_playwright_cookie(c) for c in self.saved_cookies]
@@ -109,7 +108,8 @@ class RemovalCheck(VendorAudit):
             await self._visit_all(browser, self._revisit_urls(), inventory=False)
             recognised = None
             if self.vendor.login and await wait_for_success(browser.page, self.vendor.login, timeout_ms=2000):
-                recognised = f"{RECOGNISED_NOTE} {browser.page.url}"
+                url = browser.page.url
+                recognised = PhaseResult(RECOGNISED, url, f"the saved browser state opened the account's pages at {url}")
             await self._inventory(browser)
             return recognised
         finally:

@@ -13,6 +13,7 @@ from ..knowledge.lists import KnowledgeBundle
 from ..store import queries
 from ..store.writer import Store
 from .base import Finding
+from .evidence import ChangeEvidence
 from .pack import PolicyPack
 
 SEVERITY_RANK = {"violation": 0, "warning": 1, "info": 2}
@@ -63,7 +64,7 @@ def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeB
                 if rule.judges_removal_check != analysis.data.is_removal_check:
                     continue
                 try:
-                    findings.extend(rule.check(analysis))
+                    findings.extend(rule.cited(analysis))
                 except Exception as exc:  # one broken rule must not hide the others' findings
                     store.insert("errors", {"run_id": run_id, "vendor_id": vid, "account": analysis.data.account,
                                             "phase": "judge", "time": time.time(), "source": f"rule {rule.id}",
@@ -76,11 +77,29 @@ def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeB
     return judgements
 
 
+# How a change's key names what it is about, as evidence names it (Evidence.subject_keys).
+CHANGE_SUBJECT_KEYS = {"third-party host": "host", "tracker": "host", "cookie": "cookie"}
+
+
+def change_subject_keys(change: Change) -> set[tuple[str, str]]:
+    if change.kind == "PII flow":  # "email to Google": the receiving organisation
+        return {("entity", change.key.split(" to ")[-1])}
+    if change.kind in CHANGE_SUBJECT_KEYS:
+        return {(CHANGE_SUBJECT_KEYS[change.kind], change.key)}
+    return set()
+
+
+def related_findings(change: Change, findings: list[Finding]) -> list[Finding]:
+    """This run's findings about what changed: same subject, or evidence about the same host, cookie or
+    organisation."""
+    keys = change_subject_keys(change)
+    return [f for f in findings if f.subject == change.subject or keys & f.evidence.subject_keys()]
+
+
 def change_finding(change: Change, findings: list[Finding], baseline_run: int, baseline_date: str) -> Finding:
     """A change since the previous audit: ``info`` when something vanished; when something is new, the
     severity of the most severe finding about it in this run, at least ``warning``."""
-    token = change.key.split(" to ")[-1] if change.kind == "PII flow" else change.key
-    related = [f for f in findings if token in f.subject or token in f.message]
+    related = related_findings(change, findings)
     if change.status == "vanished":
         severity = "info"
     else:
@@ -91,7 +110,8 @@ def change_finding(change: Change, findings: list[Finding], baseline_run: int, b
                    + (f" It is also judged under {', '.join(sorted({f.clause for f in related}))}." if related else ""))
     else:
         message = f"Gone since the previous audit (run {baseline_run}, {baseline_date}): {what}."
+    evidence = ChangeEvidence({}, previous_run_id=baseline_run, change=change.status, what=change.kind,
+                              key=change.key, related_rules=tuple(sorted({f.rule_id for f in related})),
+                              related=tuple(sorted({(f.rule_id, f.subject) for f in related})))
     return Finding(f"baseline.{change.status}-{change.kind.lower().replace(' ', '-')}", change.clause, severity,
-                   change.subject, message, {"rows": {}, "previous_run_id": baseline_run, "change": change.status,
-                                             "kind": change.kind, "key": change.key,
-                                             "related_rules": sorted({f.rule_id for f in related})})
+                   change.subject, message, evidence)

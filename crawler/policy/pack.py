@@ -1,4 +1,5 @@
-"""Policy packs (``policies/*.toml``): which rules apply, at what severity, with which parameters.
+"""Policy packs (``policies/*.toml``): which rules apply, at what severity, with which parameters, cited
+under which clauses (a rule's own clause unless ``clauses = [...]`` names more: one leak, several clauses).
 
 A district with another policy writes another pack; no code changes. Errors name the file, key and fix.
 """
@@ -16,6 +17,8 @@ from ..config import ConfigError
 from .base import RULES, SEVERITIES, Rule
 
 DEFAULT_PACK = "mps-7400.1"
+# Rules that became another rule cited under one more clause: old id -> (rule id, clause).
+MERGED_RULES = {"II.A-pii-disclosed": ("IV.A-pii-to-third-party", "II.A")}
 PACKS_DIR = Path(__file__).resolve().parents[2] / "policies"
 
 
@@ -65,6 +68,10 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
     rules = []
     for rule_id, settings in data.get("rules", {}).items():
         where = f'rules."{rule_id}"'
+        if rule_id in MERGED_RULES:
+            into, clause = MERGED_RULES[rule_id]
+            raise ConfigError(path, where, f"this rule is now {into} cited under {clause} too",
+                              f'remove [{where}] and write clauses = [..., "{clause}"] under [rules."{into}"]')
         if rule_id not in RULES:
             raise ConfigError(path, where, "no rule has this id", f"use one of: {', '.join(sorted(RULES))}")
         if not isinstance(settings, dict):
@@ -83,10 +90,18 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
             if name.endswith("severity") and value not in SEVERITIES:
                 raise ConfigError(path, f"{where}.params.{name}", f"unknown severity {value!r}",
                                   f"use one of: {', '.join(SEVERITIES)}")
-        rule = RULES[rule_id](severity, params)
-        if rule.clause not in clauses:
-            raise ConfigError(path, f'clauses."{rule.clause}"', f"rule {rule_id} judges clause {rule.clause}, whose text is missing",
-                              "quote the clause's words under [clauses]")
+        cited = settings.get("clauses", [RULES[rule_id].clause])
+        if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
+            raise ConfigError(path, f"{where}.clauses", "expected a list of clause ids",
+                              f'write e.g. clauses = ["{RULES[rule_id].clause}"]')
+        if len(set(cited)) != len(cited):
+            raise ConfigError(path, f"{where}.clauses", "a clause is named twice", "name each clause once")
+        rule = RULES[rule_id](severity, params, cited)
+        for clause in rule.clauses:
+            if clause not in clauses:
+                raise ConfigError(path, f'clauses."{clause}"',
+                                  f"rule {rule_id} judges clause {clause}, whose text is missing",
+                                  "quote the clause's words under [clauses]")
         rules.append(rule)
     return PolicyPack(meta["id"], meta["name"], meta["version"], str(path), hashlib.sha256(raw_bytes).hexdigest(),
                       dict(clauses), dict(parameters), tuple(rules))

@@ -58,7 +58,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
-        "outcome": "complete, failed, skipped …", "message": "Why a phase did not complete",
+        "outcome": "complete, failed, skipped …", "message": "Why a phase did not complete, or what it found, in words",
+        "result": "What the phase found, when it found something: recognised (the removal check's saved browser "
+                  "state still opened the account)", "result_url": "The URL the result concerns",
     }),
     "requests": ("Every request the browser made, with its response: who was contacted, what was sent (Cookie "
                  "header, URL, body) and how it was encrypted.", {
@@ -110,7 +112,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "rule_id": "Stable rule id (e.g. IV.B-identifier-on-reconnect); baseline.* = change since the previous audit",
         "clause": "Policy clause (e.g. IV.B)", "severity": "violation, warning or info",
         "subject": "What it is about, e.g. 'cookie lq_vid' or 'host collect.example.com'",
-        "message": "Plain-language explanation", "evidence": "JSON: rows ({table: [ids]}) plus rule-specific detail "
+        "message": "Plain-language explanation", "evidence": "JSON: evidence_kind (cookie, storage, pii-flow, "
+        "identifier-sharing, tracker, tls, change, login, page), rows ({table: [ids]}) and the kind's detail "
         "(PII flows with encoding chain, cookie attributes, hosts, …)", "created_at": "When it was judged (UTC)",
     }),
     **{f"{table}_utc": (f"The {table} table with its Unix times also in ISO 8601 UTC (the *_utc columns).", {

@@ -12,7 +12,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,7 +22,10 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_aut
 from markupsafe import Markup, escape
 
 from . import charts
-from .model import FindingInfo, PageInfo, Report, VendorReport
+from ..policy.evidence import (ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
+                               LoginEvidence, OtherEvidence, PageEvidence, SharingEvidence, StorageEvidence,
+                               TlsEvidence, TrackerEvidence, evidence_from_json)
+from .model import ClauseGroup, FindingInfo, PageInfo, Report, VendorReport
 from .wording import SEVERITY_LABEL, chain_steps, lifetime_words, verdict_tone, why
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -187,178 +190,207 @@ def _where(value: str, request) -> list[tuple[str, str]]:
     return found
 
 
-def _cookie_rows(cookie: Mapping[str, Any], maximum: float | None) -> list[tuple[str, str]]:
+def _cookie_rows(cookie: CookieDescription, maximum: float | None) -> list[tuple[str, str]]:
     def yes(flag: Any) -> str:
         return "yes" if flag else "no"
 
-    expires = cookie.get("expires")
-    rows = [
-        ("Name", cookie.get("name")), ("Value", cookie.get("value")),
-        ("Domain / path", f"{cookie.get('domain')}{cookie.get('path') or ''}"),
-        ("Party", f"{cookie.get('party') or '?'} party" + (f" ({cookie['entity']})" if cookie.get("entity") else "")),
-        ("Lifetime", lifetime_words(cookie.get("lifetime_days")) +
-         (f"; the policy maximum is {maximum:g} days" if maximum is not None and cookie.get("lifetime_days") else "")),
-        ("Expires", when(expires) if isinstance(expires, (int, float)) else "at the end of the session"),
-        ("Secure / HttpOnly", f"{yes(cookie.get('secure'))} / {yes(cookie.get('http_only'))}"),
-        ("SameSite", cookie.get("same_site") or "not set (Lax by default)"),
+    rows: list[tuple[str, Any]] = [
+        ("Name", cookie.name), ("Value", cookie.value),
+        ("Domain / path", f"{cookie.domain}{cookie.path or ''}"),
+        ("Party", f"{cookie.party or '?'} party" + (f" ({cookie.entity})" if cookie.entity else "")),
+        ("Lifetime", lifetime_words(cookie.lifetime_days) +
+         (f"; the policy maximum is {maximum:g} days" if maximum is not None and cookie.lifetime_days else "")),
+        ("Expires", when(cookie.expires) if cookie.expires is not None else "at the end of the session"),
+        ("Secure / HttpOnly", f"{yes(cookie.secure)} / {yes(cookie.http_only)}"),
+        ("SameSite", cookie.same_site or "not set (Lax by default)"),
     ]
-    if cookie.get("partition_key"):
-        rows.append(("Partitioned", str(cookie["partition_key"])))
-    purpose = cookie.get("purpose")
-    if purpose:
-        rows.append(("Purpose", purpose + (f" (from {cookie['purpose_source']})" if cookie.get("purpose_source") else "")))
-    if cookie.get("set_by"):
-        kind = {"header": "Set-Cookie response of", "script": "script"}.get(cookie.get("set_by_kind") or "", "")
-        rows.append(("Set by", f"{kind} {cookie['set_by']}".strip()))
-    if cookie.get("phase"):
-        rows.append(("Seen in phase", cookie["phase"]))
+    if cookie.partition_key:
+        rows.append(("Partitioned", cookie.partition_key))
+    if cookie.purpose:
+        rows.append(("Purpose", cookie.purpose + (f" (from {cookie.purpose_source})" if cookie.purpose_source else "")))
+    if cookie.set_by:
+        kind = {"header": "Set-Cookie response of", "script": "script"}.get(cookie.set_by_kind or "", "")
+        rows.append(("Set by", f"{kind} {cookie.set_by}".strip()))
+    if cookie.phase:
+        rows.append(("Seen in phase", cookie.phase))
     return [(k, "" if v is None else str(v)) for k, v in rows]
 
 
-HANDLED = {"rows", "flows", "cookie", "identifier", "renewed", "sources", "value", "hosts", "observed", "pages",
-           "sent", "receivers", "owner", "maximum_days", "previous_run_id", "change", "kind", "key",
-           "related_rules", "recipient", "carries", "protocols", "ciphers", "in_last_audit", "host", "party", "final_url", "url",
-           "gone"}
+def _flows_view(flows: tuple[FlowItem, ...], report: Report) -> dict[str, Any]:
+    """PII flows: repeated sightings merged, then matches sharing one context shown together."""
+    grouped: dict[tuple, dict[str, Any]] = {}
+    for flow in flows:
+        key = (flow.field, flow.encoding, flow.location, flow.host, flow.url, flow.matched)
+        entry = grouped.setdefault(key, {"flow": flow, "count": 0, "phases": [], "row_ids": []})
+        entry["count"] += 1
+        if flow.phase and flow.phase not in entry["phases"]:
+            entry["phases"].append(flow.phase)
+        if flow.row_id not in entry["row_ids"]:
+            entry["row_ids"].append(flow.row_id)
+    blocks: dict[tuple, dict[str, Any]] = {}
+    for entry in grouped.values():
+        flow = entry["flow"]
+        key = (flow.host, flow.url, flow.location, flow.context)
+        block = blocks.get(key)
+        if block is None:
+            request = report.requests.get(flow.row_id) if flow.table == "requests" and flow.row_id else None
+            block = blocks[key] = {
+                "host": flow.host, "party": flow.party, "entity": flow.entity, "location": flow.location,
+                "url": flow.url, "table": flow.table, "context": flow.context or "", "request": request,
+                "count": entry["count"], "phases": list(entry["phases"]), "row_ids": list(entry["row_ids"]),
+                "matches": []}
+        else:
+            block["count"] = max(block["count"], entry["count"])
+            block["phases"] += [p for p in entry["phases"] if p not in block["phases"]]
+            block["row_ids"] += [r for r in entry["row_ids"] if r not in block["row_ids"]]
+        block["matches"].append({"field": flow.field, "encoding": flow.encoding, "matched": flow.matched,
+                                 "steps": chain_steps(str(flow.field or "value"), list(flow.chain))})
+    for block in blocks.values():
+        block["needles"] = [m["matched"] for m in block["matches"] if m["matched"]]
+    shown = list(blocks.values())
+    return {"flows": shown[:MAX_FLOWS_SHOWN], "flows_more": max(0, len(shown) - MAX_FLOWS_SHOWN)}
 
 
-def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) -> dict[str, Any]:
-    ev = finding.evidence
+def _carried(value: str | None, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    """The requests (among the finding's rows) that carried the value: for IV.B, after the restart."""
+    request_ids = finding.rows.get("requests", [])
+    if not value or not request_ids:
+        return {}
+    carried, seen = [], set()
+    for rid in request_ids:
+        request = report.requests.get(rid)
+        if request is None:
+            continue
+        for label, text in _where(value, request):
+            key = (request.phase, request.host, label, request.url if label != "Cookie header" else "")
+            if key in seen:
+                continue
+            seen.add(key)
+            carried.append({"request": request, "where": label, "text": text})
+    after_restart = any(c["request"].phase == "reconnect" for c in carried)
+    return {"carried_title": ("Sent again after the browser restart, without logging in" if after_restart
+                              else "Requests that carried the value"),
+            "carried": carried[:MAX_REQUESTS_SHOWN], "carried_more": max(0, len(carried) - MAX_REQUESTS_SHOWN)}
+
+
+def _recorded(finding: FindingInfo, report: Report, cookies: bool = True, storage: bool = True) -> dict[str, Any]:
+    """The observation rows themselves, where the evidence does not already describe them."""
     view: dict[str, Any] = {}
-    maximum = ev.get("maximum_days") if isinstance(ev.get("maximum_days"), (int, float)) else report.policy.max_lifetime_days
+    recorded = [report.cookies[i] for i in finding.rows.get("cookies", []) if i in report.cookies] if cookies else []
+    if recorded:
+        view["recorded_cookies"] = recorded[:MAX_REQUESTS_SHOWN]
+    kept = [report.storage[i] for i in finding.rows.get("storage_items", []) if i in report.storage] if storage else []
+    if kept:
+        view["recorded_storage"] = kept[:MAX_REQUESTS_SHOWN]
+    return view
 
-    # PII flows: repeated sightings merged, then matches sharing one context shown together
-    flows = [f for f in ev.get("flows") or [] if isinstance(f, Mapping)]
-    if flows:
-        grouped: dict[tuple, dict[str, Any]] = {}
-        for flow in flows:
-            key = (flow.get("field"), flow.get("encoding"), flow.get("location"), flow.get("host"), flow.get("url"),
-                   flow.get("matched"))
-            entry = grouped.setdefault(key, {**flow, "count": 0, "phases": [], "row_ids": []})
-            entry["count"] += 1
-            if flow.get("phase") and flow["phase"] not in entry["phases"]:
-                entry["phases"].append(flow["phase"])
-            if flow.get("row_id") not in entry["row_ids"]:
-                entry["row_ids"].append(flow.get("row_id"))
-        blocks: dict[tuple, dict[str, Any]] = {}
-        for entry in grouped.values():
-            key = (entry.get("host"), entry.get("url"), entry.get("location"), entry.get("context"))
-            block = blocks.get(key)
-            if block is None:
-                request = report.requests.get(entry.get("row_id")) if entry.get("table") == "requests" else None
-                block = blocks[key] = {
-                    "host": entry.get("host"), "party": entry.get("party"), "entity": entry.get("entity"),
-                    "location": entry.get("location"), "url": entry.get("url"), "table": entry.get("table"),
-                    "context": entry.get("context") or "", "request": request, "count": entry["count"],
-                    "phases": list(entry["phases"]), "row_ids": list(entry["row_ids"]), "matches": []}
-            else:
-                block["count"] = max(block["count"], entry["count"])
-                block["phases"] += [p for p in entry["phases"] if p not in block["phases"]]
-                block["row_ids"] += [r for r in entry["row_ids"] if r not in block["row_ids"]]
-            block["matches"].append({
-                "field": entry.get("field"), "encoding": entry.get("encoding"), "matched": entry.get("matched"),
-                "steps": chain_steps(str(entry.get("field") or "value"), entry.get("chain") or [])})
-        for block in blocks.values():
-            block["needles"] = [m["matched"] for m in block["matches"] if m["matched"]]
-        shown = list(blocks.values())
-        view["flows"] = shown[:MAX_FLOWS_SHOWN]
-        view["flows_more"] = max(0, len(shown) - MAX_FLOWS_SHOWN)
 
-    cookie = ev.get("cookie")
-    if isinstance(cookie, Mapping):
-        view["cookie"] = _cookie_rows(cookie, maximum)
-        days = cookie.get("lifetime_days")
-        if isinstance(days, (int, float)) and maximum:
+def _cookie_view(ev: CookieEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    maximum = ev.maximum_days if ev.maximum_days is not None else report.policy.max_lifetime_days
+    view: dict[str, Any] = {"value": ev.cookie.value if ev.cookie else ev.value,
+                            "identifier_reasons": list(ev.identifier_reasons or ()), "renewed": ev.renewed,
+                            "sources": list(ev.sources or ()), "in_last_audit": ev.in_last_audit}
+    if ev.cookie is not None:
+        view["cookie"] = _cookie_rows(ev.cookie, maximum)
+        days = ev.cookie.lifetime_days
+        if days is not None and maximum:
             view["lifetime"] = {"days": days, "maximum": maximum, "over": days > maximum,
                                 "pct": min(100.0, 100.0 * days / max(days, maximum * 1.25)),
                                 "max_pct": 100.0 * maximum / max(days, maximum * 1.25)}
-    identifier = ev.get("identifier")
-    if isinstance(identifier, list):
-        view["identifier_reasons"] = [str(r) for r in identifier]
-    elif isinstance(identifier, str):
-        view["identifier_value"] = identifier
-    value = (cookie.get("value") if isinstance(cookie, Mapping) else None) or \
-        (identifier if isinstance(identifier, str) else None) or ev.get("value")
-    view["value"] = value
-    if ev.get("renewed"):
-        view["renewed"] = str(ev["renewed"])
-    if ev.get("sources"):
-        view["sources"] = [str(s) for s in ev["sources"]]
+    view.update(_carried(view["value"], finding, report))
+    view.update(_recorded(finding, report, cookies=ev.cookie is None or bool(ev.sources)))
+    return view
 
-    # the requests that carried the value (after the restart, for IV.B)
-    request_ids = finding.rows.get("requests", [])
-    if value and request_ids and not flows and not ev.get("sent"):
-        carried = []
-        seen = set()
-        for rid in request_ids:
-            request = report.requests.get(rid)
-            if request is None:
-                continue
-            for label, text in _where(str(value), request):
-                key = (request.phase, request.host, label, request.url if label != "Cookie header" else "")
-                if key in seen:
-                    continue
-                seen.add(key)
-                carried.append({"request": request, "where": label, "text": text})
-        after_restart = any(c["request"].phase == "reconnect" for c in carried)
-        view["carried_title"] = ("Sent again after the browser restart, without logging in" if after_restart
-                                 else "Requests that carried the value")
-        view["carried"] = carried[:MAX_REQUESTS_SHOWN]
-        view["carried_more"] = max(0, len(carried) - MAX_REQUESTS_SHOWN)
 
-    sent = [s for s in ev.get("sent") or [] if isinstance(s, Mapping)]
-    if sent:
-        by_host: dict[tuple, dict[str, Any]] = {}
-        for s in sent:
-            entry = by_host.setdefault((s.get("host"), s.get("where")), {**s, "count": 0})
-            entry["count"] += 1
-        view["sent"] = list(by_host.values())
-    if ev.get("receivers"):
-        view["receivers"] = [str(r) for r in ev["receivers"]]
-    if isinstance(ev.get("recipient"), str):
-        view["recipient"] = ev["recipient"]
-    if ev.get("owner"):
-        view["owner"] = str(ev["owner"])
+def _storage_view(ev: StorageEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    view: dict[str, Any] = {"value": ev.identifier_value, "identifier_value": ev.identifier_value,
+                            "identifier_reasons": list(ev.identifier_reasons or ())}
+    view.update(_carried(ev.identifier_value, finding, report))
+    view.update(_recorded(finding, report))
+    return view
 
-    hosts = ev.get("hosts") or []
-    view["hosts"] = [h for h in hosts if isinstance(h, Mapping)]
-    view["host_names"] = [str(h) for h in hosts if isinstance(h, str)]
-    if ev.get("observed"):
-        view["observed"] = [str(o) for o in ev["observed"]]
-    if ev.get("pages"):
-        view["page_urls"] = [str(p) for p in ev["pages"]]
-    for key in ("carries", "protocols", "ciphers", "gone"):
-        if ev.get(key):
-            view[key] = [str(x) for x in ev[key]]
-    if finding.is_change or "change" in ev:
-        view["change"] = {"status": ev.get("change"), "kind": ev.get("kind"), "key": ev.get("key"),
-                          "previous_run_id": ev.get("previous_run_id"), "related_rules": ev.get("related_rules") or []}
-    elif ev.get("previous_run_id"):
-        view["change"] = {"status": None, "kind": None, "key": None, "previous_run_id": ev["previous_run_id"],
-                          "related_rules": []}
-    if "in_last_audit" in ev:
-        view["in_last_audit"] = bool(ev["in_last_audit"])
-    for key in ("final_url", "url"):
-        if isinstance(ev.get(key), str) and not flows:
-            view.setdefault("urls", []).append((key.replace("_", " "), ev[key]))
-    # the observation rows themselves, where the evidence does not already describe them
-    if not isinstance(cookie, Mapping) or ev.get("sources"):
-        recorded = [report.cookies[i] for i in finding.rows.get("cookies", []) if i in report.cookies]
-        if recorded:
-            view["recorded_cookies"] = recorded[:MAX_REQUESTS_SHOWN]
-    if not flows:
-        kept = [report.storage[i] for i in finding.rows.get("storage_items", []) if i in report.storage]
-        if kept:
-            view["recorded_storage"] = kept[:MAX_REQUESTS_SHOWN]
-    other = {k: v for k, v in ev.items() if k not in HANDLED}
-    if other:
-        view["other"] = other
+
+def _flow_view(ev: FlowEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {**_flows_view(ev.flows, report), "recipient": ev.recipient, "host_names": list(ev.hosts or ()),
+            **_recorded(finding, report, storage=False)}
+
+
+def _sharing_view(ev: SharingEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    by_host: dict[tuple, dict[str, Any]] = {}
+    for s in ev.sent:
+        by_host.setdefault((s.host, s.where), {"sending": s, "count": 0})["count"] += 1
+    sent = [{"entity": e["sending"].entity, "host": e["sending"].host, "where": e["sending"].where,
+             "url": e["sending"].url, "count": e["count"]} for e in by_host.values()]
+    return {"value": ev.identifier, "identifier_value": ev.identifier, "owner": ev.owner,
+            "receivers": list(ev.receivers), "sent": sent, **_recorded(finding, report)}
+
+
+def _tracker_view(ev: TrackerEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"hosts": list(ev.hosts or ()), "observed": list(ev.observed or ()), "page_urls": list(ev.pages or ()),
+            "in_last_audit": ev.in_last_audit}
+
+
+def _tls_view(ev: TlsEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"carries": list(ev.carries or ()), "protocols": list(ev.protocols or ()), "ciphers": list(ev.ciphers or ())}
+
+
+def _change_view(ev: ChangeEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"change": {"status": ev.change, "kind": ev.what, "key": ev.key, "previous_run_id": ev.previous_run_id,
+                       "related_rules": list(ev.related_rules or ())},
+            "gone": list(ev.gone or ())}
+
+
+def _login_view(ev: LoginEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"urls": [("final url", ev.final_url)] if ev.final_url else []}
+
+
+def _page_view(ev: PageEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"urls": [("url", ev.url)] if ev.url else []}
+
+
+def _other_view(ev: OtherEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"other": dict(ev.data or {}), **_recorded(finding, report)}
+
+
+VIEWS: dict[str, Callable[[Any, FindingInfo, Report], dict[str, Any]]] = {
+    CookieEvidence.kind: _cookie_view, StorageEvidence.kind: _storage_view, FlowEvidence.kind: _flow_view,
+    SharingEvidence.kind: _sharing_view, TrackerEvidence.kind: _tracker_view, TlsEvidence.kind: _tls_view,
+    ChangeEvidence.kind: _change_view, LoginEvidence.kind: _login_view, PageEvidence.kind: _page_view,
+    OtherEvidence.kind: _other_view,
+}
+
+
+def evidence_view(finding: FindingInfo, report: Report, vendor: VendorReport) -> dict[str, Any]:
+    """What the template shows of a finding's evidence, by its kind."""
+    evidence = evidence_from_json(finding.evidence)
+    view = VIEWS[evidence.kind](evidence, finding, report)
+    view["kind"] = evidence.kind
+    read = evidence.to_json()
+    unread = {k: v for k, v in finding.evidence.items() if k not in read}  # stored by another version
+    if unread:
+        view["other"] = {**view.get("other", {}), **unread}
     view["rows"] = [(table, ids) for table, ids in sorted(finding.rows.items()) if ids]
     return view
 
 
+def evidence_shown_with(vendor: VendorReport, groups: tuple[ClauseGroup, ...]) -> dict[int, FindingInfo]:
+    """A finding cited under several clauses is one finding with one evidence: the report shows the evidence
+    once, with the first of them, and the others point to it (finding id -> the finding showing it)."""
+    first: dict[tuple[str | None, str, str], FindingInfo] = {}
+    shown_with: dict[int, FindingInfo] = {}
+    for group in groups:
+        for finding in group.findings:
+            key = (finding.account, finding.subject, json.dumps(finding.evidence, sort_keys=True, default=str))
+            if key in first:
+                shown_with[finding.id] = first[key]
+            else:
+                first[key] = finding
+    return shown_with
+
+
 # -- rendering -----------------------------------------------------------------------------------------------------
 def environment() -> Environment:
-    # Evidence is free-form JSON whose shape varies by rule: a missing key renders as nothing, never an error.
+    # A missing key renders as nothing, never an error: a report always renders.
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(highlight=highlight, when=when, filesize=filesize, pretty_json=pretty_json, slug=slug,
@@ -388,12 +420,14 @@ def render(report: Report) -> str:
     vendors = []
     for vendor in report.vendors:
         gallery = [s for s in (screenshots.add(p) for p in _chosen_pages(report, vendor)) if s is not None]
+        groups = report.clause_groups(vendor)
         vendors.append({
             "v": vendor,
-            "groups": report.clause_groups(vendor),
+            "groups": groups,
             "clause_counts": report.clause_counts(vendor),
             "judged": report.judged_clauses(vendor),
             "evidence": {f.id: evidence_view(f, report, vendor) for f in vendor.findings},
+            "shown_with": evidence_shown_with(vendor, groups),
             "shots": {s.page.id: s for s in gallery},
             "gallery": gallery,
         })

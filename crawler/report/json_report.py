@@ -47,7 +47,7 @@ def report_document(report: Report) -> dict[str, Any]:
             "findings": [{
                 "id": f.id, "account": f.account, "rule_id": f.rule_id, "rule_title": f.rule_title,
                 "clause": f.clause, "severity": f.severity, "subject": f.subject, "message": f.message,
-                "why": why(f.rule_id) or None, "evidence": f.evidence, "rows": f.rows, "page_ids": list(f.page_ids),
+                "why": why(f.rule_id, f.clause) or None, "evidence": f.evidence, "rows": f.rows, "page_ids": list(f.page_ids),
                 "created_at": f.created_at,
             } for f in vendor.findings],
         })

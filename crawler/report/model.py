@@ -86,11 +86,14 @@ class PolicyInfo:
                 return clause
         return ClauseInfo(clause_id, clause_title(clause_id), "")
 
-    def rule_title(self, rule_id: str) -> str:
-        for rule in self.rules:
-            if rule.id == rule_id:
-                return rule.title
-        return _fallback_rule_title(rule_id)
+    def rule_title(self, rule_id: str, clause: str | None = None) -> str:
+        """The rule's title (as cited under ``clause``, when the pack cites it under several)."""
+        from ..policy.base import RETIRED_RULES
+
+        rule_id, clause = RETIRED_RULES.get(rule_id, (rule_id, clause))
+        titles = [r.title for r in self.rules if r.id == rule_id and clause in (None, r.clause)]
+        titles += [r.title for r in self.rules if r.id == rule_id]
+        return titles[0] if titles else _fallback_rule_title(rule_id)
 
     @property
     def max_lifetime_days(self) -> float | None:
@@ -423,8 +426,8 @@ def _norm_url(url: str | None) -> str:
 # -- reading ----------------------------------------------------------------------------------------------
 def policy_info(pack) -> PolicyInfo:
     clauses = tuple(ClauseInfo(cid, clause_title(cid, text), text) for cid, text in pack.clauses.items())
-    rules = tuple(RuleInfo(r.id, r.clause, r.title, r.severity, bool(getattr(r, "judges_removal_check", False)))
-                  for r in pack.rules)
+    rules = tuple(RuleInfo(r.id, clause, r.title_under(clause), r.severity, r.judges_removal_check)
+                  for r in pack.rules for clause in r.clauses)  # one entry per clause the rule is cited under
     return PolicyInfo(pack.id, pack.name, pack.version, pack.sha256, clauses, rules, dict(pack.parameters))
 
 
@@ -492,8 +495,8 @@ def build_report(store: Store, run_id: int, pack) -> Report:
                 continue
             evidence = evidence_by_id[f["id"]] if isinstance(evidence_by_id[f["id"]], Mapping) else {}
             my_findings.append(FindingInfo(
-                f["id"], f["run_id"], vid, f["account"], f["rule_id"], policy.rule_title(f["rule_id"]), f["clause"],
-                f["severity"], f["subject"] or "", f["message"] or "", evidence, f["created_at"],
+                f["id"], f["run_id"], vid, f["account"], f["rule_id"], policy.rule_title(f["rule_id"], f["clause"]),
+                f["clause"], f["severity"], f["subject"] or "", f["message"] or "", evidence, f["created_at"],
                 _pages_involved(evidence, my_pages, requests)))
         mentioned = " ".join(f"{f.subject} {' '.join(_walk_strings(f.evidence))}" for f in my_findings)
         categories = {h["host"]: h.get("category") for f in my_findings

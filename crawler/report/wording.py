@@ -20,7 +20,7 @@ CLAUSE_TITLES = {
 }
 
 # Why a finding of each rule matters, for a reader who is not an engineer.
-WHY = {
+WHY: dict[str | tuple[str, str], str] = {
     "IV.A-pii-to-third-party": (
         "A third party that receives a student's personal data, even hashed, can recognise the same student wherever "
         "else that email or ID appears and build a profile the district never agreed to. A hash of an email is not "
@@ -57,7 +57,7 @@ WHY = {
     "I.F-weak-tls": (
         "Old TLS versions and short keys have known attacks; the policy requires at least 256-bit encryption for "
         "student information."),
-    "II.A-pii-disclosed": (
+    ("IV.A-pii-to-third-party", "II.A"): (
         "The contract forbids passing student personal data to third parties beyond what running the service "
         "needs; analytics and advertising are not needed to run it."),
     "III.C-account-still-active": (
@@ -91,10 +91,14 @@ def clause_title(clause: str, text: str = "") -> str:
     return " ".join(words[:8]) + ("…" if len(words) > 8 else "") if words else clause
 
 
-def why(rule_id: str) -> str:
+def why(rule_id: str, clause: str | None = None) -> str:
+    """Why a finding of the rule matters (under ``clause``, where a rule cited under several reads differently)."""
+    from ..policy.base import RETIRED_RULES
+
     if rule_id.startswith("baseline."):
         return WHY_BASELINE
-    return WHY.get(rule_id, "")
+    rule_id, clause = RETIRED_RULES.get(rule_id, (rule_id, clause))
+    return WHY.get((rule_id, clause or ""), "") or WHY.get(rule_id, "")
 
 
 def verdict_tone(verdict: str | None) -> str:

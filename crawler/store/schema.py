@@ -97,6 +97,10 @@ UNIX_TIME_COLUMNS = {
 }
 # Columns derived from others of the same row (labels for browsing); the evidence digests leave them out.
 DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
+# Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
+# while they are empty, so a run sealed before the migration still verifies after it. Each migration that adds
+# a column to a sealed table names it here.
+LATE_COLUMNS = {"phases": ("result", "result_url")}
 
 
 def _migration_5(db: sqlite_utils.Database) -> None:
@@ -125,6 +129,16 @@ def _migration_5(db: sqlite_utils.Database) -> None:
         db.execute(f"create view {table}_utc as select {iso}, * from {table}")
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """A phase's result kept structurally (``recognised`` and the URL, for the removal check's replay), not
+    only in words; earlier removal checks said it in the message, which is read into the new columns."""
+    db.table("phases").add_column("result", str)
+    db.table("phases").add_column("result_url", str)
+    said = "the saved browser state opened the account's pages at "
+    db.execute("update phases set result = 'recognised', result_url = substr(message, ?) "
+               "where phase = 'removal-replay' and substr(message, 1, ?) = ?", [len(said) + 1, len(said), said])
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -132,6 +146,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_3,
     _migration_4,
     _migration_5,
+    _migration_6,
 ]
 
 

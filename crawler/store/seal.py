@@ -15,7 +15,7 @@ from .. import __version__
 from ..redact import Redactor
 from . import queries
 from .queries import OBSERVATION_TYPES
-from .schema import DERIVED_COLUMNS
+from .schema import DERIVED_COLUMNS, LATE_COLUMNS
 from .writer import Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
@@ -81,7 +81,8 @@ def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
         for row in queries.run_rows(store, table, run_id):
             # The manifest's own record in the run row cannot be part of what it seals; labels are derived.
             left_out = (*DERIVED_COLUMNS.get(table, ()), *(("manifest_sha256",) if table == "runs" else ()))
-            row = {k: v for k, v in row.items() if k not in left_out}
+            late = LATE_COLUMNS.get(table, ())
+            row = {k: v for k, v in row.items() if k not in left_out and not (k in late and v is None)}
             digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
             digest.update(b"\n")
             count += 1

@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from .. import __version__
-from ..observations import ErrorObs
+from ..observations import ErrorObs, PhaseResult
 from ..redact import Redactor
 from . import queries
 from .schema import MIGRATIONS, NotOurDatabase, check_identity, migrate
@@ -203,9 +203,13 @@ class AuditSink:
             "audit_id": self.audit_id, "run_id": self.run_id, "vendor_id": self.vendor_id, "account": self.account,
             "phase": phase, "started_at": time.time(), "outcome": "running"})
 
-    def end_phase(self, outcome: str = "complete", message: str | None = None) -> None:
+    def end_phase(self, outcome: str = "complete", message: str | None = None,
+                  result: PhaseResult | None = None) -> None:
         if self._phase_row is not None:
-            self.store.update("phases", self._phase_row, {"finished_at": time.time(), "outcome": outcome, "message": message})
+            values = {"finished_at": time.time(), "outcome": outcome, "message": message}
+            if result:
+                values.update(result=result.result, result_url=result.url)
+            self.store.update("phases", self._phase_row, values)
             self._phase_row = None
 
     def finish(self, status: str, **values: Any) -> None:

@@ -1,5 +1,8 @@
-from ..base import Rule, register
-from ..evidence import rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis, HostFacts
+from ..base import Finding, Rule, register
+from ..evidence import TrackerEvidence, TrackerHost, rows
 
 
 @register
@@ -15,11 +18,11 @@ class BehaviouralTracker(Rule):
         "warning_categories": ["analytics", "social", "tag_manager"],
     }
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         observed = analysis.observed_trackers
         flagged = self.params["violation_categories"] + self.params["warning_categories"]
         trackers = {h.entity for h in analysis.third_party_hosts() if h.category in flagged or h.host in observed}
-        by_entity: dict[str, list] = {}
+        by_entity: dict[str, list[HostFacts]] = {}
         for host in analysis.third_party_hosts():  # every host of a tracking organisation: its scripts too
             if host.entity in trackers:
                 by_entity.setdefault(host.entity, []).append(host)
@@ -38,11 +41,13 @@ class BehaviouralTracker(Rule):
                          "advertising and behavioural profiling of students.")
             pages = sorted({p for h in hosts for p in h.page_urls})
             names = sorted(h.host for h in hosts)
-            yield self.finding(f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}", message, {
-                "rows": rows(requests=[i for h in hosts for i in h.request_ids[:20]]),
-                "hosts": [{"host": h.host, "category": h.category, "organisation": h.tracker.organisation if h.tracker else None,
-                           "source": h.tracker.source if h.tracker else None,
-                           "filter_list": h.filter_match.list_name if h.filter_match else None,
-                           "filter": h.filter_match.filter if h.filter_match else None, "matched_url": h.filter_url}
-                          for h in hosts],
-                "observed": behaviour, "pages": pages[:20]}, account=analysis.data.account, severity=severity)
+            evidence = TrackerEvidence(
+                rows(requests=[i for h in hosts for i in h.request_ids[:20]]),
+                hosts=tuple(TrackerHost(h.host, h.category, h.tracker.organisation if h.tracker else None,
+                                        h.tracker.source if h.tracker else None,
+                                        h.filter_match.list_name if h.filter_match else None,
+                                        h.filter_match.filter if h.filter_match else None, h.filter_url)
+                            for h in hosts),
+                observed=tuple(behaviour), pages=tuple(pages[:20]))
+            yield self.finding(f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}", message,
+                               evidence, account=analysis.data.account, severity=severity)

@@ -1,5 +1,8 @@
-from ..base import Rule, register
-from ..evidence import cookie_description, lifetime_words, rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import CookieEvidence, cookie_description, lifetime_words, rows
 
 
 @register
@@ -11,7 +14,7 @@ class CrossSiteIdentifier(Rule):
     clause = "IV.A"
     title = "Third-party identifier that can follow the student across sites"
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         for fact in analysis.cookies:
             cookie = fact.rec.obs
             # A partitioned (CHIPS) cookie is keyed to this site, so it cannot follow the student elsewhere.
@@ -25,7 +28,6 @@ class CrossSiteIdentifier(Rule):
                        f"(lifetime {lifetime_words(fact.lifetime_days)}, SameSite={cookie.same_site or 'unset'}), "
                        f"readable on every site that embeds it, so it can follow the student across sites. "
                        f"IV.A limits tracking to activity within one site.")
-            yield self.finding(fact.subject, message, {"rows": rows(cookies=[fact.rec.row_id]),
-                                                       "cookie": cookie_description(fact),
-                                                       "identifier": list(fact.identifier.reasons)},
-                               account=analysis.data.account, severity=severity)
+            evidence = CookieEvidence(rows(cookies=[fact.rec.row_id]), cookie_description(fact),
+                                      identifier_reasons=tuple(fact.identifier.reasons))
+            yield self.finding(fact.subject, message, evidence, account=analysis.data.account, severity=severity)

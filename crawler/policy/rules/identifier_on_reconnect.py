@@ -1,5 +1,8 @@
-from ..base import Rule, register
-from ..evidence import cookie_description, rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import CookieEvidence, StorageEvidence, cookie_description, rows
 
 
 @register
@@ -8,7 +11,7 @@ class IdentifierOnReconnect(Rule):
     clause = "IV.B"
     title = "Persistent identifier re-sent or renewed when the student reconnects"
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         persistence = analysis.persistence
         resent = {(r.cookie.obs.name, r.cookie.obs.domain): r for r in persistence.resent_cookies}
         renewed = {(r.before.obs.name, r.before.obs.domain): r for r in persistence.renewed_cookies}
@@ -33,16 +36,16 @@ class IdentifierOnReconnect(Rule):
                        f"in cookie {fact.rec.obs.name} ({fact.rec.obs.domain}) was {' and '.join(seen)}. IV.B forbids "
                        f"stored information that is automatically sent or updated when the student reconnects, "
                        f"except a persistent cookie that keeps the login.")
-            yield self.finding(fact.subject, message, {
-                "rows": rows(cookies=cookie_ids, requests=request_ids), "cookie": cookie_description(fact),
-                "identifier": list(fact.identifier.reasons),
-                "renewed": renewed[key].how if key in renewed else None}, account=analysis.data.account)
-        for fact, sent in analysis.resent_storage:
-            item = fact.rec.obs
+            evidence = CookieEvidence(rows(cookies=cookie_ids, requests=request_ids), cookie_description(fact),
+                                      identifier_reasons=tuple(fact.identifier.reasons), on_reconnect=True,
+                                      renewed=renewed[key].how if key in renewed else None)
+            yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
+        for kept, sent in analysis.resent_storage:
+            item = kept.rec.obs
             hosts = sorted({s.host for s in sent})
-            message = (f"After the browser was closed and reopened, the identifier {fact.identifier.part!r} kept in "
-                       f"{fact.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
+            message = (f"After the browser was closed and reopened, the identifier {kept.identifier.part!r} kept in "
+                       f"{kept.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
                        f"information that is automatically shared with the service when the student reconnects.")
-            yield self.finding(fact.subject, message, {
-                "rows": rows(storage_items=[fact.rec.row_id], requests=[s.request_id for s in sent]),
-                "identifier": fact.identifier.part}, account=analysis.data.account)
+            stored = StorageEvidence(rows(storage_items=[kept.rec.row_id], requests=[s.request_id for s in sent]),
+                                     identifier_value=kept.identifier.part)
+            yield self.finding(kept.subject, message, stored, account=analysis.data.account)

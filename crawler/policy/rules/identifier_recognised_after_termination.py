@@ -1,8 +1,10 @@
 import time
+from collections.abc import Iterator
 
 from ... import setcookie
-from ..base import Rule, register
-from ..evidence import rows
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import CookieEvidence, rows
 
 
 @register
@@ -15,8 +17,8 @@ class IdentifierRecognisedAfterTermination(Rule):
     title = "An old identifier is still recognised after the contract ended"
     judges_removal_check = True
 
-    def check(self, analysis):
-        saved = {}
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
+        saved: dict[str, str] = {}
         for previous in analysis.baseline:
             for fact in previous.cookies:
                 if fact.rec.phase in ("login", "crawl") and not fact.rec.obs.session:
@@ -26,10 +28,10 @@ class IdentifierRecognisedAfterTermination(Rule):
             for header in rec.obs.set_cookies:
                 if _sets_again(header, saved):
                     renewals.setdefault(setcookie.cookie_name(header), []).append(("requests", rec.row_id, rec.obs.url))
-        for rec in analysis.data.script_writes:
-            if rec.phase == "removal-replay" and _sets_again(rec.obs.cookie_string, saved):
-                renewals.setdefault(setcookie.cookie_name(rec.obs.cookie_string), []).append(
-                    ("script_cookie_writes", rec.row_id, rec.obs.script_url or rec.obs.frame_url))
+        for write in analysis.data.script_writes:
+            if write.phase == "removal-replay" and _sets_again(write.obs.cookie_string, saved):
+                renewals.setdefault(setcookie.cookie_name(write.obs.cookie_string), []).append(
+                    ("script_cookie_writes", write.row_id, write.obs.script_url or write.obs.frame_url or ""))
         for name, sightings in sorted(renewals.items()):
             message = (f"Given back the identifier cookie {name} = {saved[name]!r} from the last audit, the service "
                        f"set it again with the same value ({sightings[0][2]}) after termination: it still "
@@ -38,7 +40,7 @@ class IdentifierRecognisedAfterTermination(Rule):
             by_table: dict[str, list[int]] = {}
             for table, row_id, _ in sightings:
                 by_table.setdefault(table, []).append(row_id)
-            yield self.finding(f"cookie {name}", message, {"rows": rows(**by_table), "value": saved[name]},
+            yield self.finding(f"cookie {name}", message, CookieEvidence(rows(**by_table), value=saved[name]),
                                account=analysis.data.account)
 
 

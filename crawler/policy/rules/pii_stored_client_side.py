@@ -1,5 +1,8 @@
-from ..base import Rule, register
-from ..evidence import fields_words, flow_evidence, rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis, PiiFlow
+from ..base import Finding, Rule, register
+from ..evidence import FlowEvidence, fields_words, flow_item, rows
 
 
 @register
@@ -8,9 +11,9 @@ class PiiStoredClientSide(Rule):
     clause = "IV.A"
     title = "Student PII kept in cookies or browser storage"
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         retention = {f.subject for f in analysis.cookies if f.login_retention}
-        groups: dict[str, list] = {}
+        groups: dict[str, list[PiiFlow]] = {}
         for flow in analysis.pii_flows:
             if flow.table not in ("cookies", "storage_items"):
                 continue
@@ -25,7 +28,6 @@ class PiiStoredClientSide(Rule):
                        f"information on the user's computer to collect personal data.")
             # sessionStorage ends with the tab: a warning, not a stored record.
             severity = "warning" if subject.startswith("sessionStorage") else None
-            yield self.finding(subject, message, {"rows": rows(**{first.table: [f.row_id for f in group]}),
-                                                  "host": first.host, "party": first.party,
-                                                  "flows": [flow_evidence(f) for f in group[:20]]},
-                               account=analysis.data.account, severity=severity)
+            evidence = FlowEvidence(rows(**{first.table: [f.row_id for f in group]}),
+                                    flows=tuple(flow_item(f) for f in group[:20]), host=first.host, party=first.party)
+            yield self.finding(subject, message, evidence, account=analysis.data.account, severity=severity)

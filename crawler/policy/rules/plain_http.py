@@ -1,5 +1,10 @@
-from ..base import Rule, register
-from ..evidence import rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis
+from ...analyze.audit_data import Rec
+from ...observations import RequestObs
+from ..base import Finding, Rule, register
+from ..evidence import TlsEvidence, rows
 
 
 @register
@@ -8,9 +13,9 @@ class PlainHttp(Rule):
     clause = "I.F"
     title = "Cookies, personal data or pages sent without encryption"
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         pii_requests = {f.row_id for f in analysis.pii_flows if f.table == "requests"}
-        by_host: dict[str, list] = {}
+        by_host: dict[str, list[tuple[Rec[RequestObs], list[str]]]] = {}
         for rec in analysis.data.requests:
             request = rec.obs
             if request.scheme not in ("http", "ws"):
@@ -29,5 +34,5 @@ class PlainHttp(Rule):
             message = (f"{len(items)} unencrypted (plain HTTP) request(s) to {host} carried {' and '.join(what)}, "
                        f"e.g. {items[0][0].obs.url[:200]}. I.F requires at least 256-bit encryption for student "
                        f"information on the Internet.")
-            yield self.finding(f"host {host}", message, {"rows": rows(requests=[r.row_id for r, _ in items]),
-                                                         "carries": what}, account=analysis.data.account)
+            yield self.finding(f"host {host}", message, TlsEvidence(rows(requests=[r.row_id for r, _ in items]),
+                                                                    carries=tuple(what)), account=analysis.data.account)

@@ -1,5 +1,8 @@
-from ..base import Rule, register
-from ..evidence import rows
+from collections.abc import Iterator
+
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import CookieEvidence, rows
 
 
 @register
@@ -8,7 +11,7 @@ class RespawnedIdentifier(Rule):
     clause = "IV.B"
     title = "Deleted cookie re-created with its old identifier (respawning)"
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         control = analysis.data.cookie_jar("control")
         for respawn in analysis.persistence.respawned_cookies:
             cookie = respawn.deleted.obs
@@ -22,6 +25,6 @@ class RespawnedIdentifier(Rule):
             message = (f"Cookie {cookie.name} ({cookie.domain}) was deleted and came back with its old value "
                        f"{cookie.value!r}, restored from {sources}. A respawned identifier survives the student "
                        f"clearing cookies; IV.B forbids stored information that re-activates itself.")
-            yield self.finding(f"cookie {cookie.name}", message, {
-                "rows": rows(cookies=[respawn.deleted.row_id, respawn.returned.row_id]), "value": cookie.value,
-                "sources": list(respawn.sources)}, account=analysis.data.account)
+            evidence = CookieEvidence(rows(cookies=[respawn.deleted.row_id, respawn.returned.row_id]),
+                                      value=cookie.value, sources=tuple(respawn.sources))
+            yield self.finding(f"cookie {cookie.name}", message, evidence, account=analysis.data.account)

@@ -1,7 +1,10 @@
-from ...analyze.inventory import TRACKING_CATEGORIES
+from collections.abc import Iterable, Iterator
+
+from ...analyze.analysis import AuditAnalysis
 from ...analyze.audit_data import REMOVAL_FRESH
-from ..base import Rule, register
-from ..evidence import rows
+from ...analyze.inventory import TRACKING_CATEGORIES
+from ..base import Finding, Rule, register
+from ..evidence import ChangeEvidence, CookieEvidence, TrackerEvidence, rows
 
 NOT_TRACKING = ("login_session", "csrf", "consent", "preference", "security", "functional")
 
@@ -16,7 +19,7 @@ class TrackingAfterTermination(Rule):
     title = "Tracking still served after the contract ended"
     judges_removal_check = True
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         before_hosts, before_cookies = _tracking(analysis.baseline, baseline=True)
         now_hosts, now_cookies = _tracking([analysis], baseline=False, recorded_hosts=before_hosts)
         since = (f"the last audit before termination (run {analysis.baseline_run['run_id']}, "
@@ -25,32 +28,38 @@ class TrackingAfterTermination(Rule):
             was = "recorded" if host in before_hosts else "not recorded"
             message = (f"After termination the vendor's pages still load the tracker {host} ({description}); {since} "
                        f"{was} it. IV.A requires tracking mechanisms to be removed when the service is terminated.")
-            yield self.finding(f"host {host}", message, {"rows": rows(requests=ids[:30]),
-                                                         "in_last_audit": host in before_hosts},
+            yield self.finding(f"host {host}", message,
+                               TrackerEvidence(rows(requests=ids[:30]), in_last_audit=host in before_hosts),
                                account=analysis.data.account)
         for name, (description, ids) in sorted(now_cookies.items()):
             was = "recorded" if name in before_cookies else "not recorded"
             message = (f"After termination a fresh browser is still given the persistent cookie {name} "
                        f"({description}); {since} {was} it. IV.A requires tracking mechanisms to be removed when the "
                        f"service is terminated.")
-            yield self.finding(f"cookie {name}", message, {"rows": rows(cookies=ids), "in_last_audit": name in before_cookies},
+            yield self.finding(f"cookie {name}", message,
+                               CookieEvidence(rows(cookies=ids), in_last_audit=name in before_cookies),
                                account=analysis.data.account)
         gone = sorted(set(before_hosts) - set(now_hosts)) + [f"cookie {c}" for c in sorted(set(before_cookies) - set(now_cookies))]
         if gone and analysis.baseline_run:
             yield self.finding("removed trackers", f"Gone since {since}: {', '.join(gone)}.",
-                               {"rows": {}, "previous_run_id": analysis.baseline_run["run_id"], "gone": gone},
+                               ChangeEvidence({}, previous_run_id=analysis.baseline_run["run_id"], gone=tuple(gone)),
                                account=analysis.data.account, severity="info")
 
 
-def _tracking(analyses, baseline: bool, recorded_hosts=()):
+Sightings = dict[str, tuple[str, list[int]]]
+
+
+def _tracking(analyses: Iterable[AuditAnalysis], baseline: bool,
+              recorded_hosts: Iterable[str] = ()) -> tuple[Sightings, Sightings]:
     """Tracking hosts and persistent non-essential cookies: host/name -> (description, row ids).
 
     A host tracks when the lists say so, when it behaved as a tracker (cross-site identifiers, ID syncing),
     when it sets a persistent non-essential cookie, or, after termination, when the last audit recorded it."""
-    hosts, cookies = {}, {}
+    hosts: Sightings = {}
+    cookies: Sightings = {}
     fresh = ("control", "login", "crawl") if baseline else REMOVAL_FRESH
     for analysis in analyses:
-        setters = set()
+        setters: set[str] = set()
         for fact in analysis.cookies:
             cookie = fact.rec.obs
             if fact.rec.phase in fresh and not cookie.session and fact.purpose.purpose not in NOT_TRACKING \

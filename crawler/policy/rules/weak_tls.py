@@ -1,7 +1,10 @@
 import re
+from collections.abc import Iterator
+from typing import Any
 
-from ..base import Rule, register
-from ..evidence import rows
+from ...analyze.analysis import AuditAnalysis
+from ..base import Finding, Rule, register
+from ..evidence import TlsEvidence, rows
 
 WEAK_PROTOCOLS = {"SSL 3.0", "TLS 1.0", "TLS 1.1", "SSLv3", "TLSv1", "TLSv1.1"}
 
@@ -16,9 +19,9 @@ class WeakTls(Rule):
     title = "Encryption weaker than the policy requires"
     defaults = {"min_cipher_bits": 256, "weak_cipher_severity": "warning"}
 
-    def check(self, analysis):
+    def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         pii_hosts = {f.host for f in analysis.pii_flows if f.table == "requests"}
-        problems: dict[str, dict] = {}
+        problems: dict[str, dict[str, Any]] = {}
         for rec in analysis.data.requests:
             request = rec.obs
             if not (analysis.same_site(request.host) or request.host in pii_hosts) or not request.tls_protocol:
@@ -45,10 +48,9 @@ class WeakTls(Rule):
             severity = self.severity if entry["protocols"] else self.params["weak_cipher_severity"]
             message = (f"Connections to {host} {' and '.join(said)}. I.F requires at least 256-bit encryption "
                        f"of student information.")
-            yield self.finding(f"host {host}", message, {"rows": rows(requests=entry["ids"][:50]),
-                                                         "protocols": sorted(entry["protocols"]),
-                                                         "ciphers": sorted(entry["ciphers"])},
-                               account=analysis.data.account, severity=severity)
+            evidence = TlsEvidence(rows(requests=entry["ids"][:50]), protocols=tuple(sorted(entry["protocols"])),
+                                   ciphers=tuple(sorted(entry["ciphers"])))
+            yield self.finding(f"host {host}", message, evidence, account=analysis.data.account, severity=severity)
 
 
 def _cipher_bits(cipher: str | None) -> int | None:
