@@ -5,18 +5,29 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from .model import Report
+from .wording import category_words
 
 WIDTH = 760
 LABEL_W = 300
 ROW_H = 22
+TWO_LINE_ROW_H = 32
 BAR_H = 14
-RED, GREY, BLUE, INK, MUTED = "#b42318", "#98a2b3", "#3e6fb0", "#1d2939", "#667085"
+RED, DARK_RED, GREY, BLUE, INK, MUTED = "#b42318", "#7a1a10", "#98a2b3", "#3e6fb0", "#1d2939", "#667085"
 
 
 def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12, fill: str = INK,
           weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
             f'font-weight="{weight}">{escape(text)}</text>')
+
+
+def _label(y: float, first: str, second: str, first_weight: str = "normal") -> str:
+    """A two-line label right-aligned against the bars: nothing cut off, the detail in grey below."""
+    size = 11.5 if len(first) <= 44 else max(8.0, 11.5 * 44 / len(first))
+    return (f'<text x="{LABEL_W - 8}" y="{y + 11:.1f}" text-anchor="end" font-size="{size:.1f}" fill="{INK}" '
+            f'font-weight="{first_weight}">{escape(first)}</text>'
+            f'<text x="{LABEL_W - 8}" y="{y + 24:.1f}" text-anchor="end" font-size="10" fill="{MUTED}">'
+            f'{escape(second)}</text>')
 
 
 def _clip(text: str, limit: int = 44) -> str:
@@ -64,11 +75,10 @@ def third_party_hosts(report: Report, per_vendor: int = 12) -> Markup | None:
         for host in hosts:
             w = max(2.0, plot_w * host.requests / scale_max)
             colour = RED if host.flagged else GREY
-            label = host.host + (f" · {host.category}" if host.category else "")
-            body.append(_text(LABEL_W - 8, y + 12, _clip(label), anchor="end", size=11.5))
-            body.append(f'<rect x="{LABEL_W}" y="{y + 2:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>')
-            body.append(_text(LABEL_W + w + 5, y + 13, str(host.requests), size=11, fill=MUTED))
-            y += ROW_H
+            body.append(_label(y, host.host, category_words(host.category) or "no known category"))
+            body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>')
+            body.append(_text(LABEL_W + w + 5, y + 17, str(host.requests), size=11, fill=MUTED))
+            y += TWO_LINE_ROW_H
         if hidden > 0:
             body.append(_text(16, y + 12, f"… and {hidden} more", size=11, fill=MUTED))
             y += ROW_H
@@ -94,7 +104,7 @@ def cookie_lifetimes(report: Report, limit: int = 30) -> Markup | None:
     longest = max(c.lifetime_days for _, c in rows)
     cap = max((maximum or longest) * 1.5, 30.0)  # keep the maximum readable; longer bars are cut with an arrow
     scale_max = min(max(longest, maximum or 0) * 1.08, cap)
-    plot_w = WIDTH - LABEL_W - 70
+    plot_w = WIDTH - LABEL_W - 120
     body, y = [], 30.0
     top = y
     current = None
@@ -106,15 +116,22 @@ def cookie_lifetimes(report: Report, limit: int = 30) -> Markup | None:
         days = max(cookie.lifetime_days, 0.0)
         over = maximum is not None and days > maximum
         w = max(2.0, plot_w * min(days, scale_max) / scale_max)
-        colour = RED if over else BLUE
-        where = f" · {_clip(cookie.domain.lstrip('.'), 30)}, {'1st' if cookie.party == 'first' else '3rd'} party"
-        body.append(f'<text x="{LABEL_W - 8}" y="{y + 12:.1f}" text-anchor="end" font-size="11.5" fill="{INK}">'
-                    f'<tspan font-weight="600">{escape(_clip(cookie.name, 24))}</tspan>'
-                    f'<tspan fill="{MUTED}">{escape(where)}</tspan></text>')
-        body.append(f'<rect x="{LABEL_W}" y="{y + 2:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>')
+        party = "first party" if cookie.party == "first" else "third party"
+        body.append(_label(y, cookie.name, f"{cookie.domain.lstrip('.')}, {party}", first_weight="600"))
+        if over and maximum is not None:
+            # the part beyond the maximum in a darker red, so even a few days over stand out from the limit line
+            inside = plot_w * maximum / scale_max
+            body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{inside:.1f}" height="{BAR_H}" fill="{RED}"/>')
+            body.append(f'<rect x="{LABEL_W + inside:.1f}" y="{y + 3:.1f}" width="{max(w - inside, 3.0):.1f}" '
+                        f'height="{BAR_H + 6}" fill="{DARK_RED}"/>')
+            w = max(w, inside + 3.0)
+        else:
+            body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{BLUE}"/>')
         suffix = " ▸" if days > scale_max else ""
-        body.append(_text(LABEL_W + w + 5, y + 13, f"{days:.0f} d{suffix}", size=11, fill=RED if over else MUTED))
-        y += ROW_H
+        label = f"{days:.0f} days{suffix}" + (f", {days - maximum:.0f} over" if over and maximum is not None else "")
+        body.append(_text(LABEL_W + w + 5, y + 17, label, size=11, fill=RED if over else MUTED,
+                          weight="600" if over else "normal"))
+        y += TWO_LINE_ROW_H
     for tick in (t for t in _ticks(scale_max) if t <= scale_max):
         x = LABEL_W + plot_w * tick / scale_max
         body.insert(0, f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="#eaecf0"/>')

@@ -20,19 +20,22 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
+from PIL import Image as PILImage
 
 from . import charts
 from ..policy.evidence import (ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
                                LoginEvidence, OtherEvidence, PageEvidence, SharingEvidence, StorageEvidence,
                                TlsEvidence, TrackerEvidence, evidence_from_json)
 from .model import ClauseGroup, FindingInfo, PageInfo, Report, VendorReport
-from .wording import SEVERITY_LABEL, chain_steps, lifetime_words, verdict_tone, why
+from .wording import SEVERITY_LABEL, category_words, chain_steps, lifetime_words, verdict_tone, why
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Screenshots: each embedded once; beyond these budgets a screenshot is listed by path and SHA-256 instead.
 MAX_IMAGE_BYTES = 1_200_000
 MAX_TOTAL_IMAGE_BYTES = 8_000_000
-THUMB_WIDTH = 960  # pixels, when Pillow is installed to downscale (optional)
+THUMB_WIDTH = 640  # pixels: half a desktop page, legible in the gallery's two columns
+THUMB_ASPECT = 0.625  # the thumbnail shows the top 16:10 of the page
+FULL_WIDTH = 1280
 MAX_FLOWS_SHOWN = 6
 MAX_REQUESTS_SHOWN = 8
 CONTEXT_CHARS = 160
@@ -104,20 +107,22 @@ def slug(text: Any) -> str:
 @dataclass
 class Shot:
     page: PageInfo
-    symbol: str | None  # id of the embedded image, None when not embedded
+    symbol: str | None  # id of the embedded thumbnail, None when not embedded
     width: int
     height: int
     sha256: str | None
     intact: bool | None  # file's SHA-256 equals the page row's
     note: str = ""
+    full: str | None = None  # data URI of the full-size image, shown once at the end of the report
 
 
 @dataclass
 class Screenshots:
-    """Reads each chosen screenshot once; identical files share one embedded image."""
+    """Reads each chosen screenshot once; identical files share one embedded thumbnail and one full image."""
 
     base: Path
     symbols: dict[str, tuple[str, str, int, int]] = field(default_factory=dict)  # sha → (id, data URI, w, h)
+    full_images: dict[str, str] = field(default_factory=dict)  # sha → data URI of the full-size image
     shots: dict[int, Shot] = field(default_factory=dict)
     total: int = 0
 
@@ -136,44 +141,55 @@ class Screenshots:
         digest = hashlib.sha256(data).hexdigest()
         intact = None if not page.screenshot_sha256 else digest == page.screenshot_sha256
         if digest not in self.symbols:
-            image, mime, width, height = _prepare_image(data)
-            if len(image) > MAX_IMAGE_BYTES or self.total + len(image) > MAX_TOTAL_IMAGE_BYTES:
-                shot = Shot(page, None, width, height, digest, intact, "not embedded to keep the report small")
+            thumb, full = _thumbnail(data), _full_size(data)
+            size = len(thumb.data) + len(full.data)
+            if size > MAX_IMAGE_BYTES or self.total + size > MAX_TOTAL_IMAGE_BYTES:
+                shot = Shot(page, None, thumb.width, thumb.height, digest, intact, "not embedded to keep the report small")
                 self.shots[page.id] = shot
                 return shot
-            self.total += len(image)
-            uri = f"data:{mime};base64,{base64.b64encode(image).decode('ascii')}"
-            self.symbols[digest] = (f"img-{digest[:12]}", uri, width, height)
+            self.total += size
+            self.symbols[digest] = (f"img-{digest[:12]}", thumb.uri, thumb.width, thumb.height)
+            self.full_images[digest] = full.uri
         symbol, _, width, height = self.symbols[digest]
-        shot = Shot(page, symbol, width, height, digest, intact)
+        shot = Shot(page, symbol, width, height, digest, intact, full=self.full_images[digest])
         self.shots[page.id] = shot
         return shot
 
 
-def _png_size(data: bytes) -> tuple[int, int]:
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    return 1280, 900
+@dataclass(frozen=True)
+class Image:
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+    @property
+    def uri(self) -> str:
+        return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
 
 
-def _prepare_image(data: bytes) -> tuple[bytes, str, int, int]:
-    """Downscale to ``THUMB_WIDTH`` when Pillow is available (it is optional); else keep the PNG as it is."""
-    width, height = _png_size(data)
-    try:
-        from PIL import Image  # type: ignore[import-not-found]
-    except ImportError:
-        return data, "image/png", width, height
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            if image.width > THUMB_WIDTH:
-                image = image.resize((THUMB_WIDTH, round(image.height * THUMB_WIDTH / image.width)))
-            out = io.BytesIO()
-            image.convert("RGB").save(out, "JPEG", quality=80, optimize=True)
-            if out.tell() < len(data):
-                return out.getvalue(), "image/jpeg", image.width, image.height
-    except Exception:
-        pass
-    return data, "image/png", width, height
+def _jpeg(picture: PILImage.Image, quality: int) -> Image:
+    out = io.BytesIO()
+    picture.convert("RGB").save(out, "JPEG", quality=quality, optimize=True)
+    return Image(out.getvalue(), "image/jpeg", picture.width, picture.height)
+
+
+def _thumbnail(data: bytes) -> Image:
+    """The top of the page (what a student sees first), scaled so its text stays legible in a two-column gallery."""
+    with PILImage.open(io.BytesIO(data)) as picture:
+        top = picture.crop((0, 0, picture.width, min(picture.height, round(picture.width * THUMB_ASPECT))))
+        scale = THUMB_WIDTH / top.width
+        if scale < 1:
+            top = top.resize((THUMB_WIDTH, round(top.height * scale)), PILImage.Resampling.LANCZOS)
+        return _jpeg(top, quality=82)
+
+
+def _full_size(data: bytes) -> Image:
+    with PILImage.open(io.BytesIO(data)) as picture:
+        if picture.width > FULL_WIDTH:
+            picture = picture.resize((FULL_WIDTH, round(picture.height * FULL_WIDTH / picture.width)),
+                                     PILImage.Resampling.LANCZOS)
+        return _jpeg(picture, quality=75)
 
 
 # -- evidence, shaped for the template ------------------------------------------------------------------------
@@ -394,7 +410,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
                       undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(highlight=highlight, when=when, filesize=filesize, pretty_json=pretty_json, slug=slug,
-                       lifetime=lifetime_words, tone=verdict_tone)
+                       lifetime=lifetime_words, tone=verdict_tone, category=category_words)
     env.globals.update(SEVERITY_LABEL=SEVERITY_LABEL, why=why)
     return env
 
@@ -415,6 +431,38 @@ def _chosen_pages(report: Report, vendor: VendorReport) -> list[PageInfo]:
     return [vendor.page(i) for i in sorted(chosen, key=lambda i: order.get(i, 0)) if vendor.page(i)]
 
 
+BREAKABLE = re.compile(r'(<code[^>]*>|<(?:td|span) class="hash"[^>]*>)(.*?)(</code>|</td>|</span>)', re.DOTALL)
+SEPARATOR = re.compile(r"(/|\?|&amp;|=|,|\.(?=[A-Za-z]))")
+TAG = re.compile(r"(<[^>]+>)")
+
+
+def break_at_separators(html: str) -> str:
+    """Let long URLs and paths wrap after ``/ ? & = , .`` rather than in the middle of a word."""
+    def wrap(match: re.Match[str]) -> str:
+        inner = match.group(2)
+        if len(TAG.sub("", inner)) < 24:
+            return match.group(0)
+        parts = TAG.split(inner)
+        inner = "".join(part if part.startswith("<") else SEPARATOR.sub(r"\1<wbr>", part) for part in parts)
+        return match.group(1) + inner + match.group(3)
+    return BREAKABLE.sub(wrap, html)
+
+
+SEVERITY_ORDER = {"violation": 0, "warning": 1, "info": 2}
+TOP_FINDINGS = 6
+
+
+def _top_findings(vendor: VendorReport) -> list[FindingInfo]:
+    """The findings a summary screen names: the most severe first, one per subject."""
+    ranked = sorted(vendor.findings, key=lambda f: (SEVERITY_ORDER.get(f.severity, 3), f.clause, f.subject))
+    top, subjects = [], set()
+    for finding in ranked:
+        if finding.subject not in subjects:
+            subjects.add(finding.subject)
+            top.append(finding)
+    return top[:TOP_FINDINGS]
+
+
 def render(report: Report) -> str:
     screenshots = Screenshots(Path(report.artefacts_dir))
     vendors = []
@@ -430,12 +478,14 @@ def render(report: Report) -> str:
             "shown_with": evidence_shown_with(vendor, groups),
             "shots": {s.page.id: s for s in gallery},
             "gallery": gallery,
+            "top": _top_findings(vendor),
         })
     template = environment().get_template("report.html")
-    return template.render(
+    return break_at_separators(template.render(
         r=report, run=report.run, policy=report.policy, vendors=vendors,
         symbols=list(screenshots.symbols.values()),
+        full_shots=[s for s in screenshots.shots.values() if s.full], full_width=FULL_WIDTH,
         hosts_chart=charts.third_party_hosts(report), lifetimes_chart=charts.cookie_lifetimes(report),
         clause_counts=report.clause_counts(), counts=report.counts,
         artefact_bytes=sum(a.bytes for a in report.manifest.artefacts) if report.manifest else 0,
-    )
+    ))

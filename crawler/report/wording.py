@@ -6,6 +6,20 @@ from __future__ import annotations
 from ..analyze.encodings import ENCODING_NAMES, NORMALIZER_ADJECTIVES
 
 SEVERITIES = ("violation", "warning", "info")
+
+# The knowledge base's tracker categories, in the words a report uses.
+CATEGORY_WORDS = {
+    "advertising": "advertising", "analytics": "analytics", "session_replay": "session recording",
+    "social": "social media", "fingerprinting": "fingerprinting", "tag_manager": "tag manager",
+    "essential": "infrastructure", "content": "embedded content",
+}
+
+
+def category_words(category: str | None) -> str:
+    """``session_replay`` → "session recording"; unknown categories lose their underscores."""
+    if not category:
+        return ""
+    return CATEGORY_WORDS.get(category, category.replace("_", " "))
 SEVERITY_LABEL = {"violation": "Violation", "warning": "Warning", "info": "Info"}
 
 # The policy gives its clauses no headings; these are the headings the reports use (fallback: its first words).
