@@ -19,7 +19,8 @@ from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, 
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
 from .store import queries
-from .store.writer import NotOurDatabase, Store
+from .store.schema import NotOurDatabase
+from .store.writer import Store
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130

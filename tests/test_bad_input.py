@@ -117,7 +117,8 @@ def test_a_file_that_is_not_sqlite_is_not_a_trackaudit_database(tmp_path):
 
 
 def test_a_newer_schema_is_named(tmp_path):
-    from crawler.store.writer import MIGRATIONS, Store
+    from crawler.store.schema import MIGRATIONS
+    from crawler.store.writer import Store
 
     db = tmp_path / "a.db"
     Store(db).close()

@@ -56,7 +56,8 @@ def latest_run_id(store: Store, mode: str | None = None) -> int | None:
     sql, params = "select max(id) from runs", []
     if mode:
         sql, params = sql + " where mode = ?", [mode]
-    return store.db.execute(sql, params).fetchone()[0]
+    latest: int | None = store.db.execute(sql, params).fetchone()[0]
+    return latest
 
 
 def last_complete_audit(store: Store, vendor_id: str, before_run: int | None = None) -> Row | None:

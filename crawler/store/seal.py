@@ -10,6 +10,7 @@ import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 from .. import __version__
 from ..redact import Redactor
@@ -71,9 +72,18 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def rows_digest(store: Store, run_id: int) -> dict[str, dict]:
+class TableDigest(TypedDict):
+    rows: int
+    sha256: str
+
+
+# A manifest is JSON read back from disk (or a worker's database): its shape is checked where it is used.
+Manifest = dict[str, Any]
+
+
+def rows_digest(store: Store, run_id: int) -> dict[str, TableDigest]:
     """Per table: how many rows the run has and the SHA-256 of them in canonical JSON, in id order."""
-    digests = {}
+    digests: dict[str, TableDigest] = {}
     for table in RUN_TABLES:
         if not queries.has_table(store, table):
             continue
@@ -119,10 +129,10 @@ def _kind(path: Path) -> str:
     return "screenshot" if path.suffix == ".png" else "file"
 
 
-def write_manifest(store: Store, run_id: int, merged_from: dict | None = None) -> Path:
+def write_manifest(store: Store, run_id: int, merged_from: dict[str, Any] | None = None) -> Path:
     """Seal a run; a run merged from a worker's database names the run and manifest it came from."""
     base = store.artefacts_dir
-    manifest = {
+    manifest: Manifest = {
         "schema": MANIFEST_SCHEMA,
         "run_id": run_id,
         "created_at": utc_now(),
@@ -142,10 +152,11 @@ def write_manifest(store: Store, run_id: int, merged_from: dict | None = None) -
     return path
 
 
-def read_manifest(store: Store, run_id: int) -> dict | None:
+def read_manifest(store: Store, run_id: int) -> Manifest | None:
     path = manifest_path(store, run_id)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest: Manifest = json.loads(path.read_text(encoding="utf-8"))
+        return manifest
     except (OSError, ValueError):
         return None
 

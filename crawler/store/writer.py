@@ -16,15 +16,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlite_utils
+from sqlite_utils.db import Table
 
 from .. import __version__
 from ..observations import ErrorObs, PhaseResult
 from ..redact import Redactor
 from . import queries
 from .schema import MIGRATIONS, NotOurDatabase, check_identity, migrate
+
+if TYPE_CHECKING:
+    from ..config import Vendor
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 
@@ -43,6 +47,21 @@ def _pid_alive(pid: int | None) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class Observation(Protocol):
+    """What ``AuditSink.add`` stores: a record of ``observations.py``, its table and its flat row."""
+
+    @property
+    def table(self) -> str: ...
+
+    def to_row(self) -> dict[str, Any]: ...
+
+
+def _inserted_pk(table: Table) -> int:
+    """The rowid of the row just inserted (every table has an integer ``id``)."""
+    assert isinstance(table.last_pk, int)
+    return table.last_pk
 
 
 class Store:
@@ -85,6 +104,10 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def table(self, name: str) -> Table:
+        """A table of the schema (``db[name]`` may also be a view, which has no writes)."""
+        return self.db.table(name)
+
     # runs ------------------------------------------------------------------------------------------
     def start_run(self, mode: str, command: str, config_path: str | None = None, config_hash: str | None = None,
                   policy_name: str | None = None, policy_hash: str | None = None, lists: Any = None) -> int:
@@ -96,7 +119,7 @@ class Store:
             "hostname": socket.gethostname(), "pid": os.getpid(),
         }
         with self.db.conn:
-            return self.db["runs"].insert(self.redactor.value(row)).last_pk
+            return _inserted_pk(self.table("runs").insert(self.redactor.value(row)))
 
     def finish_run(self, run_id: int, status: str, message: str | None = None, verdict: str | None = None) -> None:
         assert status in RUN_STATUSES
@@ -104,7 +127,7 @@ class Store:
         if verdict is not None:
             update["verdict"] = verdict
         with self.db.conn:
-            self.db["runs"].update(run_id, self.redactor.value(update))
+            self.table("runs").update(run_id, self.redactor.value(update))
 
     def interrupt_run(self, run_id: int, message: str) -> None:
         """A run cut off (Ctrl-C, SIGTERM, a crash): incomplete, and its unfinished audits interrupted."""
@@ -121,17 +144,17 @@ class Store:
                 self.interrupt_run(row["id"], "the process ended before the run finished")
 
     # vendors, audits, phases -------------------------------------------------------------------------
-    def upsert_vendor(self, vendor) -> None:
+    def upsert_vendor(self, vendor: Vendor) -> None:
         row = {"id": vendor.id, "name": vendor.name, "status": vendor.status, "start_url": vendor.start_url,
                "first_party": json.dumps(list(vendor.first_party)),
                "remember_cookies": json.dumps(list(vendor.remember_cookies)), "updated_at": utc_now()}
         with self.db.conn:
-            self.db["vendors"].upsert(row, pk="id")
+            self.table("vendors").upsert(row, pk="id")
 
     def copy_vendor(self, row: dict[str, Any]) -> None:
         """A vendor row as another database recorded it (merging)."""
         with self.db.conn:
-            self.db["vendors"].upsert(row, pk="id")
+            self.table("vendors").upsert(row, pk="id")
 
     def start_audit(self, run_id: int, vendor_id: str, account: str, username: str | None,
                     pii: dict[str, str] | None = None) -> "AuditSink":
@@ -139,16 +162,16 @@ class Store:
         row = {"run_id": run_id, "vendor_id": vendor_id, "account": account, "username": username,
                "started_at": utc_now(), "status": "running", "pages_visited": 0, "pii": json.dumps(pii or {})}
         with self.db.conn:
-            audit_id = self.db["audits"].insert(row).last_pk
+            audit_id = _inserted_pk(self.table("audits").insert(row))
         return AuditSink(self, audit_id, run_id, vendor_id, account)
 
     def insert(self, table: str, row: dict[str, Any]) -> int:
         with self.db.conn:
-            return self.db[table].insert(self.redactor.value(row)).last_pk
+            return _inserted_pk(self.table(table).insert(self.redactor.value(row)))
 
     def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         with self.db.conn:
-            self.db[table].update(pk, self.redactor.value(values))
+            self.table(table).update(pk, self.redactor.value(values))
 
     # findings ----------------------------------------------------------------------------------------
     def replace_findings(self, run_id: int, vendor_id: str, findings: Iterable[dict[str, Any]]) -> int:
@@ -160,7 +183,7 @@ class Store:
         with self.db.conn:
             self.db.execute("delete from findings where run_id = ? and vendor_id = ?", [run_id, vendor_id])
             if rows:
-                self.db["findings"].insert_all(rows)
+                self.table("findings").insert_all(rows)
         return len(rows)
 
     def save_verdict(self, run_id: int, vendor_id: str, job: str, verdict: str, reasons: list[str],
@@ -170,7 +193,7 @@ class Store:
                "created_at": utc_now()}
         with self.db.conn:
             self.db.execute("delete from verdicts where run_id = ? and vendor_id = ?", [run_id, vendor_id])
-            self.db["verdicts"].insert(self.redactor.value(row))
+            self.table("verdicts").insert(self.redactor.value(row))
 
 
 @dataclass
@@ -186,7 +209,7 @@ class AuditSink:
     counts: dict[str, int] = field(default_factory=dict)
     _phase_row: int | None = None
 
-    def add(self, obs, phase: str | None = None) -> int:
+    def add(self, obs: Observation, phase: str | None = None) -> int:
         row = {"audit_id": self.audit_id, "run_id": self.run_id, "vendor_id": self.vendor_id,
                "account": self.account, "phase": phase or self.phase, **obs.to_row()}
         self.counts[obs.table] = self.counts.get(obs.table, 0) + 1
