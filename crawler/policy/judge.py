@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from ..knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
 from .engine import Judgement, judge_run
@@ -24,7 +25,7 @@ class Judge:
         knowledge, infos = load_lists(default_cache_dir(), extra_dirs=extra)
         return cls(load_pack(policy), knowledge, tuple(infos))
 
-    def provenance(self) -> list[dict]:
+    def provenance(self) -> list[dict[str, Any]]:
         """What is stored with each run: the pack and every list, with versions and hashes."""
         pack = {"name": f"policy:{self.pack.id}", "version": self.pack.version, "sha256": self.pack.sha256,
                 "source": self.pack.path}

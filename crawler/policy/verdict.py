@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from ..analyze.analysis import AuditAnalysis
 from .base import Finding
 
 APPROVE, DO_NOT_APPROVE, NEEDS_REVIEW = "approve", "do not approve", "needs review"
@@ -22,7 +25,7 @@ def _reason(finding: Finding) -> str:
     return f"{finding.severity} under {finding.clause}: {finding.subject} ({finding.rule_id})"
 
 
-def _tls_reasons(analyses) -> list[str]:
+def _tls_reasons(analyses: Iterable[AuditAnalysis]) -> list[str]:
     seen: dict[str, set[str]] = {}
     for analysis in analyses:
         for rec in analysis.data.requests:
@@ -34,7 +37,7 @@ def _tls_reasons(analyses) -> list[str]:
     return [f"TLS on {host}: {', '.join(sorted(kinds))}" for host, kinds in sorted(seen.items())]
 
 
-def _form_reasons(analyses) -> list[str]:
+def _form_reasons(analyses: Iterable[AuditAnalysis]) -> list[str]:
     """What the service's forms ask a student for (sign-up pages especially: COPPA consent territory)."""
     asked: dict[str, set[str]] = {}
     for analysis in analyses:
@@ -46,7 +49,7 @@ def _form_reasons(analyses) -> list[str]:
     return [f"a form on {url} asks for: {', '.join(sorted(kinds))}" for url, kinds in sorted(asked.items())]
 
 
-def candidate_verdict(findings: list[Finding], analyses, problems: list[str]) -> Verdict:
+def candidate_verdict(findings: list[Finding], analyses: Iterable[AuditAnalysis], problems: list[str]) -> Verdict:
     """Pre-approval: any violation says do not approve; warnings, or an audit that did not fully run, need
     review; otherwise approve. Reasons name clauses, trackers, persistent identifiers and TLS."""
     violations = [f for f in findings if f.severity == "violation"]
@@ -69,7 +72,7 @@ def scheduled_verdict(findings: list[Finding], problems: list[str]) -> Verdict:
     return Verdict("scheduled audit", verdict, tuple([_reason(f) for f in violations + warnings] + problems))
 
 
-def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict | None) -> Verdict:
+def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict[str, Any] | None) -> Verdict:
     """Post-termination: verified only when no violation is left: the account does not log in, no tracker
     or identifier is served, and the old browser state is not recognised."""
     violations = [f for f in findings if f.severity == "violation"]
