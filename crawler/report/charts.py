@@ -15,7 +15,7 @@ BAR_H = 14
 RED, DARK_RED, GREY, BLUE, INK, MUTED = "#b42318", "#7a1a10", "#98a2b3", "#3e6fb0", "#1d2939", "#667085"
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", size: int = 12, fill: str = INK,
+def _text(x: float, y: float, text: str, anchor: str = "start", size: float = 12, fill: str = INK,
           weight: str = "normal") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
             f'font-weight="{weight}">{escape(text)}</text>')

@@ -185,7 +185,8 @@ def _thumbnail(data: bytes) -> Image:
 
 
 def _full_size(data: bytes) -> Image:
-    with PILImage.open(io.BytesIO(data)) as picture:
+    with PILImage.open(io.BytesIO(data)) as opened:
+        picture: PILImage.Image = opened
         if picture.width > FULL_WIDTH:
             picture = picture.resize((FULL_WIDTH, round(picture.height * FULL_WIDTH / picture.width)),
                                      PILImage.Resampling.LANCZOS)
@@ -246,11 +247,11 @@ def _flows_view(flows: tuple[FlowItem, ...], report: Report) -> dict[str, Any]:
     blocks: dict[tuple, dict[str, Any]] = {}
     for entry in grouped.values():
         flow = entry["flow"]
-        key = (flow.host, flow.url, flow.location, flow.context)
-        block = blocks.get(key)
+        block_key = (flow.host, flow.url, flow.location, flow.context)
+        block = blocks.get(block_key)
         if block is None:
             request = report.requests.get(flow.row_id) if flow.table == "requests" and flow.row_id else None
-            block = blocks[key] = {
+            block = blocks[block_key] = {
                 "host": flow.host, "party": flow.party, "entity": flow.entity, "location": flow.location,
                 "url": flow.url, "table": flow.table, "context": flow.context or "", "request": request,
                 "count": entry["count"], "phases": list(entry["phases"]), "row_ids": list(entry["row_ids"]),
@@ -272,7 +273,8 @@ def _carried(value: str | None, finding: FindingInfo, report: Report) -> dict[st
     request_ids = finding.rows.get("requests", [])
     if not value or not request_ids:
         return {}
-    carried, seen = [], set()
+    carried: list[dict[str, Any]] = []
+    seen = set()
     for rid in request_ids:
         request = report.requests.get(rid)
         if request is None:
@@ -428,7 +430,7 @@ def _chosen_pages(report: Report, vendor: VendorReport) -> list[PageInfo]:
             if page.id not in chosen:
                 chosen.append(page.id)
     order = {p.id: i for i, p in enumerate(vendor.pages)}
-    return [vendor.page(i) for i in sorted(chosen, key=lambda i: order.get(i, 0)) if vendor.page(i)]
+    return [shown for i in sorted(chosen, key=lambda i: order.get(i, 0)) if (shown := vendor.page(i))]
 
 
 BREAKABLE = re.compile(r'(<code[^>]*>|<(?:td|span) class="hash"[^>]*>)(.*?)(</code>|</td>|</span>)', re.DOTALL)

@@ -59,8 +59,8 @@ def render(report: Report) -> str:
         suite.set("skipped", str(counts["skipped"]))
         for key in total:
             total[key] += counts[key]
-    for key, value in total.items():
-        suites.set(key, str(value))
+    for key, tally in total.items():
+        suites.set(key, str(tally))
     suites.set("errors", "0")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

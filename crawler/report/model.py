@@ -13,13 +13,16 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..analyze.party import registrable_domain, vendor_domains
 from ..store import queries
 from ..store.writer import Store
 from .wording import NO_VERDICT, SEVERITIES, clause_title
+
+if TYPE_CHECKING:
+    from ..policy.pack import PolicyPack
 
 REPORT_SCHEMA = "trackaudit-report/1"
 MAX_PAGES_PER_FINDING = 4
@@ -369,7 +372,7 @@ class Report:
         return judged | {f.clause for f in vendor.findings}
 
 
-def _asks_for(forms_json) -> tuple[str, ...]:
+def _asks_for(forms_json: str | None) -> tuple[str, ...]:
     """The personal data a page's forms ask for, beyond the credentials."""
     kinds = {kind for form in _json(forms_json, []) for kind in form.get("asks_for", [])}
     return tuple(sorted(kinds - {"password", "username"}))
@@ -424,14 +427,14 @@ def _norm_url(url: str | None) -> str:
 
 
 # -- reading ----------------------------------------------------------------------------------------------
-def policy_info(pack) -> PolicyInfo:
+def policy_info(pack: PolicyPack) -> PolicyInfo:
     clauses = tuple(ClauseInfo(cid, clause_title(cid, text), text) for cid, text in pack.clauses.items())
     rules = tuple(RuleInfo(r.id, clause, r.title_under(clause), r.severity, r.judges_removal_check)
                   for r in pack.rules for clause in r.clauses)  # one entry per clause the rule is cited under
     return PolicyInfo(pack.id, pack.name, pack.version, pack.sha256, clauses, rules, dict(pack.parameters))
 
 
-def build_report(store: Store, run_id: int, pack) -> Report:
+def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     run_row = queries.run(store, run_id)
     if run_row is None:
         raise ValueError(f"{store.path}: no run {run_id}")
@@ -445,7 +448,7 @@ def build_report(store: Store, run_id: int, pack) -> Report:
                   run_row.get("manifest_sha256"), lists)
     policy = policy_info(pack)
 
-    def rows(table: str) -> list[dict]:
+    def rows(table: str) -> list[queries.Row]:
         return queries.run_rows(store, table, run_id)
 
     audits, phases, findings_rows = rows("audits"), rows("phases"), rows("findings")
@@ -459,7 +462,7 @@ def build_report(store: Store, run_id: int, pack) -> Report:
     request_totals = {vid: sum(c.values()) for vid, c in host_counts.items()}
     evidence_by_id = {f["id"]: _json(f["evidence"], {}) for f in findings_rows}
 
-    def referenced(table: str) -> list[dict]:
+    def referenced(table: str) -> list[queries.Row]:
         wanted = {i for ev in evidence_by_id.values() if isinstance(ev, Mapping)
                   and isinstance(ev.get("rows"), Mapping)
                   for i in ev["rows"].get(table) or [] if isinstance(i, int)}
@@ -558,7 +561,7 @@ def _manifest(store: Store, run_id: int) -> Manifest | None:
                     artefacts, digests)
 
 
-def _pages_involved(evidence: Mapping, pages: tuple[PageInfo, ...], requests: Mapping[int, RequestInfo]) -> tuple[int, ...]:
+def _pages_involved(evidence: Mapping[str, Any], pages: tuple[PageInfo, ...], requests: Mapping[int, RequestInfo]) -> tuple[int, ...]:
     """The vendor's pages a finding rests on: pages it names by row, pages of the requests it names (same
     phase first), then pages whose URL appears anywhere in its evidence."""
     if not pages:
@@ -580,8 +583,8 @@ def _pages_involved(evidence: Mapping, pages: tuple[PageInfo, ...], requests: Ma
             same = [p for p in candidates if p.phase == phase]
             if same:
                 return same[0]
-        preferred = [p for p in candidates if p.phase == "crawl"]
-        return (preferred or candidates or [None])[0]
+        preferred = [p for p in candidates if p.phase == "crawl"] or candidates
+        return preferred[0] if preferred else None
 
     rows = evidence.get("rows") or {}
     for page_id in rows.get("pages", []) if isinstance(rows, Mapping) else []:
