@@ -111,7 +111,7 @@ RUN = RunReference()
 
 def _run_id(store: Store, reference: int | str) -> int:
     """The run a reference names, or a usage error that says which runs exist."""
-    run_id = queries.latest_run_id(store) if reference == "latest" else reference
+    run_id = reference if isinstance(reference, int) else queries.latest_run_id(store)
     if run_id is None:
         raise UsageProblem(f"{store.path}: no run yet. Fix: run an audit first, or pass --db with another database")
     if queries.run(store, run_id) is None:
@@ -561,6 +561,7 @@ def findings(run_ref, vendor_id, db_path) -> None:
     store = _open_store(_results_db(db_path), read_only=True)
     run_id = _run_id(store, run_ref)
     run = queries.run(store, run_id)
+    assert run is not None  # _run_id checked it exists
     click.echo(f"Run {run_id} ({run['mode']}, {run['started_at']}, {run['status']}, policy {run['policy_name']})\n")
     click.echo(format_findings(store, run_id, vendor_id))
 
@@ -656,7 +657,7 @@ def lists_update(names, cache_dir) -> None:
     except ListError as exc:
         raise UsageProblem(str(exc)) from None
     for update in updates:
-        if update.ok:
+        if update.entry is not None:
             click.echo(f"{update.name}: version {update.entry.version}, {update.entry.bytes} bytes, sha256 {update.entry.sha256[:16]}…")
         else:
             click.echo(f"FAILED: {update.error}", err=True)

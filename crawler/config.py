@@ -9,7 +9,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
 
 VENDOR_STATUSES = ("candidate", "approved", "terminated")
@@ -163,7 +163,7 @@ class _Checker:
     def __init__(self, path: str):
         self.path = path
 
-    def fail(self, key: str, problem: str, fix: str) -> None:
+    def fail(self, key: str, problem: str, fix: str) -> NoReturn:
         raise ConfigError(self.path, key, problem, fix)
 
     def only_keys(self, table: Any, where: str, allowed: set[str]) -> None:
@@ -198,6 +198,11 @@ class _Checker:
             self.fail(_join(where, key), f"{value!r} is not a usable {key} (it names a folder of the results)",
                       "use 1 to 64 letters, digits, '-' and '_', starting with a letter or digit")
         return value
+
+    @overload
+    def url(self, table: dict, where: str, key: str, required: Literal[True]) -> str: ...
+    @overload
+    def url(self, table: dict, where: str, key: str, required: bool = False) -> str | None: ...
 
     def url(self, table: dict, where: str, key: str, required: bool = False) -> str | None:
         value = self.get(table, where, key, str, required=required)

@@ -37,7 +37,7 @@ class Progress:
 class RichProgress(Progress):
     """A bar per vendor × account on the terminal, with the phase and the page being visited."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -90,11 +90,12 @@ def configure(verbose: bool, quiet: bool, log_file: Path | None, redactor: Redac
     LOGGER.propagate = False
     redacting = _RedactingFilter(redactor)
     interactive = sys.stderr.isatty() and not verbose and not quiet
-    progress: Progress = RichProgress() if interactive else Progress()
-    if interactive:
+    bars = RichProgress() if interactive else None
+    progress: Progress = bars if bars is not None else Progress()
+    if bars is not None:
         from rich.logging import RichHandler
 
-        console: logging.Handler = RichHandler(console=progress.console, show_time=False, show_path=False)
+        console: logging.Handler = RichHandler(console=bars.console, show_time=False, show_path=False)
     else:
         console = logging.StreamHandler(sys.stderr)
         console.setFormatter(logging.Formatter("%(message)s"))

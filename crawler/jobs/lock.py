@@ -6,6 +6,7 @@ import fcntl
 import os
 import time
 from pathlib import Path
+from typing import TextIO
 
 
 class DatabaseBusy(Exception):
@@ -18,7 +19,7 @@ class RunLock:
     def __init__(self, db_path: str | Path):
         # Keyed on the resolved path: a symlink or another spelling of the same database shares the lock.
         self.path = Path(f"{Path(db_path).resolve()}.lock")
-        self._file = None
+        self._file: TextIO | None = None
 
     def __enter__(self) -> "RunLock":
         self.path.parent.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,9 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
@@ -34,11 +36,14 @@ def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], l
         return [], [], None
     cookies: list[CookieObs] = []
     storage: list[StorageObs] = []
+    run_id = baseline["run_id"]
     for phase in ("crawl", "login", "control"):
-        for obs_type, target in ((CookieObs, cookies), (StorageObs, storage)):
-            if not target:
-                target.extend(obs for prov, obs in queries.observations(store, obs_type, baseline["run_id"], vendor_id,
-                                                                        phase) if prov["account"] == account)
+        if not cookies:
+            cookies.extend(obs for prov, obs in queries.observations(store, CookieObs, run_id, vendor_id, phase)
+                           if prov["account"] == account)
+        if not storage:
+            storage.extend(obs for prov, obs in queries.observations(store, StorageObs, run_id, vendor_id, phase)
+                           if prov["account"] == account)
     return cookies, storage, baseline
 
 
@@ -63,7 +68,8 @@ def logout_caveat(store, vendor_id: str, baseline_run_id: int | None) -> str | N
 
 
 class RemovalCheck(VendorAudit):
-    def __init__(self, *args, saved_cookies: list[CookieObs] = (), saved_storage: list[StorageObs] = (), **kwargs):
+    def __init__(self, *args: Any, saved_cookies: Sequence[CookieObs] = (), saved_storage: Sequence[StorageObs] = (),
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.saved_cookies = [c for c in saved_cookies if not c.session]
         self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]

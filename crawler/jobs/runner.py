@@ -11,6 +11,7 @@ from playwright.async_api import async_playwright
 
 from ..browse.browser import LaunchSettings
 from ..config import Account, Config, ConfigError, Vendor, resolve_secret
+from ..observations import CookieObs, StorageObs
 from ..store.seal import write_manifest
 from ..report.datasette import write_datasette_metadata
 from ..policy.judge import Judge
@@ -49,8 +50,8 @@ class Target:
     vendor: Vendor
     account: Account | None
     credentials: Credentials | None
-    saved_cookies: tuple = ()  # a post-termination check replays what the last audit left in the browser
-    saved_storage: tuple = ()
+    saved_cookies: tuple[CookieObs, ...] = ()  # a post-termination check replays what the last audit left
+    saved_storage: tuple[StorageObs, ...] = ()
 
 
 def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] | None = None) -> list[Target]:
@@ -94,7 +95,9 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
         store.interrupt_run(run_id, "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
         _seal(store, run_id)
-        exc.run_id = run_id  # the command line names the run it leaves incomplete
+        # The command line names the run it leaves incomplete (any exception may get here: an attribute, read
+        # back with getattr).
+        exc.run_id = run_id  # type: ignore[attr-defined]
         raise
     result.status = "failed" if failed else "complete"
     store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None,
@@ -172,6 +175,7 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
                              account.pii if account else None)
     key = f"{vendor.id} ({account_id})"
     progress.audit_started(key, vendor.start_url, expected_pages=vendor.max_pages + 8)
+    audit: VendorAudit
     if mode == "verify-removal":
         audit = RemovalCheck(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
                              progress=progress, saved_cookies=target.saved_cookies, saved_storage=target.saved_storage)
