@@ -58,7 +58,9 @@ def parse_only(args: list[str]) -> None:
     command: click.Command = main
     rest = list(args)
     while isinstance(command, click.Group):
-        name, command, rest = command.resolve_command(context, rest)
+        name, resolved, rest = command.resolve_command(context, rest)
+        assert resolved is not None  # an unknown command raised UsageError
+        command = resolved
         if isinstance(command, click.Group):
             context = click.Context(command, info_name=name, parent=context)
     command.make_context(name, rest, parent=context)

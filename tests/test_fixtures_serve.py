@@ -37,19 +37,20 @@ class Served:
         args = ["--https-port", str(ports[0]), "--http-port", str(ports[1]), "--closed-port", str(ports[2])]
         self.proc = subprocess.Popen([sys.executable, "-m", "crawler", "fixtures", "serve", *args], cwd=workdir,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
+        self.lines: queue.Queue[str | None] = queue.Queue()  # None: the output ended
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        assert self.proc.stdout is not None  # stdout=PIPE
         for line in self.proc.stdout:
             self.lines.put(line.rstrip("\n"))
         self.lines.put(None)
 
     def read_until(self, prefix: str, timeout: float = 30) -> list[str]:
-        seen = []
+        seen: list[str] = []
         while True:
             line = self.lines.get(timeout=timeout)
-            assert line is not None, f"fixtures serve ended:\n{seen}\n{self.proc.stderr.read()}"
+            assert line is not None, f"fixtures serve ended:\n{seen}\n{self.proc.stderr and self.proc.stderr.read()}"
             seen.append(line)
             if line.startswith(prefix):
                 return seen

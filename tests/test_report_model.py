@@ -9,10 +9,11 @@ import time
 import zlib
 from dataclasses import FrozenInstanceError, dataclass
 from pathlib import Path
-from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
+from crawler.config import Vendor
 from crawler.store.seal import write_manifest
 from crawler.observations import CookieObs, PageObs, RequestObs
 from crawler.policy.pack import PolicyPack, load_pack
@@ -56,7 +57,7 @@ class Built:
     store: Store
     run_id: int
     pack: PolicyPack
-    findings: list[dict]
+    findings: list[dict[str, Any]]
     db_path: Path
 
 
@@ -70,8 +71,7 @@ def build_report_db(folder: Path) -> Built:
                              policy_name=pack.id, policy_hash=pack.sha256, lists=lists)
     for vid, name, url in (("bright", "Bright <Reading> & Co", "https://www.bright.test/"),
                            ("leaky", "LeakyQuiz", "https://app.leaky.test/")):
-        store.upsert_vendor(SimpleNamespace(id=vid, name=name, status="approved", start_url=url, first_party=(),
-                                            remember_cookies=()))
+        store.upsert_vendor(Vendor(id=vid, name=name, status="approved", start_url=url))
 
     # bright: one audit, one page with a screenshot, no finding
     bright = store.start_audit(run_id, "bright", "student", "maya@students.mps.test", pii={"email": "maya@x.test"})
@@ -120,7 +120,7 @@ def build_report_db(folder: Path) -> Built:
               "partition_key": None, "party": "first", "entity": "leaky.test", "purpose": "unknown",
               "purpose_source": None, "purpose_pattern": None, "set_by": "https://app.leaky.test/static/lq.js",
               "set_by_kind": "script", "phase": "crawl"}
-    findings = [
+    findings: list[dict[str, Any]] = [
         {"rule_id": "IV.A-pii-to-third-party", "clause": "IV.A", "severity": "violation",
          "subject": "host collect.tracker.test", "account": "student",
          "message": "The test student's email (sha256 of the email) reached the third party tracker.test.",
