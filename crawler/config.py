@@ -47,7 +47,7 @@ class BrowserConfig:
 @dataclass(frozen=True)
 class LoginStep:
     action: str
-    selector: str | None
+    selector: str  # a selector, a URL (goto), or seconds (wait)
     value: str | None = None
 
 

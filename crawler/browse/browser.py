@@ -7,6 +7,9 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from playwright.async_api import BrowserContext, Playwright
 
 from ..config import BrowserConfig
 
@@ -124,7 +127,8 @@ def seed_profile(profile_dir: Path, block_third_party_cookies: bool) -> None:
     prefs_path.write_text(json.dumps(prefs))
 
 
-async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path, **context_options):
+async def launch_profile(playwright: Playwright, settings: LaunchSettings, profile_dir: Path,
+                         **context_options: Any) -> BrowserContext:
     """A persistent context on an on-disk profile: needed so the reconnect phase can relaunch it."""
     seed_profile(profile_dir, settings.block_third_party_cookies)
     sandbox = sandbox_enabled()
@@ -139,7 +143,8 @@ async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path
         raise
 
 
-async def _launch(playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool, **context_options):
+async def _launch(playwright: Playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool,
+                  **context_options: Any) -> BrowserContext:
     return await playwright.chromium.launch_persistent_context(
         str(profile_dir),
         executable_path=settings.executable_path,

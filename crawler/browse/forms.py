@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 # What a field asks for, from its type, name, id, autocomplete or label words (first match wins).
 PERSONAL_DATA = (
@@ -20,23 +21,29 @@ PERSONAL_DATA = (
 HIDDEN_TYPES = ("hidden", "submit", "button", "reset", "image")
 
 
-def page_forms(html: str, limit: int = 20) -> tuple[dict, ...]:
+def page_forms(html: str, limit: int = 20) -> tuple[dict[str, Any], ...]:
     """Each form's action, method and the kinds of personal data its visible fields ask for."""
     soup = BeautifulSoup(html, "html.parser")
     forms = []
     for form in soup.find_all("form")[:limit]:
         fields = []
         for field in form.find_all(["input", "select", "textarea"]):
-            kind = (field.get("type") or ("text" if field.name == "input" else field.name)).lower()
+            kind = (_attr(field, "type") or ("text" if field.name == "input" else field.name)).lower()
             if kind in HIDDEN_TYPES:
                 continue
             label = _label_text(soup, field)
             described = " ".join(str(field.get(a) or "") for a in ("name", "id", "autocomplete", "placeholder"))
             asks = next((what for what, pattern in PERSONAL_DATA if pattern.search(f"{kind} {described} {label}")), None)
             fields.append({"name": field.get("name"), "type": kind, "asks_for": asks})
-        forms.append({"action": form.get("action"), "method": (form.get("method") or "get").lower(),
+        forms.append({"action": form.get("action"), "method": (_attr(form, "method") or "get").lower(),
                       "fields": fields, "asks_for": sorted({f["asks_for"] for f in fields if f["asks_for"]})})
     return tuple(forms)
+
+
+def _attr(tag: Tag, name: str) -> str | None:
+    """An attribute's text (bs4 gives a multi-valued attribute, such as class, as a list)."""
+    value = tag.get(name)
+    return " ".join(value) if isinstance(value, list) else value
 
 
 def _label_text(soup: BeautifulSoup, field) -> str:

@@ -7,8 +7,9 @@ import time
 from dataclasses import dataclass
 
 import pyotp
+from playwright.async_api import Page
 
-from ..config import LoginConfig
+from ..config import LoginConfig, LoginStep
 
 ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
 
@@ -26,26 +27,25 @@ def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int
     return pyotp.TOTP(cleaned, digits=digits, interval=step).at(int(time.time() if at is None else at))
 
 
-async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
+async def perform_login(page: Page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
     """Run the steps on a page already at ``login.url``; ``values`` fills {username}, {password}, {totp}."""
     timeout_ms = timeout_s * 1000
     for number, step in enumerate(login.steps, 1):
-        value = _fill_template(step.value, values)
         try:
             if step.action == "fill":
-                await page.fill(step.selector, value, timeout=timeout_ms)
+                await page.fill(step.selector, _value(step, values), timeout=timeout_ms)
             elif step.action == "click":
                 await page.click(step.selector, timeout=timeout_ms)
             elif step.action == "press":
-                await page.press(step.selector, value, timeout=timeout_ms)
+                await page.press(step.selector, _value(step, values), timeout=timeout_ms)
             elif step.action == "select":
-                await page.select_option(step.selector, value, timeout=timeout_ms)
+                await page.select_option(step.selector, _value(step, values), timeout=timeout_ms)
             elif step.action == "check":
                 await page.check(step.selector, timeout=timeout_ms)
             elif step.action == "goto":
                 await page.goto(step.selector, timeout=timeout_ms)
             elif step.action == "wait":
-                if step.selector is not None and _is_number(step.selector):
+                if _is_number(step.selector):
                     await asyncio.sleep(float(step.selector))
                 else:
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
@@ -55,11 +55,12 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
     return await _check_success(page, login, timeout_ms)
 
 
-async def wait_for_success(page, login: LoginConfig, timeout_ms: float) -> bool:
+async def wait_for_success(page: Page, login: LoginConfig, timeout_ms: float) -> bool:
     """Whether the page shows the declared sign of being logged in within the timeout."""
     try:
-        if login.success_url_contains:
-            await page.wait_for_url(lambda url: login.success_url_contains in url, timeout=timeout_ms)
+        url_part = login.success_url_contains
+        if url_part:
+            await page.wait_for_url(lambda url: url_part in url, timeout=timeout_ms)
         if login.success_selector:
             await page.wait_for_selector(login.success_selector, timeout=timeout_ms)
         return True
@@ -67,7 +68,7 @@ async def wait_for_success(page, login: LoginConfig, timeout_ms: float) -> bool:
         return False
 
 
-async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginResult:
+async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> LoginResult:
     if await wait_for_success(page, login, timeout_ms):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
@@ -79,7 +80,7 @@ async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginRe
     return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
 
 
-async def _visible_error_text(page) -> str:
+async def _visible_error_text(page: Page) -> str:
     try:
         texts = await page.locator(ERROR_TEXT_SELECTORS).all_inner_texts()
     except Exception:
@@ -87,17 +88,22 @@ async def _visible_error_text(page) -> str:
     return " ".join(t.strip() for t in texts if t.strip())[:300]
 
 
-def _fill_template(value: str | None, values: dict[str, str]) -> str | None:
-    if value is None:
-        return None
+def _value(step: LoginStep, values: dict[str, str]) -> str:
+    """The step's value with its templates filled (the config check gives fill, press and select one)."""
+    if step.value is None:
+        raise ValueError(f"{step.action} has no value")
+    return _fill_template(step.value, values)
+
+
+def _fill_template(value: str, values: dict[str, str]) -> str:
     for name, replacement in values.items():
         value = value.replace("{" + name + "}", replacement)
     return value
 
 
-def _is_number(text: str | None) -> bool:
+def _is_number(text: str) -> bool:
     try:
-        float(text or "")
+        float(text)
         return True
     except ValueError:
         return False

@@ -13,13 +13,17 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urldefrag, urljoin, urlsplit
+
+from playwright.async_api import BrowserContext, Dialog, Page, Playwright
 
 from ..analyze.party import registrable_domain, vendor_domains
 from .browser import LaunchSettings, launch_profile
-from .collectors import CaptureState, default_collectors
+from .collectors import CaptureState, Collector, default_collectors
 from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
@@ -44,17 +48,17 @@ class Credentials:
 
 @dataclass
 class _Browser:
-    context: object
-    page: object
-    collectors: list
+    context: BrowserContext
+    collectors: list[Collector]
     har: Path
     trace: Path
+    page: Page = field(init=False)  # the current tab: set once the context has one
 
 
 class VendorAudit:
     """Runs the protocol for one vendor and one account (or anonymously when there is none)."""
 
-    def __init__(self, playwright, settings: LaunchSettings, vendor: Vendor, account: Account | None,
+    def __init__(self, playwright: Playwright, settings: LaunchSettings, vendor: Vendor, account: Account | None,
                  credentials: Credentials | None, sink: AuditSink, artefacts_dir: Path,
                  progress: Progress | None = None):
         self.playwright = playwright
@@ -97,8 +101,9 @@ class VendorAudit:
             browser = await self._open(workdir / "audited", "reconnect")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
-                if self.vendor.logout_url and self.vendor.login and logged_in:
-                    await self._phase("logout", lambda: self._visit_all(browser, [self.vendor.logout_url]))
+                logout_url = self.vendor.logout_url
+                if logout_url and self.vendor.login and logged_in:
+                    await self._phase("logout", lambda: self._visit_all(browser, [logout_url]))
                 await self._phase("respawn", lambda: self._respawn(browser))
             finally:
                 await self._close(browser)
@@ -107,15 +112,17 @@ class VendorAudit:
             shutil.rmtree(workdir, ignore_errors=True)
         return self.login_result.outcome if self.login_result else "not configured"
 
-    async def _phase(self, name: str, body) -> None:
+    async def _phase(self, name: str, body: Callable[[], Awaitable[PhaseResult | str | None]]) -> None:
         """Run one phase; what its body returns (a note, or a PhaseResult) is kept with the phase."""
         self.sink.begin_phase(name)
         self.progress.phase(self.progress_key, name)
         outcome, message, result = "complete", None, None
         try:
             returned = await body()
-            result = returned if isinstance(returned, PhaseResult) else None
-            message = result.note if result else returned
+            if isinstance(returned, PhaseResult):
+                result, message = returned, returned.note
+            else:
+                message = returned
         except Exception as exc:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)
@@ -133,11 +140,12 @@ class VendorAudit:
             await self._close(browser)
 
     async def _login(self, browser: _Browser) -> None:
-        login = self.vendor.login
+        login, credentials = self.vendor.login, self.credentials
+        assert login is not None and credentials is not None  # only a vendor with a login and an account logs in
         await self._visit(browser, login.url, depth=0)
-        values = {"username": self.credentials.username, "password": self.credentials.password}
-        if self.credentials.totp_secret:
-            values["totp"] = totp(self.credentials.totp_secret)
+        values = {"username": credentials.username, "password": credentials.password}
+        if credentials.totp_secret:
+            values["totp"] = totp(credentials.totp_secret)
         self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s)
         await self._settle(browser.page)
         await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
@@ -186,13 +194,13 @@ class VendorAudit:
         collectors = default_collectors(self.state)
         for collector in collectors:
             await collector.run("attach", context)
-        browser = _Browser(context, None, collectors, har, trace)
+        browser = _Browser(context, collectors, har, trace)
         context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
         return browser
 
-    async def _setup_page(self, browser: _Browser, page) -> None:
+    async def _setup_page(self, browser: _Browser, page: Page) -> None:
         if id(page) in self._setup_pages:
             return
         self._setup_pages.add(id(page))
@@ -200,7 +208,7 @@ class VendorAudit:
         for collector in browser.collectors:
             await collector.run("on_page", page)
 
-    async def _dismiss(self, dialog, page) -> None:
+    async def _dismiss(self, dialog: Dialog, page: Page) -> None:
         self.sink.error("dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url)
         await dialog.dismiss()
 
@@ -232,7 +240,7 @@ class VendorAudit:
             pass
 
     # visiting ---------------------------------------------------------------------------------------
-    async def _visit_all(self, browser: _Browser, urls, inventory: bool = True) -> None:
+    async def _visit_all(self, browser: _Browser, urls: Iterable[str], inventory: bool = True) -> None:
         for url in urls:
             await self._visit(browser, url, depth=0)
         if inventory:
@@ -260,7 +268,7 @@ class VendorAudit:
                 await collector.run("after_visit", browser.page)
         return links
 
-    async def _settle(self, page) -> None:
+    async def _settle(self, page: Page) -> None:
         try:
             await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
         except Exception:
@@ -274,8 +282,9 @@ class VendorAudit:
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
                                      status: int | None, error: str | None = None) -> list[str]:
         page = browser.page
-        title, links, shot, digest = None, [], None, None
-        forms = ()
+        title, shot, digest = None, None, None
+        links: list[object] = []  # what the page's script returned: strings are kept
+        forms: tuple[dict[str, Any], ...] = ()
         try:
             title = await asyncio.wait_for(page.title(), 5)
             links = await asyncio.wait_for(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"), 5)
@@ -304,7 +313,7 @@ class VendorAudit:
         await self.state.flush()
 
     # which URLs -------------------------------------------------------------------------------------
-    def _absolute(self, pages) -> list[str]:
+    def _absolute(self, pages: Iterable[str]) -> list[str]:
         return [urljoin(self.vendor.start_url, page) for page in pages]
 
     def _revisit_urls(self) -> list[str]:

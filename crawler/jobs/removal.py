@@ -16,7 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
@@ -24,8 +24,11 @@ from ..observations import RECOGNISED, CookieObs, PhaseResult, StorageObs
 from ..browse.protocol import VendorAudit
 from ..store import queries
 
+if TYPE_CHECKING:  # what BrowserContext.add_cookies takes (playwright.async_api does not re-export it)
+    from playwright._impl._api_structures import SetCookieParam
+
 REMOVAL_PHASES = ("removal-login", "removal-public", "removal-replay")
-SAME_SITE = {"Strict": "Strict", "Lax": "Lax", "None": "None"}
+SAME_SITE: dict[str, Literal["Strict", "Lax", "None"]] = {"Strict": "Strict", "Lax": "Lax", "None": "None"}
 
 
 def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], list[StorageObs], dict | None]:
@@ -122,17 +125,18 @@ class RemovalCheck(VendorAudit):
             await self._close(browser)
 
 
-def _playwright_cookie(cookie: CookieObs) -> dict:
-    entry = {"name": cookie.name, "value": cookie.value, "domain": cookie.domain, "path": cookie.path,
-             "httpOnly": cookie.http_only, "secure": cookie.secure}
+def _playwright_cookie(cookie: CookieObs) -> SetCookieParam:
+    entry: SetCookieParam = {"name": cookie.name, "value": cookie.value, "httpOnly": cookie.http_only,
+                             "secure": cookie.secure}
     if cookie.host_only:
-        entry["domain"] = cookie.domain.lstrip(".")
-        entry["url"] = f"https://{entry['domain']}{cookie.path}"
-        del entry["domain"], entry["path"]
+        entry["url"] = f"https://{cookie.domain.lstrip('.')}{cookie.path}"
+    else:
+        entry["domain"], entry["path"] = cookie.domain, cookie.path
     if cookie.expires:
         entry["expires"] = cookie.expires
-    if cookie.same_site in SAME_SITE:
-        entry["sameSite"] = SAME_SITE[cookie.same_site]
+    same_site = SAME_SITE.get(cookie.same_site or "")
+    if same_site:
+        entry["sameSite"] = same_site
     return entry
 
 

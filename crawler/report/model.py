@@ -561,7 +561,8 @@ def _manifest(store: Store, run_id: int) -> Manifest | None:
                     artefacts, digests)
 
 
-def _pages_involved(evidence: Mapping[str, Any], pages: tuple[PageInfo, ...], requests: Mapping[int, RequestInfo]) -> tuple[int, ...]:
+def _pages_involved(evidence: Mapping[str, Any], pages: tuple[PageInfo, ...],
+                    requests: Mapping[int, RequestInfo]) -> tuple[int, ...]:
     """The vendor's pages a finding rests on: pages it names by row, pages of the requests it names (same
     phase first), then pages whose URL appears anywhere in its evidence."""
     if not pages:

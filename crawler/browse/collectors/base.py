@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import BrowserContext, Page
 
 from ...store.writer import AuditSink
 
@@ -22,16 +26,16 @@ class CaptureState:
 
     sink: AuditSink
     cookie_origins: dict[str, list[CookieOrigin]] = field(default_factory=dict)
-    pending: set[asyncio.Task] = field(default_factory=set)
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     def note_cookie_origin(self, name: str, origin: CookieOrigin) -> None:
         self.cookie_origins.setdefault(name, []).append(origin)
 
-    def spawn(self, coro, source: str) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, object], source: str) -> None:
         """Run a capture coroutine started by a browser event, so its row lands even if it fails."""
         phase = self.sink.phase
 
-        async def guarded():
+        async def guarded() -> None:
             try:
                 await coro
             except Exception as exc:  # a collector failure is data, never a crash
@@ -54,23 +58,23 @@ class Collector:
 
     name = "collector"
 
-    def __init__(self, state: CaptureState):
+    def __init__(self, state: CaptureState) -> None:
         self.state = state
         self.sink = state.sink
 
-    async def attach(self, context) -> None:
+    async def attach(self, context: BrowserContext) -> None:
         """A (re)launched browser context: subscribe to its events."""
 
-    async def on_page(self, page) -> None:
+    async def on_page(self, page: Page) -> None:
         """A new page (tab) in the context."""
 
-    async def after_visit(self, page) -> None:
+    async def after_visit(self, page: Page) -> None:
         """A page finished loading."""
 
-    async def end_phase(self, context, page) -> None:
+    async def end_phase(self, context: BrowserContext, page: Page) -> None:
         """The phase is over: take inventory."""
 
-    async def run(self, hook: str, *args) -> None:
+    async def run(self, hook: str, *args: BrowserContext | Page) -> None:
         try:
             # A page whose script never yields would hold an evaluate forever.
             await asyncio.wait_for(getattr(self, hook)(*args), HOOK_TIMEOUT_S)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from playwright.async_api import BrowserContext, Page
+
 from ...observations import CookieObs
 from .base import Collector, CookieOrigin
 
@@ -9,7 +13,7 @@ from .base import Collector, CookieOrigin
 class CookieCollector(Collector):
     name = "cookies"
 
-    async def end_phase(self, context, page) -> None:
+    async def end_phase(self, context: BrowserContext, page: Page) -> None:
         cdp = await context.new_cdp_session(page)
         try:
             result = await cdp.send("Network.getAllCookies")
@@ -19,8 +23,8 @@ class CookieCollector(Collector):
             self.sink.add(cookie_from_cdp(raw, self.state.cookie_origins.get(raw["name"], [])))
 
 
-def cookie_from_cdp(raw: dict, origins: list[CookieOrigin]) -> CookieObs:
-    """Normalise one CDP ``Network.Cookie``; pick the latest recorded setter whose host fits its domain."""
+def cookie_from_cdp(raw: dict[str, Any], origins: list[CookieOrigin]) -> CookieObs:
+    """Normalise one CDP ``Network.Cookie`` (JSON); pick the latest recorded setter whose host fits its domain."""
     session = bool(raw.get("session")) or raw.get("expires", -1) in (-1, None) or raw.get("expires", -1) <= 0
     partition = raw.get("partitionKey")
     if isinstance(partition, dict):

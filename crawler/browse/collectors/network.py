@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 from urllib.parse import urlsplit
+
+from playwright.async_api import BrowserContext, Page, Request
 
 from ... import setcookie
 from ...observations import RequestObs
-from .base import Collector, CookieOrigin
+from .base import CaptureState, Collector, CookieOrigin
 
 MAX_BODY_CHARS = 1_000_000
 
@@ -15,25 +18,25 @@ MAX_BODY_CHARS = 1_000_000
 class NetworkCollector(Collector):
     name = "network"
 
-    def __init__(self, state):
+    def __init__(self, state: CaptureState) -> None:
         super().__init__(state)
         # Only CDP knows who initiated a request and which cipher served it; Playwright's request does not.
         self._initiators: dict[str, tuple[str | None, str | None]] = {}
-        self._security: dict[str, dict] = {}
+        self._security: dict[str, dict[str, Any]] = {}  # CDP's securityDetails, by URL
 
-    async def attach(self, context) -> None:
+    async def attach(self, context: BrowserContext) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
         context.on("requestfailed", lambda request: self.state.spawn(
             self._record(request, request.failure or "failed"), self.name))
 
-    async def on_page(self, page) -> None:
+    async def on_page(self, page: Page) -> None:
         page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
         cdp = await page.context.new_cdp_session(page)
         cdp.on("Network.requestWillBeSent", self._on_cdp_request)
         cdp.on("Network.responseReceived", self._on_cdp_response)
         await cdp.send("Network.enable")
 
-    def _on_cdp_request(self, event: dict) -> None:
+    def _on_cdp_request(self, event: dict[str, Any]) -> None:  # a CDP event: JSON
         initiator = event.get("initiator") or {}
         url = initiator.get("url")
         if not url:
@@ -41,17 +44,21 @@ class NetworkCollector(Collector):
             url = next((f.get("url") for f in frames if f.get("url")), None)
         self._initiators[event["request"]["url"]] = (initiator.get("type"), url)
 
-    def _on_cdp_response(self, event: dict) -> None:
+    def _on_cdp_response(self, event: dict[str, Any]) -> None:
         details = event.get("response", {}).get("securityDetails")
         if details:
             self._security[event["response"]["url"]] = details
 
-    async def _record(self, request, failure: str | None) -> None:
+    async def _record(self, request: Request, failure: str | None) -> None:
         captured_at = time.time()
         headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
         lowered = {name.lower(): value for name, value in headers}
         response = await request.response() if failure is None else None
-        status, response_headers, set_cookies, remote, tls_protocol = None, (), (), None, None
+        status: int | None = None
+        response_headers: tuple[tuple[str, str], ...] = ()
+        set_cookies: tuple[str, ...] = ()
+        remote: str | None = None
+        tls_protocol: str | None = None
         if response is not None:
             status = response.status
             response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
@@ -85,7 +92,7 @@ class NetworkCollector(Collector):
             origin = CookieOrigin("header", request.url, obs.host, captured_at)
             self.state.note_cookie_origin(setcookie.cookie_name(header), origin)
 
-    async def _record_websocket(self, page, url: str) -> None:
+    async def _record_websocket(self, page: Page, url: str) -> None:
         # Playwright gives a WebSocket no request event and CDP's handshake lacks the Cookie header:
         # the cookies the jar would send for the http(s) twin of the URL are what the server received.
         http_url = "https" + url[3:] if url.startswith("wss") else "http" + url[2:]
@@ -102,7 +109,7 @@ class NetworkCollector(Collector):
         ))
 
 
-def _post_body(request) -> str | None:
+def _post_body(request: Request) -> str | None:
     try:
         body = request.post_data_buffer
     except Exception:

@@ -6,6 +6,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from playwright.async_api import BrowserContext
+
 from ... import setcookie
 from ...observations import ScriptCookieWrite
 from .base import Collector, CookieOrigin
@@ -17,11 +19,11 @@ INSTRUMENT_JS = (Path(__file__).with_name("instrument_cookies.js")).read_text(en
 class ScriptCookieCollector(Collector):
     name = "script_cookies"
 
-    async def attach(self, context) -> None:
+    async def attach(self, context: BrowserContext) -> None:
         await context.expose_binding(BINDING, self._on_write)
         await context.add_init_script(INSTRUMENT_JS)
 
-    def _on_write(self, source, cookie_string: str, script_url: str | None, frame_url: str) -> None:
+    def _on_write(self, source: object, cookie_string: str, script_url: str | None, frame_url: str) -> None:
         written_at = time.time()
         self.sink.add(ScriptCookieWrite(time=written_at, frame_url=frame_url, script_url=script_url,
                                         cookie_string=str(cookie_string)[:8192]))

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+from playwright.async_api import BrowserContext, Page
 
 from ...observations import StorageObs
-from .base import Collector
+from .base import CaptureState, Collector
 
 DUMP_JS = (Path(__file__).with_name("dump_storage.js")).read_text(encoding="utf-8")
 MAX_VALUE_CHARS = 65_536
@@ -15,12 +19,12 @@ MAX_VALUE_CHARS = 65_536
 class StorageCollector(Collector):
     name = "storage"
 
-    def __init__(self, state):
+    def __init__(self, state: CaptureState) -> None:
         super().__init__(state)
-        self._seen: set[tuple] = set()
-        self._phase = None
+        self._seen: set[tuple[str | None, ...]] = set()
+        self._phase: str | None = None
 
-    async def after_visit(self, page) -> None:
+    async def after_visit(self, page: Page) -> None:
         for frame in page.frames:
             try:
                 dump = await frame.evaluate(DUMP_JS, MAX_VALUE_CHARS)
@@ -30,7 +34,7 @@ class StorageCollector(Collector):
             for item in storage_items_from_dump(dump, frame.url):
                 self._add(item)
 
-    async def end_phase(self, context, page) -> None:
+    async def end_phase(self, context: BrowserContext, page: Page) -> None:
         await self.after_visit(page)
         # Origins no longer in a frame (visited earlier in the phase) still have their localStorage and IndexedDB.
         state = await context.storage_state(indexed_db=True)
@@ -48,21 +52,22 @@ class StorageCollector(Collector):
             self.sink.add(item)
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, sort_keys=True)
     return text[:MAX_VALUE_CHARS]
 
 
-def _item(kind, origin, frame_url, container, key, value) -> StorageObs:
+def _item(kind: str, origin: str, frame_url: str | None, container: str | None, key: object,
+          value: object) -> StorageObs:
     text = _text(value)
     return StorageObs(kind=kind, origin=origin, frame_url=frame_url, container=container, key=str(key),
                       value=text, size=len(str(key)) + len(text or ""))
 
 
-def storage_items_from_dump(dump: dict, frame_url: str | None) -> list[StorageObs]:
-    """Normalise what dump_storage.js returned for one frame."""
+def storage_items_from_dump(dump: dict[str, Any], frame_url: str | None) -> list[StorageObs]:
+    """Normalise what dump_storage.js returned for one frame (JSON)."""
     origin = dump.get("origin") or ""
     if not origin or origin == "null":
         return []
@@ -83,8 +88,8 @@ def storage_items_from_dump(dump: dict, frame_url: str | None) -> list[StorageOb
     return items
 
 
-def storage_items_from_state(state: dict) -> list[StorageObs]:
-    """Normalise Playwright's ``storage_state(indexed_db=True)``."""
+def storage_items_from_state(state: Mapping[str, Any]) -> list[StorageObs]:
+    """Normalise Playwright's ``storage_state(indexed_db=True)`` (its typed dict leaves out ``indexedDB``)."""
     items = []
     for entry in state.get("origins", []):
         origin = entry.get("origin", "")
