@@ -11,6 +11,9 @@ from pathlib import Path
 from ..config import BrowserConfig
 
 CHROMIUM_ENV = "TRACKAUDIT_CHROMIUM"
+# "1": launch Chromium with its sandbox (a non-root user, e.g. the container image); Playwright turns it off
+# by default, and it cannot start as root.
+SANDBOX_ENV = "TRACKAUDIT_CHROMIUM_SANDBOX"
 SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser",
                     "/snap/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable")
 # Chromium's cookie_controls_mode preference: 0 allows third-party cookies (a student's ordinary browser), 1 blocks.
@@ -127,5 +130,6 @@ async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path
         locale="en-US",
         timezone_id="America/Chicago",
         service_workers="allow",
+        chromium_sandbox=os.environ.get(SANDBOX_ENV) == "1",
         **context_options,
     )
