@@ -35,6 +35,12 @@ SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", 
 SETTLE_CAP_S = 2.5  # how long a loaded page may keep fetching before we move on
 SCROLL_CAP_S = 1.0  # how long what a scroll to the bottom starts may take
 QUIET_S = 0.2  # no request started or ended for this long, none in flight: the page has settled
+# Scrolls to the bottom (lazy content, scroll-depth beacons); true when the page moved.
+SCROLL_TO_BOTTOM_JS = """() => {
+  const before = window.scrollY;
+  window.scrollTo(0, document.body ? document.body.scrollHeight : 0);
+  return window.scrollY !== before;
+}"""
 
 
 @dataclass(frozen=True)
@@ -279,14 +285,14 @@ class VendorAudit:
 
     async def _settle(self, browser: _Browser) -> None:
         """Wait for the page's requests to end (events, capped), scroll to the bottom, and wait for what that
-        started: no fixed sleep, so a quiet page costs two short quiet windows."""
+        started: no fixed sleep, so a quiet page costs one or two short quiet windows."""
         await browser.activity.quiet(QUIET_S, SETTLE_CAP_S)
         try:
-            await asyncio.wait_for(browser.page.evaluate(
-                "window.scrollTo(0, document.body ? document.body.scrollHeight : 0)"), 5)
+            scrolled = await asyncio.wait_for(browser.page.evaluate(SCROLL_TO_BOTTOM_JS), 5)
         except Exception:
             return
-        await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
+        if scrolled:  # a page that fits the window gets no scroll event: nothing more to wait for
+            await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
 
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
                                      status: int | None, error: str | None = None) -> list[str]:
