@@ -95,8 +95,13 @@ def cli(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float]
     return proc, time.monotonic() - started
 
 
-def lists_args() -> list[str]:
-    return ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() else []
+def lists_args(tiny: bool) -> list[str]:
+    """The shared copies of the real lists when there are some; a tiny run judges with the built-in knowledge."""
+    return ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() and not tiny else []
+
+
+def load_judge(tiny: bool) -> Judge:
+    return Judge.load(lists_dir=SHARED_LISTS if SHARED_LISTS.is_dir() and not tiny else None)
 
 
 # -- 1. a BrightPath audit against bare Playwright ----------------------------------------------------------
@@ -107,7 +112,7 @@ def audit_overhead(internet: FixtureInternet, work: Path, tiny: bool) -> list[Fi
     settings = LaunchSettings.from_config(config.browser)
     secrets = dict(PASSWORD_ENV)
     store = Store(work / "brightpath.db")
-    judge = Judge.load(lists_dir=SHARED_LISTS if SHARED_LISTS.is_dir() else None)
+    judge = load_judge(tiny)
     started = time.monotonic()
     result = run_audit(store, settings, targets_for(config, list(config.vendors), secrets), mode="audit",
                        command="bench", config=config, judge=judge)
@@ -208,7 +213,7 @@ def concurrency(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figur
     per_hour = {}
     for workers in (1, 2):
         args = ["audit", "--config", str(config), *[a for v in vendor_ids for a in ("--vendor", v)],
-                "--concurrency", str(workers), "--quiet", "--db", str(work / f"concurrency-{workers}.db"), *lists_args()]
+                "--concurrency", str(workers), "--quiet", "--db", str(work / f"concurrency-{workers}.db"), *lists_args(tiny)]
         _, seconds = cli(args, work)
         per_hour[workers] = len(vendor_ids) / seconds * 3600
     ratio = per_hour[2] / per_hour[1]
@@ -292,7 +297,7 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
     config = write_config(work / "storyshelf.toml", internet, [STORYSHELF.format(pages=pages)], vendor_timeout_s=7200)
     db_path = work / "storyshelf.db"
     args = [sys.executable, "-m", "crawler", "audit", "--config", str(config), "--vendor", "storyshelf",
-            "--concurrency", "1", "--quiet", "--db", str(db_path), *lists_args()]
+            "--concurrency", "1", "--quiet", "--db", str(db_path), *lists_args(tiny)]
     started = time.monotonic()
     process = subprocess.Popen(args, cwd=work, env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True)
@@ -317,7 +322,7 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
         Figure(f"{crawled}-page crawl: evidence per page", f"{evidence / max(1, visited) / 1024:.0f} KB/page "
                f"({evidence / 2**20:.0f} MB for {visited} visits)", "reported", None),
     ]
-    judge = Judge.load(lists_dir=SHARED_LISTS if SHARED_LISTS.is_dir() else None)
+    judge = load_judge(tiny)
     started = time.monotonic()
     judge.judge(store, run_id)
     for fmt, extension in EXTENSIONS.items():
