@@ -84,3 +84,10 @@ def demo_run(tmp_path_factory) -> CliRun:
     assert result["returncode"] == 0, result["stdout"] + result["stderr"]  # a complete demo run exits 0
     return CliRun(workdir / "results" / "demo.db", result["stdout"], result["stderr"], result["returncode"],
                   result["seconds"])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with end-to-end tests first (each keeps its own order): with tests spread over xdist workers, the
+    long files then start at once and the short unit-test files fill the gaps at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("e2e")}
+    items.sort(key=lambda item: item.path not in slow_files)
