@@ -34,7 +34,9 @@ def config_text(internet) -> str:
 
 def judged(db_path) -> tuple[set, set]:
     db = sqlite_utils.Database(db_path)
-    findings = {(f["vendor_id"], f["account"], f["rule_id"], f["clause"], f["severity"], f["subject"], f["message"])
+    # A finding is its vendor, account, rule, clause, severity and subject. Not its message: which response or
+    # script a cookie is said to be renewed by can differ between two audits when both set it in the same moment.
+    findings = {(f["vendor_id"], f["account"], f["rule_id"], f["clause"], f["severity"], f["subject"])
                 for f in db.query("select * from findings")}
     verdicts = {(v["vendor_id"], v["job"], v["verdict"], tuple(sorted(json.loads(v["reasons"]))))
                 for v in db.query("select * from verdicts")}
