@@ -358,8 +358,9 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
 @config_options
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
 @click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
-@click.option("--shard", default=None, metavar="I/N",
-              help="Audit only worker I's share of N (vendors in id order); merge the databases afterwards.")
+@click.option("--shard", default=None, metavar="I/N|auto",
+              help="Audit only worker I's share of N (balanced by pages × accounts); merge the databases afterwards. "
+                   "'auto' reads $JOB_COMPLETION_INDEX (from 0) and $TRACKAUDIT_SHARD_COUNT (a Kubernetes Indexed Job).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @run_options
@@ -378,10 +379,10 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         if shard:
-            from .jobs.merge import shard_of
+            from .jobs.merge import resolve_shard, shard_of, vendor_cost
 
             try:
-                vendors = shard_of(sorted(vendors, key=lambda v: v.id), shard)
+                vendors = shard_of(sorted(vendors, key=lambda v: v.id), resolve_shard(shard), cost=vendor_cost)
             except ValueError as exc:
                 raise UsageProblem(str(exc)) from None
             if not vendors:
@@ -634,6 +635,9 @@ def merge(target, sources) -> None:
     with _run_lock(target):
         merged = merge_databases(_open_store(target), [_open_store(source) for source in sources])
     for run in merged:
+        if run.already_merged:
+            click.echo(f"{run.source} run {run.source_run}: already merged as {target} run {run.target_run}, skipped")
+            continue
         flag = f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
         click.echo(f"{run.source} run {run.source_run} -> {target} run {run.target_run}{flag}")
 

@@ -6,6 +6,7 @@ Each phase stamps what it observes; a phase that fails is recorded and the next 
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import os
 import re
@@ -13,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -32,7 +33,15 @@ LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
 # Where a service collects a student's data first: visited before other links.
 ACCOUNT_LINK = re.compile(r"sign[-_]?up|register|join|log[-_]?in|sign[-_]?in|account", re.IGNORECASE)
 SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".mp4", ".mp3", ".dmg", ".exe")
-SETTLE_MS = 2500  # how long a loaded page may keep fetching before we move on
+SETTLE_CAP_S = 2.5  # how long a loaded page may keep fetching before we move on
+SCROLL_CAP_S = 1.0  # how long what a scroll to the bottom starts may take
+QUIET_S = 0.2  # no request started or ended for this long, none in flight: the page has settled
+# Scrolls to the bottom (lazy content, scroll-depth beacons); true when the page moved.
+SCROLL_TO_BOTTOM_JS = """() => {
+  const before = window.scrollY;
+  window.scrollTo(0, document.body ? document.body.scrollHeight : 0);
+  return window.scrollY !== before;
+}"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class _Browser:
     collectors: list
     har: Path
     trace: Path
+    activity: "NetworkActivity" = field(default_factory=lambda: NetworkActivity())
 
 
 class VendorAudit:
@@ -80,8 +90,10 @@ class VendorAudit:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
         workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
+        # The control profile is a separate browser: its visits run while the audited profile logs in and crawls.
+        control = self._twin_for_control()
+        control_done = asyncio.ensure_future(control._phase("control", lambda: control._control(workdir / "control")))
         try:
-            await self._phase("control", lambda: self._control(workdir / "control"))
             logged_in = True
             browser = await self._open(workdir / "audited", "audited")
             try:
@@ -94,6 +106,7 @@ class VendorAudit:
                     self.sink.error("protocol", "login did not succeed: the crawl of logged-in pages was skipped")
             finally:
                 await self._close(browser)
+            await control_done
             browser = await self._open(workdir / "audited", "reconnect")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
@@ -103,9 +116,21 @@ class VendorAudit:
             finally:
                 await self._close(browser)
         finally:
+            if not control_done.done():
+                control_done.cancel()
+                await asyncio.gather(control_done, return_exceptions=True)
             # Profiles hold live session state: never leave them behind (what matters is in the database).
             shutil.rmtree(workdir, ignore_errors=True)
         return self.login_result.outcome if self.login_result else "not configured"
+
+    def _twin_for_control(self) -> "VendorAudit":
+        """This audit with a sink and capture state of its own, so what the control browser records is stamped
+        control while this audit's phases go on at the same time."""
+        twin = copy.copy(self)
+        twin.sink = replace(self.sink, phase="control", _phase_row=None)
+        twin.state = CaptureState(twin.sink)
+        twin._setup_pages = set()
+        return twin
 
     async def _phase(self, name: str, body) -> None:
         """Run one phase; what its body returns (a note, or a PhaseResult) is kept with the phase."""
@@ -139,7 +164,7 @@ class VendorAudit:
         if self.credentials.totp_secret:
             values["totp"] = totp(self.credentials.totp_secret)
         self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s)
-        await self._settle(browser.page)
+        await self._settle(browser)
         await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
         if self.login_result.outcome != "success":
             self.sink.error("login", self.login_result.message, url=self.login_result.final_url)
@@ -187,6 +212,7 @@ class VendorAudit:
         for collector in collectors:
             await collector.run("attach", context)
         browser = _Browser(context, None, collectors, har, trace)
+        browser.activity.attach(context)
         context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
@@ -250,7 +276,7 @@ class VendorAudit:
             error = f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else "the page did not finish loading in time"
             self.sink.error("visit", error, url=url)
         if error is None:
-            await self._settle(browser.page)
+            await self._settle(browser)
         links = await self._screenshot_and_record(browser, url, depth, started, status, error)
         self.progress.page(self.progress_key, url)
         if error is not None:
@@ -260,16 +286,16 @@ class VendorAudit:
                 await collector.run("after_visit", browser.page)
         return links
 
-    async def _settle(self, page) -> None:
+    async def _settle(self, browser: _Browser) -> None:
+        """Wait for the page's requests to end (events, capped), scroll to the bottom, and wait for what that
+        started: no fixed sleep, so a quiet page costs one or two short quiet windows."""
+        await browser.activity.quiet(QUIET_S, SETTLE_CAP_S)
         try:
-            await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
+            scrolled = await asyncio.wait_for(browser.page.evaluate(SCROLL_TO_BOTTOM_JS), 5)
         except Exception:
-            pass
-        try:
-            await asyncio.wait_for(page.evaluate("window.scrollTo(0, document.body ? document.body.scrollHeight : 0)"), 5)
-            await page.wait_for_timeout(300)
-        except Exception:
-            pass
+            return
+        if scrolled:  # a page that fits the window gets no scroll event: nothing more to wait for
+            await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
 
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
                                      status: int | None, error: str | None = None) -> list[str]:
@@ -324,6 +350,41 @@ class VendorAudit:
         if self.vendor.logout_url and urldefrag(url).url == urldefrag(self.vendor.logout_url).url:
             return False
         return not LOGOUT_LINK.search(parts.path + "?" + parts.query) and not parts.path.lower().endswith(SKIPPED_EXTENSIONS)
+
+
+class NetworkActivity:
+    """Requests in flight in a browser context, from its events: what settling waits on instead of a sleep."""
+
+    STALE_S = SETTLE_CAP_S  # a request with no end event after this long (a long poll) no longer holds a page
+
+    def __init__(self) -> None:
+        self.in_flight: dict[object, float] = {}
+        self.last_event = time.monotonic()
+
+    def attach(self, context) -> None:
+        context.on("request", self._started)
+        context.on("requestfinished", self._ended)
+        context.on("requestfailed", self._ended)
+
+    def _started(self, request) -> None:
+        self.last_event = self.in_flight[request] = time.monotonic()
+
+    def _ended(self, request) -> None:
+        self.in_flight.pop(request, None)
+        self.last_event = time.monotonic()
+
+    async def quiet(self, quiet_s: float, cap_s: float) -> bool:
+        """Until no request is in flight and none started or ended for ``quiet_s`` (at most ``cap_s``)."""
+        began = time.monotonic()
+        while True:
+            now = time.monotonic()
+            for request in [r for r, started in self.in_flight.items() if started <= now - self.STALE_S]:
+                del self.in_flight[request]
+            if not self.in_flight and now - max(began, self.last_event) >= quiet_s:
+                return True
+            if now - began >= cap_s:
+                return False
+            await asyncio.sleep(0.05)
 
 
 def _first_line(exc: BaseException) -> str:

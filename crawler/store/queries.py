@@ -47,6 +47,19 @@ def runs(store: Store) -> list[Row]:
     return _rows(store, "select * from runs order by id")
 
 
+def runs_matching(store: Store, values: dict[str, Any]) -> list[int]:
+    """The runs whose row has these values (NULL matching NULL), oldest first."""
+    clauses = " and ".join(f"{column} is ?" for column in values)
+    return [row["id"] for row in _rows(store, f"select id from runs where {clauses} order by id", list(values.values()))]
+
+
+def audit_identities(store: Store, run_id: int) -> list[tuple[Any, ...]]:
+    """What tells a run's audits apart from another run's: vendor, account, times and status, in order."""
+    return [tuple(row.values()) for row in _rows(store, "select vendor_id, account, started_at, finished_at, status "
+                                                         "from audits where run_id = ? order by vendor_id, account",
+                                                  [run_id])]
+
+
 def running_runs(store: Store) -> list[Row]:
     """Runs still marked 'running', with the host and process that started them."""
     return _rows(store, "select id, pid, hostname from runs where status = 'running'")
