@@ -22,6 +22,7 @@ from .collectors import CaptureState, default_collectors
 from ..store.seal import redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
+from ..coverage import Coverage, Visit, explain
 from .login import LoginResult, perform_login, totp
 from ..observations import PageObs
 from ..progress import Progress
@@ -70,6 +71,9 @@ class VendorAudit:
         self.site_domains = {registrable_domain(urlsplit(vendor.start_url).hostname or "")} | {
             registrable_domain(d) for d in vendor.first_party}
         self.login_result: LoginResult | None = None
+        self.coverage = Coverage(vendor.start_url, vendor.login.url if vendor.login and credentials else None)
+        self._last_visit: Visit | None = None
+        self._last_screenshot: str | None = None
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
@@ -117,6 +121,7 @@ class VendorAudit:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)
         self.sink.end_phase(outcome, message)
+        self.coverage.phase_done(name, outcome, message)
 
     async def _control(self, profile_dir: Path) -> None:
         browser = await self._open(profile_dir, "control")
@@ -132,14 +137,28 @@ class VendorAudit:
     async def _login(self, browser: _Browser) -> None:
         login = self.vendor.login
         await self._visit(browser, login.url, depth=0)
-        values = {"username": self.credentials.username, "password": self.credentials.password}
-        if self.credentials.totp_secret:
-            values["totp"] = totp(self.credentials.totp_secret)
-        self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s)
-        await self._settle(browser.page)
-        await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+        visit = self._last_visit
+        if visit and visit.failure:
+            # No form to fill: say why, rather than time out on every step.
+            cause = (f"{login.url} answered {visit.status}" if visit.failure.startswith("HTTP")
+                     else explain(visit.failure, login.url, visit.error))
+            self.login_result = LoginResult("failed", f"login failed: {cause}", login.url)
+        else:
+            values = {"username": self.credentials.username, "password": self.credentials.password}
+            if self.credentials.totp_secret:
+                values["totp"] = totp(self.credentials.totp_secret)
+            self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s,
+                                                    page_status=visit.status if visit else None)
+            await self._settle(browser.page)
+            self._last_screenshot = None
+            await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+            if self.login_result.outcome != "success" and self._last_screenshot:
+                self.login_result = LoginResult(self.login_result.outcome,
+                                                f"{self.login_result.message}; screenshot: {self._last_screenshot}",
+                                                self.login_result.final_url)
         if self.login_result.outcome != "success":
             self.sink.error("login", self.login_result.message, url=self.login_result.final_url)
+        self.coverage.login_outcome, self.coverage.login_message = self.login_result.outcome, self.login_result.message
         await self._inventory(browser)
 
     async def _crawl(self, browser: _Browser) -> None:
@@ -248,7 +267,9 @@ class VendorAudit:
             self.sink.error("visit", error, url=url)
         if error is None:
             await self._settle(browser.page)
-        links = await self._screenshot_and_record(browser, url, depth, started, status, error)
+        self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
+        links = await self._screenshot_and_record(browser, url, depth, started, status, error,
+                                                  failure_class=self._last_visit.failure)
         self.progress.page(self.progress_key, url)
         if error is not None:
             await self._fresh_page(browser)
@@ -269,7 +290,8 @@ class VendorAudit:
             pass
 
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
-                                     status: int | None, error: str | None = None) -> list[str]:
+                                     status: int | None, error: str | None = None,
+                                     failure_class: str | None = None) -> list[str]:
         page = browser.page
         title, links, shot, digest = None, [], None, None
         forms = ()
@@ -287,11 +309,12 @@ class VendorAudit:
             path = self.screenshots_dir / f"{self._screenshot_count:03d}-{self.sink.phase}.png"
             path.write_bytes(image)
             shot, digest = str(path.relative_to(self.artefacts_dir)), hashlib.sha256(image).hexdigest()
+            self._last_screenshot = shot
         except Exception as exc:
             self.sink.error("screenshot", f"{type(exc).__name__}: {_first_line(exc)}", url=url)
         self.sink.add(PageObs(url=url, final_url=page.url if error is None else None, status=status, title=title,
                               depth=depth, started=started, finished=time.time(), screenshot=shot,
-                              screenshot_sha256=digest, error=error, forms=forms))
+                              screenshot_sha256=digest, error=error, forms=forms, failure_class=failure_class))
         return [link for link in links if isinstance(link, str)]
 
     async def _inventory(self, browser: _Browser) -> None:

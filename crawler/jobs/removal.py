@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
+from ..coverage import Coverage
 from ..observations import CookieObs, StorageObs
 from ..browse.protocol import VendorAudit
 
@@ -44,6 +45,10 @@ def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], l
 class RemovalCheck(VendorAudit):
     def __init__(self, *args, saved_cookies: list[CookieObs] = (), saved_storage: list[StorageObs] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        # After termination a refused login, error pages and redirects to the login are evidence of removal;
+        # only a site that cannot be reached (or a login page that never loads) leaves a gap.
+        self.coverage = Coverage(self.vendor.start_url, self.vendor.login.url if self.vendor.login else None,
+                                 removal=True)
         self.saved_cookies = [c for c in saved_cookies if not c.session]
         self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]
 

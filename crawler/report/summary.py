@@ -24,6 +24,8 @@ class VendorSummary:
     third_party_cookies: int
     storage_items: int
     errors: int
+    coverage: tuple[str, ...] = ()  # per account: pages loaded and failed by class
+    incomplete: tuple[str, ...] = ()  # per incomplete account: why
 
 
 def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
@@ -43,7 +45,8 @@ def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
         hosts = {row[0] for row in db.execute("select distinct host from requests where run_id = ? and vendor_id = ?", args)}
         cookies = {(r[0], r[1], r[2]): bool(r[3]) for r in db.execute(
             "select name, domain, path, session from cookies where run_id = ? and vendor_id = ?", args)}
-        audits = list(db.query("select account, login_outcome from audits where run_id = ? and vendor_id = ?", args))
+        audits = list(db.query("select account, login_outcome, coverage, incomplete from audits "
+                               "where run_id = ? and vendor_id = ?", args))
         summaries.append(VendorSummary(
             vendor_id=vid, name=vendor["name"],
             accounts=tuple(a["account"] for a in audits),
@@ -57,6 +60,8 @@ def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
             storage_items=count("select count(distinct kind || origin || coalesce(container, '') || key) "
                                 "from storage_items where run_id = ? and vendor_id = ?"),
             errors=count("select count(*) from errors where run_id = ? and vendor_id = ?"),
+            coverage=tuple(f"{a['account']}: {_coverage_words(a['coverage'])}" for a in audits if a["coverage"]),
+            incomplete=tuple(f"{a['account']}: {a['incomplete']}" for a in audits if a["incomplete"]),
         ))
     return summaries
 
@@ -73,4 +78,22 @@ def format_summary(summaries: list[VendorSummary]) -> str:
                      f" ({s.third_party_cookies} third-party)")
         lines.append(f"  storage items      {s.storage_items}")
         lines.append(f"  errors recorded    {s.errors}")
+        for line in s.coverage:
+            lines.append(f"  coverage           {line}")
+        for line in s.incomplete:
+            lines.append(f"  AUDIT INCOMPLETE   {line}")
     return "\n".join(lines)
+
+
+def _coverage_words(coverage_json: str) -> str:
+    coverage = json.loads(coverage_json)
+    counts = dict(coverage.get("counts") or {})
+    loaded = counts.pop("loaded", 0)
+    failed = sum(counts.values())
+    words = f"{loaded} page visits loaded, {failed} failed"
+    if counts:
+        words += " (" + ", ".join(f"{kind} {n}" for kind, n in counts.items()) + ")"
+    phases = coverage.get("phases") or {}
+    not_run = [name for name, outcome in phases.items() if outcome != "complete"]
+    words += f"; phases {len(phases) - len(not_run)}/{len(phases)} ran" + (f" ({', '.join(not_run)} did not)" if not_run else "")
+    return words + f"; login {coverage.get('login_outcome')}"

@@ -37,7 +37,7 @@ def utc_now() -> str:
 
 
 # Columns that later migrations add: the first migration must create the tables as they were then.
-ADDED_BY_LATER_MIGRATIONS = {"pages": ("forms",)}
+ADDED_BY_LATER_MIGRATIONS = {"pages": ("forms", "failure_class"), "storage_items": ("partition_key",)}
 
 
 def _columns_of(obs_type) -> dict[str, type]:
@@ -96,8 +96,17 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("forms", str)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Coverage: what each audit could see (phases, page visits by failure class, login) and, when it is
+    incomplete, why; the failure class of each page visit; the partition (top-level site) of storage items."""
+    db["audits"].add_column("coverage", str)
+    db["audits"].add_column("incomplete", str)
+    db["pages"].add_column("failure_class", str)
+    db["storage_items"].add_column("partition_key", str)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
-                                                                   _migration_4)
+                                                                   _migration_4, _migration_5)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
@@ -227,9 +236,12 @@ class Store:
             self.db["verdicts"].insert(self.redactor.value(row))
 
     def last_complete_audit(self, vendor_id: str, before_run: int | None = None) -> dict | None:
-        """The latest run, complete, in which this vendor's audit completed (optionally before a run)."""
+        """The latest run, complete, in which this vendor's audits completed and saw what they had to
+        (no audit of the vendor incomplete), optionally before a run."""
         sql = ("select r.id as run_id, r.started_at, r.mode from runs r join audits a on a.run_id = r.id "
-               "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal'")
+               "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal' "
+               "and not exists (select 1 from audits b where b.run_id = r.id and b.vendor_id = a.vendor_id "
+               "and b.incomplete is not null)")
         params: list = [vendor_id]
         if before_run is not None:
             sql += " and r.id < ?"
