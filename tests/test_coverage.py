@@ -119,3 +119,25 @@ def test_an_incomplete_removal_check_is_never_verified():
     assert removal_verdict([], [], None, GAP).verdict == "incomplete"
     assert removal_verdict([finding("violation")], [], None, GAP).verdict == "removal not verified — audit incomplete"
     assert removal_verdict([], [], None).verdict == "removal verified"
+
+
+def test_local_urls_are_never_third_party_hosts():
+    from crawler.analyze.party import PartyResolver
+    from crawler.browse.collectors.network import network_host
+
+    for url in ("chrome-extension://abcdefghijklmnop/inject.js", "data:text/plain,hi", "about:blank",
+                "blob:https://tracker.example/5b1c-44"):
+        assert network_host(url) == ""
+    assert network_host("https://Tracker.Example/x") == "tracker.example"
+    assert network_host("wss://tracker.example/socket") == "tracker.example"
+    parties = PartyResolver(["https://vendor.test/"], knowledge=None)  # knowledge only names organisations
+    assert parties.party("") == "first" and parties.party("tracker.example") == "third"
+
+
+def test_storage_partition_key_is_the_top_level_site_of_a_third_party_frame():
+    from crawler.browse.collectors.storage import partition_key
+
+    assert partition_key("https://widgets.nookads.test/store", "https://www.studynook.test/lessons") == "https://studynook.test"
+    assert partition_key("https://cdn.studynook.test/x", "https://www.studynook.test/lessons") is None
+    assert partition_key("about:blank", "https://www.studynook.test/") is None
+    assert partition_key("https://a.test/", None) is None

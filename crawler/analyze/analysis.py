@@ -20,6 +20,8 @@ from .party import PartyResolver, registrable_domain
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
+NETWORK_SCHEMES = ("http", "https", "ws", "wss")
+
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
 
 
@@ -149,7 +151,8 @@ class AuditAnalysis:
     def hosts(self) -> dict[str, HostFacts]:
         by_host: dict[str, list] = {}
         for rec in self.data.requests:
-            by_host.setdefault(rec.obs.host, []).append(rec)
+            if rec.obs.scheme in NETWORK_SCHEMES:  # chrome-extension:, data:, blob:, about: reach no host
+                by_host.setdefault(rec.obs.host, []).append(rec)
         facts = {}
         for host, records in by_host.items():
             if not host:
@@ -218,7 +221,8 @@ class AuditAnalysis:
         facts = []
         for key, rec in audited.items():
             item = rec.obs
-            host = urlsplit(item.origin).hostname or ""
+            origin = urlsplit(item.origin)
+            host = (origin.hostname or "") if origin.scheme in NETWORK_SCHEMES else ""
             if item.kind in ("localStorage", "indexedDB"):
                 lifetime = STORAGE_LIFETIME
             else:  # sessionStorage ends with the tab; caches and workers are not value stores
