@@ -94,7 +94,13 @@ def _due_targets(store: Store, targets):
     due = []
     for target in targets:
         last = store.last_complete_audit(target.vendor.id)
-        if last:
+        latest = store.db.execute(
+            "select count(*) from audits a join runs r on r.id = a.run_id where a.vendor_id = ? and r.mode != 'verify-removal' "
+            "and a.run_id = (select max(run_id) from audits where vendor_id = ?) "
+            "and (a.incomplete is not null or a.status != 'complete')", [target.vendor.id, target.vendor.id]).fetchone()[0]
+        if last and latest:
+            click.echo(f"{target.vendor.id}: its last audit was incomplete: due", err=True)
+        elif last:
             age = now - datetime.fromisoformat(last["started_at"])
             if age < timedelta(days=target.vendor.audit_every_days):
                 click.echo(f"{target.vendor.id}: last audited {last['started_at']} (run {last['run_id']}), "

@@ -77,6 +77,7 @@ class VendorAudit:
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
+        self._crawled: list[tuple[str, str | None]] = []  # (URL, final URL) of each crawled page
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
@@ -174,6 +175,7 @@ class VendorAudit:
                 continue
             seen.add(url)
             links = await self._visit(browser, url, depth)
+            self._crawled.append((url, browser.page.url if not self._last_visit.failure else None))
             self.pages_visited += 1
             for link in links:
                 if urldefrag(link).url in seen:
@@ -203,7 +205,7 @@ class VendorAudit:
         for collector in collectors:
             await collector.run("attach", context)
         browser = _Browser(context, None, collectors, har, trace)
-        context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
+        context.on("page", lambda page: self.state.spawn(self._new_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
         return browser
@@ -214,7 +216,34 @@ class VendorAudit:
         self._setup_pages.add(id(page))
         page.on("dialog", lambda dialog: self.state.spawn(self._dismiss(dialog, page), "dialog"))
         for collector in browser.collectors:
+            if page.is_closed():
+                return
             await collector.run("on_page", page)
+
+    async def _new_page(self, browser: _Browser, page) -> None:
+        """Every page of the context is instrumented; a popup the site opened is watched until it has loaded
+        and its requests are recorded, then closed (a student would close it too)."""
+        await self._setup_page(browser, page)
+        try:
+            opener = await page.opener()
+        except Exception:
+            opener = None
+        if opener is None or page.is_closed():
+            return
+        try:
+            await page.wait_for_load_state("load", timeout=self.settings.page_timeout_s * 1000)
+        except Exception:
+            pass
+        if not page.is_closed():
+            await self._settle(page)
+            for collector in browser.collectors:
+                await collector.run("after_visit", page)
+        await self.state.flush()
+        if not page.is_closed():
+            try:
+                await page.close()
+            except Exception:
+                pass
 
     async def _dismiss(self, dialog, page) -> None:
         self.sink.error("dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url)
@@ -328,10 +357,22 @@ class VendorAudit:
         return [urljoin(self.vendor.start_url, page) for page in pages]
 
     def _revisit_urls(self) -> list[str]:
-        """Reconnecting as a student would: the start page, then the first page they work on."""
+        """Reconnecting as a student would: the start page, the first page they work on, then every crawled
+        page on which a third party was contacted or a script wrote a cookie (what may be re-sent), up to
+        max_pages."""
         urls = [self.vendor.start_url]
         urls += [u for u in self._absolute(self.vendor.pages[:1]) if u not in urls]
+        for url, final_url in self._crawled:
+            if len(urls) >= max(2, self.vendor.max_pages):
+                break
+            if url not in urls and self._tracked_on(final_url or url):
+                urls.append(url)
         return urls
+
+    def _tracked_on(self, page_url: str) -> bool:
+        hosts = self.state.hosts_by_page.get(page_url, ())
+        return page_url in self.state.cookie_writing_pages or any(
+            host and registrable_domain(host) not in self.site_domains for host in hosts)
 
     def _same_site(self, url: str) -> bool:
         host = urlsplit(url).hostname

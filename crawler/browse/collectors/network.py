@@ -117,6 +117,8 @@ class NetworkCollector(Collector):
             failure=failure,
         )
         self.sink.add(obs)
+        if page_url and obs.host:
+            self.state.hosts_by_page.setdefault(page_url, set()).add(obs.host)
         for header in set_cookies:
             name = header.split("=", 1)[0].strip()
             self.state.note_cookie_origin(name, CookieOrigin("header", request.url, obs.host, captured_at))
