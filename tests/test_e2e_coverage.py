@@ -10,8 +10,8 @@ import os
 
 import pytest
 import sqlite_utils
-
 from conftest import run_cli
+
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e
@@ -26,7 +26,8 @@ class Nook:
         self.internet, self.workdir = internet, workdir
         browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
                    f'trusted_spki = ["{internet.spki}"]\n')
-        self.text = open(COVERAGE_TOML).read().replace("[browser]\nheadless = true\n", browser)
+        with open(COVERAGE_TOML) as toml:
+            self.text = toml.read().replace("[browser]\nheadless = true\n", browser)
 
     def audit(self, name, *extra, password=PASSWORD, text=None):
         config = self.workdir / f"{name}.toml"
@@ -71,7 +72,7 @@ def test_storage_of_removed_third_party_frames_is_kept_with_its_partition(full_a
             ("localStorage", f"{name}_local"), ("sessionStorage", f"{name}_session"),
             ("cacheStorage", f"{origin}/cached")}, mine
         assert {r["partition_key"] for r in mine} == {"https://studynook.test"}
-        (cached,) = [r for r in mine if r["kind"] == "cacheStorage"][:1]
+        cached = next(r for r in mine if r["kind"] == "cacheStorage")
         assert cached["container"] == f"{name}-cache" and cached["value"].startswith("c-")
 
 

@@ -40,7 +40,7 @@ def playwright_disabled_features() -> tuple[str, ...]:
                     names = tuple(re.findall(r'"([^"]+)"', body))
                     if PARTITIONING in names:
                         return names
-    except Exception:
+    except (ImportError, OSError):
         pass
     return PLAYWRIGHT_DISABLED_FEATURES
 
