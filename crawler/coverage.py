@@ -103,10 +103,10 @@ class Coverage:
                 gaps.append(f"the {name} phase could not run ({outcome})")
         for label, url in (("start page", self.start_url), ("login page", self.login_url)):
             visits = [v for v in self.visits if url and _same_page(v.url, url)]
-            if visits and all(self._failed(v) for v in visits):
+            if url and visits and all(self._failed(v) for v in visits):
                 if label == "login page" and not self.removal and self.login_outcome != "success":
                     continue  # the login message says it, with the fix
-                gaps.append(f"the {label} could not be loaded: {explain(visits[0].failure, url, visits[0].error)}")
+                gaps.append(f"the {label} could not be loaded: {explain(visits[0].failure or '', url, visits[0].error)}")
         if self.login_url and not self.removal and self.login_outcome != "success":
             gaps.append(self.login_message or f"login failed ({self.login_outcome})")
         failed = [v for v in self.visits if self._failed(v)]
@@ -114,7 +114,7 @@ class Coverage:
             kinds = Counter(v.failure for v in failed)
             gaps.append(f"{len(failed)} of {len(self.visits)} page visits failed "
                         f"({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), e.g. "
-                        f"{explain(failed[0].failure, failed[0].url, failed[0].error)}")
+                        f"{explain(failed[0].failure or '', failed[0].url, failed[0].error)}")
         return gaps
 
 
