@@ -83,6 +83,12 @@ def test_the_cookie_of_an_aborted_fetch_has_its_setter(full_audit):
     assert {c["set_by_kind"] for c in cookies} == {"header"}
     aborted = list(db.query("select * from requests where url = 'https://sync.nookads.test/id' and failure is not null"))
     assert aborted and all("nk_sync=" in r["set_cookies"] for r in aborted)
+    for name in ("nookads", "nookhelp"):  # the same from a cross-site frame, which runs in its own process
+        url = f"https://sync.nookads.test/id?from={name}"
+        cookies = list(db.query("select * from cookies where name = ?", [f"nk_sync_{name}"]))
+        assert cookies and {c["set_by_url"] for c in cookies} == {url}
+        aborted = list(db.query("select * from requests where url = ? and failure is not null", [url]))
+        assert aborted and all(f"nk_sync_{name}=" in r["set_cookies"] for r in aborted)
 
 
 def test_a_popup_is_recorded_and_closed_without_error_rows(full_audit):

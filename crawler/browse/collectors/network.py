@@ -31,6 +31,7 @@ class NetworkCollector(Collector):
         # request was aborted after its headers arrived, which Playwright reports without a response.
         self._urls_by_request_id: dict[str, str] = {}
         self._raw_set_cookies: dict[str, tuple[str, ...]] = {}
+        self._listened_frames: set[int] = set()
 
     async def attach(self, context) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
@@ -39,11 +40,25 @@ class NetworkCollector(Collector):
 
     async def on_page(self, page) -> None:
         page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
-        cdp = await page.context.new_cdp_session(page)
+        # A cross-site frame runs in its own process: the page's CDP session does not see its network.
+        page.on("framenavigated", lambda frame: self.state.spawn(self._listen_to_frame(page, frame), self.name)
+                if frame.parent_frame is not None else None)
+        await self._listen(await page.context.new_cdp_session(page))
+
+    async def _listen(self, cdp) -> None:
         cdp.on("Network.requestWillBeSent", self._on_cdp_request)
         cdp.on("Network.responseReceived", self._on_cdp_response)
         cdp.on("Network.responseReceivedExtraInfo", self._on_cdp_extra_info)
         await cdp.send("Network.enable")
+
+    async def _listen_to_frame(self, page, frame) -> None:
+        if id(frame) in self._listened_frames:
+            return
+        self._listened_frames.add(id(frame))
+        try:
+            await self._listen(await page.context.new_cdp_session(frame))
+        except Exception:
+            pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
 
     def _on_cdp_extra_info(self, event: dict) -> None:
         headers = event.get("headers") or {}
