@@ -24,6 +24,7 @@ from .collectors import CaptureState, default_collectors
 from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
+from ..coverage import Coverage, Visit, explain
 from .login import LoginResult, perform_login, totp
 from ..observations import PageObs, PhaseResult
 from ..progress import Progress
@@ -81,9 +82,13 @@ class VendorAudit:
         self.progress_key = f"{vendor.id} ({sink.account})"
         self.site_domains = vendor_domains([vendor.start_url, *vendor.first_party])
         self.login_result: LoginResult | None = None
+        self.coverage = Coverage(vendor.start_url, vendor.login.url if vendor.login and credentials else None)
+        self._last_visit: Visit | None = None
+        self._last_screenshot: str | None = None
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
+        self._crawled: list[tuple[str, str | None]] = []  # (URL, final URL) of each crawled page
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
@@ -145,6 +150,7 @@ class VendorAudit:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)
         self.sink.end_phase(outcome, message, result)
+        self.coverage.phase_done(name, outcome, message)
 
     async def _control(self, profile_dir: Path) -> None:
         browser = await self._open(profile_dir, "control")
@@ -160,14 +166,28 @@ class VendorAudit:
     async def _login(self, browser: _Browser) -> None:
         login = self.vendor.login
         await self._visit(browser, login.url, depth=0)
-        values = {"username": self.credentials.username, "password": self.credentials.password}
-        if self.credentials.totp_secret:
-            values["totp"] = totp(self.credentials.totp_secret)
-        self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s)
-        await self._settle(browser)
-        await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+        visit = self._last_visit
+        if visit and visit.failure:
+            # No form to fill: say why, rather than time out on every step.
+            cause = (f"{login.url} answered {visit.status}" if visit.failure.startswith("HTTP")
+                     else explain(visit.failure, login.url, visit.error))
+            self.login_result = LoginResult("failed", f"login failed: {cause}", login.url)
+        else:
+            values = {"username": self.credentials.username, "password": self.credentials.password}
+            if self.credentials.totp_secret:
+                values["totp"] = totp(self.credentials.totp_secret)
+            self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s,
+                                                    page_status=visit.status if visit else None)
+            await self._settle(browser)
+            self._last_screenshot = None
+            await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+            if self.login_result.outcome != "success" and self._last_screenshot:
+                self.login_result = LoginResult(self.login_result.outcome,
+                                                f"{self.login_result.message}; screenshot: {self._last_screenshot}",
+                                                self.login_result.final_url)
         if self.login_result.outcome != "success":
             self.sink.error("login", self.login_result.message, url=self.login_result.final_url)
+        self.coverage.login_outcome, self.coverage.login_message = self.login_result.outcome, self.login_result.message
         await self._inventory(browser)
 
     async def _crawl(self, browser: _Browser) -> None:
@@ -183,6 +203,7 @@ class VendorAudit:
                 continue
             seen.add(url)
             links = await self._visit(browser, url, depth)
+            self._crawled.append((url, browser.page.url if not self._last_visit.failure else None))
             self.pages_visited += 1
             for link in links:
                 if urldefrag(link).url in seen:
@@ -213,7 +234,7 @@ class VendorAudit:
             await collector.run("attach", context)
         browser = _Browser(context, None, collectors, har, trace)
         browser.activity.attach(context)
-        context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
+        context.on("page", lambda page: self.state.spawn(self._new_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
         return browser
@@ -224,7 +245,34 @@ class VendorAudit:
         self._setup_pages.add(id(page))
         page.on("dialog", lambda dialog: self.state.spawn(self._dismiss(dialog, page), "dialog"))
         for collector in browser.collectors:
+            if page.is_closed():
+                return
             await collector.run("on_page", page)
+
+    async def _new_page(self, browser: _Browser, page) -> None:
+        """Every page of the context is instrumented; a popup the site opened is watched until it has loaded
+        and its requests are recorded, then closed (a student would close it too)."""
+        await self._setup_page(browser, page)
+        try:
+            opener = await page.opener()
+        except Exception:
+            opener = None
+        if opener is None or page.is_closed():
+            return
+        try:
+            await page.wait_for_load_state("load", timeout=self.settings.page_timeout_s * 1000)
+        except Exception:
+            pass
+        if not page.is_closed():
+            await self._settle(page)
+            for collector in browser.collectors:
+                await collector.run("after_visit", page)
+        await self.state.flush()
+        if not page.is_closed():
+            try:
+                await page.close()
+            except Exception:
+                pass
 
     async def _dismiss(self, dialog, page) -> None:
         self.sink.error("dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url)
@@ -277,7 +325,9 @@ class VendorAudit:
             self.sink.error("visit", error, url=url)
         if error is None:
             await self._settle(browser)
-        links = await self._screenshot_and_record(browser, url, depth, started, status, error)
+        self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
+        links = await self._screenshot_and_record(browser, url, depth, started, status, error,
+                                                  failure_class=self._last_visit.failure)
         self.progress.page(self.progress_key, url)
         if error is not None:
             await self._fresh_page(browser)
@@ -298,7 +348,8 @@ class VendorAudit:
             await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
 
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
-                                     status: int | None, error: str | None = None) -> list[str]:
+                                     status: int | None, error: str | None = None,
+                                     failure_class: str | None = None) -> list[str]:
         page = browser.page
         title, links, shot, digest = None, [], None, None
         forms = ()
@@ -316,11 +367,12 @@ class VendorAudit:
             path = self.screenshots_dir / f"{self._screenshot_count:03d}-{self.sink.phase}.png"
             path.write_bytes(image)
             shot, digest = str(path.relative_to(self.artefacts_dir)), hashlib.sha256(image).hexdigest()
+            self._last_screenshot = shot
         except Exception as exc:
             self.sink.error("screenshot", f"{type(exc).__name__}: {_first_line(exc)}", url=url)
         self.sink.add(PageObs(url=url, final_url=page.url if error is None else None, status=status, title=title,
                               depth=depth, started=started, finished=time.time(), screenshot=shot,
-                              screenshot_sha256=digest, error=error, forms=forms))
+                              screenshot_sha256=digest, error=error, forms=forms, failure_class=failure_class))
         return [link for link in links if isinstance(link, str)]
 
     async def _inventory(self, browser: _Browser) -> None:
@@ -334,10 +386,22 @@ class VendorAudit:
         return [urljoin(self.vendor.start_url, page) for page in pages]
 
     def _revisit_urls(self) -> list[str]:
-        """Reconnecting as a student would: the start page, then the first page they work on."""
+        """Reconnecting as a student would: the start page, the first page they work on, then every crawled
+        page on which a third party was contacted or a script wrote a cookie (what may be re-sent), up to
+        max_pages."""
         urls = [self.vendor.start_url]
         urls += [u for u in self._absolute(self.vendor.pages[:1]) if u not in urls]
+        for url, final_url in self._crawled:
+            if len(urls) >= max(2, self.vendor.max_pages):
+                break
+            if url not in urls and self._tracked_on(final_url or url):
+                urls.append(url)
         return urls
+
+    def _tracked_on(self, page_url: str) -> bool:
+        hosts = self.state.hosts_by_page.get(page_url, ())
+        return page_url in self.state.cookie_writing_pages or any(
+            host and registrable_domain(host) not in self.site_domains for host in hosts)
 
     def _same_site(self, url: str) -> bool:
         host = urlsplit(url).hostname
