@@ -6,13 +6,21 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, Page, Request
+from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request
 
 from ... import setcookie
 from ...observations import RequestObs
 from .base import CaptureState, Collector, CookieOrigin
 
 MAX_BODY_CHARS = 1_000_000
+# Schemes that never reach a server: such a URL names no host, so never a third party.
+NETWORK_SCHEMES = ("http", "https", "ws", "wss")
+
+
+def network_host(url: str) -> str:
+    """The host a request went to; empty for chrome-extension:, data:, blob:, about: and other local URLs."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") if parts.scheme in NETWORK_SCHEMES else ""
 
 
 class NetworkCollector(Collector):
@@ -23,6 +31,11 @@ class NetworkCollector(Collector):
         # Only CDP knows who initiated a request and which cipher served it; Playwright's request does not.
         self._initiators: dict[str, tuple[str | None, str | None]] = {}
         self._security: dict[str, dict[str, Any]] = {}  # CDP's securityDetails, by URL
+        # Set-Cookie as the network received it (CDP responseReceivedExtraInfo): also for a response whose
+        # request was aborted after its headers arrived, which Playwright reports without a response.
+        self._urls_by_request_id: dict[str, str] = {}
+        self._raw_set_cookies: dict[str, tuple[str, ...]] = {}
+        self._listened_frames: set[int] = set()
 
     async def attach(self, context: BrowserContext) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
@@ -31,12 +44,40 @@ class NetworkCollector(Collector):
 
     async def on_page(self, page: Page) -> None:
         page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
-        cdp = await page.context.new_cdp_session(page)
+        # A cross-site frame runs in its own process: the page's CDP session does not see its network.
+        page.on("framenavigated", lambda frame: self.state.spawn(self._listen_to_frame(page, frame), self.name)
+                if frame.parent_frame is not None else None)
+        await self._listen(await page.context.new_cdp_session(page))
+
+    async def _listen(self, cdp: CDPSession) -> None:
         cdp.on("Network.requestWillBeSent", self._on_cdp_request)
         cdp.on("Network.responseReceived", self._on_cdp_response)
+        cdp.on("Network.responseReceivedExtraInfo", self._on_cdp_extra_info)
         await cdp.send("Network.enable")
 
-    def _on_cdp_request(self, event: dict[str, Any]) -> None:  # a CDP event: JSON
+    async def _listen_to_frame(self, page: Page, frame: Frame) -> None:
+        if id(frame) in self._listened_frames:
+            return
+        self._listened_frames.add(id(frame))
+        try:
+            await self._listen(await page.context.new_cdp_session(frame))
+        except Exception:
+            pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
+
+    def _on_cdp_extra_info(self, event: dict[str, Any]) -> None:  # a CDP event: JSON
+        headers = event.get("headers") or {}
+        values = [v for name, v in headers.items() if name.lower() == "set-cookie"]
+        set_cookies = tuple(line for value in values for line in str(value).split("\n") if line.strip())
+        url = self._urls_by_request_id.get(event.get("requestId", ""))
+        if not set_cookies or not url:
+            return
+        self._raw_set_cookies[url] = set_cookies
+        host = network_host(url)
+        for header in set_cookies:
+            self.state.note_cookie_origin(header.split("=", 1)[0].strip(), CookieOrigin("header", url, host, time.time()))
+
+    def _on_cdp_request(self, event: dict[str, Any]) -> None:
+        self._urls_by_request_id[event.get("requestId", "")] = event["request"]["url"]
         initiator = event.get("initiator") or {}
         url = initiator.get("url")
         if not url:
@@ -51,9 +92,15 @@ class NetworkCollector(Collector):
 
     async def _record(self, request: Request, failure: str | None) -> None:
         captured_at = time.time()
-        headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
+        try:
+            headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
+        except Exception:  # its page (a popup) closed meanwhile: the headers Playwright already holds
+            headers = tuple(request.headers.items())
         lowered = {name.lower(): value for name, value in headers}
-        response = await request.response() if failure is None else None
+        try:
+            response = await request.response() if failure is None else None
+        except Exception:
+            response = None
         status: int | None = None
         response_headers: tuple[tuple[str, str], ...] = ()
         set_cookies: tuple[str, ...] = ()
@@ -61,12 +108,17 @@ class NetworkCollector(Collector):
         tls_protocol: str | None = None
         if response is not None:
             status = response.status
-            response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
+            try:
+                response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
+                server = await response.server_addr()
+                security = await response.security_details()
+            except Exception:  # its page closed meanwhile
+                response_headers, server, security = tuple(response.headers.items()), None, None
             set_cookies = setcookie.lines(value for name, value in response_headers if name.lower() == "set-cookie")
-            server = await response.server_addr()
             remote = f"{server['ipAddress']}:{server['port']}" if server else None
-            security = await response.security_details()
             tls_protocol = security.get("protocol") if security else None
+        if failure is not None and not set_cookies:
+            set_cookies = self._raw_set_cookies.pop(request.url, ())
         cdp_security = self._security.get(request.url, {})
         initiator_type, initiator_url = self._initiators.get(request.url, (None, None))
         frame_url = page_url = None
@@ -78,7 +130,7 @@ class NetworkCollector(Collector):
                 pass
         parts = urlsplit(request.url)
         obs = RequestObs(
-            time=captured_at, method=request.method, url=request.url, host=(parts.hostname or ""),
+            time=captured_at, method=request.method, url=request.url, host=network_host(request.url),
             scheme=parts.scheme, resource_type=request.resource_type, frame_url=frame_url, page_url=page_url,
             is_navigation=request.is_navigation_request(), from_service_worker=request.service_worker is not None,
             initiator_type=initiator_type, initiator_url=initiator_url, request_headers=headers,
@@ -88,6 +140,8 @@ class NetworkCollector(Collector):
             failure=failure,
         )
         self.sink.add(obs)
+        if page_url and obs.host:
+            self.state.hosts_by_page.setdefault(page_url, set()).add(obs.host)
         for header in set_cookies:
             origin = CookieOrigin("header", request.url, obs.host, captured_at)
             self.state.note_cookie_origin(setcookie.cookie_name(header), origin)
