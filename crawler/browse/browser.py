@@ -141,6 +141,7 @@ async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path
 
 
 async def _launch(playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool, **context_options):
+    ignored, partitioned = partitioning_launch_options()
     return await playwright.chromium.launch_persistent_context(
         str(profile_dir),
         executable_path=settings.executable_path,
