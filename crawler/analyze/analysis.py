@@ -15,6 +15,7 @@ from ..knowledge.trackers import TrackerInfo
 from ..observations import CookieObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
+from .fingerprinting import ScriptBehaviour, script_behaviours
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
 from .party import PartyResolver, registrable_domain
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
@@ -312,6 +313,12 @@ class AuditAnalysis:
                 if host.party == "third" and said not in observed.get(host.host, []):
                     observed.setdefault(host.host, []).append(said)
         return observed
+
+    # behaviour of scripts ---------------------------------------------------------------------------
+    @cached_property
+    def fingerprinting_scripts(self) -> list[ScriptBehaviour]:
+        """Scripts whose API calls fingerprint the browser (canvas, fonts, WebRTC, audio), first or third party."""
+        return [b for b in script_behaviours(self.data.api_calls) if b.fingerprints]
 
     # persistence ------------------------------------------------------------------------------------
     @cached_property

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import ApiCallObs, CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
 
 T = TypeVar("T")
 BEFORE_RESTART = ("login", "crawl")  # the logged-in audit, before the browser is closed
@@ -43,6 +43,7 @@ class AuditData:
     storage: list[Rec[StorageObs]] = field(default_factory=list)
     pages: list[Rec[PageObs]] = field(default_factory=list)
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
+    api_calls: list[Rec[ApiCallObs]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     phase_notes: dict[str, str] = field(default_factory=dict)
 
@@ -106,7 +107,8 @@ def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditD
         )
         where = "audit_id = ?"
         for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
-                                 (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
+                                 (PageObs, data.pages), (ScriptCookieWrite, data.script_writes),
+                                 (ApiCallObs, data.api_calls)):
             for row in db.query(f"select * from {obs_type.table} where {where} order by id", [audit["id"]]):
                 target.append(Rec(row["id"], row["phase"], obs_type.from_row(row)))
         for row in db.query("select phase, started_at, finished_at, message from phases where audit_id = ?",

@@ -88,6 +88,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "time": "When (Unix time)", "frame_url": "Frame of the write", "script_url": "Script that wrote it",
         "cookie_string": "The string assigned to document.cookie",
     }),
+    "api_calls": ("Calls to JavaScript APIs that fingerprinting uses (canvas, WebRTC, audio, navigator and screen), "
+                  "seen by the instrumentation script before any page script: each distinct call once per document.", {
+        "time": "When (Unix time)", "page_url": "The tab's page", "frame_url": "Frame of the call",
+        "script_url": "Script that called it (from the stack; an inline script shows its page's URL)",
+        "api": "The API, e.g. HTMLCanvasElement.toDataURL or navigator.userAgent",
+        "target": "The canvas or peer connection called on", "detail": "Text drawn, colour, font, read-back size and format",
+    }),
     "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
         "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
@@ -117,7 +124,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
 }
 
-OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors")
+OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls", "pages",
+                      "errors")
 
 QUERIES = {
     "violations_by_clause": {

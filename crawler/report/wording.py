@@ -51,6 +51,9 @@ WHY = {
     "IV.D-behavioural-tracker": (
         "Advertising, behavioural profiling, session recording and fingerprinting on student-facing pages collect "
         "data about children for purposes that FERPA and COPPA do not allow without consent."),
+    "IV.D-fingerprinting-script": (
+        "A fingerprint (how the device draws a canvas, renders audio, which fonts and network addresses it has) "
+        "recognises the same student on every site that computes it, and clearing cookies does not stop it."),
     "I.F-plain-http": (
         "Anything sent over plain HTTP can be read and altered by anyone on the same network: school Wi-Fi, a "
         "public hotspot, an internet provider."),

@@ -20,12 +20,14 @@ from typing import Any
 import sqlite_utils
 
 from .. import __version__
-from ..observations import CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import ApiCallObs, CookieObs, ErrorObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
 from ..redact import Redactor
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 PROVENANCE = {"audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str}
-OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs)
+# The observation tables the first migration created; later ones are created by their own migration.
+FIRST_OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs)
+OBSERVATION_TYPES = (*FIRST_OBSERVATION_TYPES, ApiCallObs)
 FINDING_COLUMNS = {
     "run_id": int, "vendor_id": str, "account": str, "rule_id": str, "clause": str, "severity": str,
     "subject": str, "message": str, "evidence": str, "created_at": str,
@@ -69,7 +71,7 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         "id": int, "audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str,
         "started_at": float, "finished_at": float, "outcome": str, "message": str,
     }, pk="id", foreign_keys=[("audit_id", "audits", "id")])
-    for obs_type in OBSERVATION_TYPES:
+    for obs_type in FIRST_OBSERVATION_TYPES:
         db[obs_type.table].create({"id": int, **PROVENANCE, **_columns_of(obs_type)}, pk="id",
                                   foreign_keys=[("audit_id", "audits", "id")])
         db[obs_type.table].create_index(["run_id", "vendor_id", "phase"])
@@ -96,8 +98,15 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db["pages"].add_column("forms", str)
 
 
+def _migration_5(db: sqlite_utils.Database) -> None:
+    """Calls to fingerprinting-prone JavaScript APIs, by calling script, page, frame and phase."""
+    db[ApiCallObs.table].create({"id": int, **PROVENANCE, **_columns_of(ApiCallObs)}, pk="id",
+                                foreign_keys=[("audit_id", "audits", "id")])
+    db[ApiCallObs.table].create_index(["run_id", "vendor_id", "phase"])
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
-                                                                   _migration_4)
+                                                                   _migration_4, _migration_5)
 
 
 def migrate(db: sqlite_utils.Database) -> None:

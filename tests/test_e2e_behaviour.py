@@ -1,0 +1,78 @@
+"""Trackers caught by what they do (issue 10), on the StudyHall fixture vendor: see fixtures/README.md."""
+
+import json
+import textwrap
+
+import pytest
+import sqlite_utils
+
+from conftest import run_cli
+from fixtures.server import FixtureInternet
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = """
+[browser]
+page_timeout_s = 10
+
+[[vendors]]
+id = "studyhall"
+name = "StudyHall"
+status = "candidate"
+start_url = "https://www.studyhall.test/"
+pages = ["/games"]
+max_pages = 4
+"""
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("behaviour")
+    config = tmp_path / "vendors.toml"
+    config.write_text(textwrap.dedent(CONFIG))
+    db_path = tmp_path / "audit.db"
+    with FixtureInternet({}) as internet:
+        proc = run_cli(["audit", "--config", str(config), "--vendor", "studyhall", "--db", str(db_path),
+                        "--host-resolver-rules", internet.host_resolver_rules, "--ignore-https-errors"],
+                       cwd=tmp_path, timeout=240)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    return sqlite_utils.Database(db_path)
+
+
+def findings(db, rule_id):
+    return [{**f, "evidence": json.loads(f["evidence"])}
+            for f in db.query("select * from findings where rule_id = ?", [rule_id])]
+
+
+def test_api_calls_are_recorded_with_script_frame_page_and_phase(scanned):
+    calls = list(scanned.query("select * from api_calls where script_url = 'https://cdn.fpmetrics.test/fp.js'"))
+    apis = {c["api"] for c in calls}
+    assert {"HTMLCanvasElement.toDataURL", "CanvasRenderingContext2D.fillText", "OfflineAudioContext",
+            "BaseAudioContext.createDynamicsCompressor", "RTCPeerConnection.createDataChannel",
+            "RTCPeerConnection.onicecandidate", "navigator.userAgent", "screen.colorDepth"} <= apis
+    assert {c["page_url"] for c in calls} == {"https://www.studyhall.test/games"}
+    assert {c["phase"] for c in calls} >= {"crawl"}
+    fonts = list(scanned.query("select * from api_calls where script_url = 'https://frame.fpmetrics.test/fonts.js'"))
+    assert {c["frame_url"] for c in fonts} == {"https://frame.fpmetrics.test/frame.html"}
+    assert len({c["detail"] for c in fonts if c["api"] == "CanvasRenderingContext2D.measureText"}) == 60
+
+
+def test_the_fingerprinting_scripts_are_iv_d_violations_with_apis_and_script(scanned):
+    found = {f["subject"]: f for f in findings(scanned, "IV.D-fingerprinting-script") }
+    fp = found["script https://cdn.fpmetrics.test/fp.js"]
+    assert fp["clause"] == "IV.D" and fp["severity"] == "violation"
+    assert {t["technique"] for t in fp["evidence"]["techniques"]} == {"canvas", "audio", "WebRTC local addresses"}
+    assert "HTMLCanvasElement.toDataURL" in fp["evidence"]["apis"] and fp["evidence"]["party"] == "third"
+    assert "navigator.hardwareConcurrency" in fp["evidence"]["properties_read"]
+    rows = fp["evidence"]["rows"]["api_calls"]
+    scripts = {r["script_url"] for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")}
+    assert scripts == {"https://cdn.fpmetrics.test/fp.js"}
+    fonts = found["script https://frame.fpmetrics.test/fonts.js"]
+    assert [t["technique"] for t in fonts["evidence"]["techniques"]] == ["canvas font enumeration"]
+
+
+def test_the_first_party_chart_is_not_fingerprinting(scanned):
+    chart = list(scanned.query("select * from api_calls where script_url = 'https://www.studyhall.test/static/chart.js'"))
+    assert {"CanvasRenderingContext2D.fillText", "CanvasRenderingContext2D.fillStyle"} <= {c["api"] for c in chart}
+    subjects = {f["subject"] for f in findings(scanned, "IV.D-fingerprinting-script")}
+    assert subjects == {"script https://cdn.fpmetrics.test/fp.js", "script https://frame.fpmetrics.test/fonts.js"}
