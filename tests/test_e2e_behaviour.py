@@ -20,7 +20,7 @@ id = "studyhall"
 name = "StudyHall"
 status = "candidate"
 start_url = "https://www.studyhall.test/"
-pages = ["/games"]
+pages = ["/games", "/practice"]
 max_pages = 4
 """
 
@@ -75,4 +75,15 @@ def test_the_first_party_chart_is_not_fingerprinting(scanned):
     chart = list(scanned.query("select * from api_calls where script_url = 'https://www.studyhall.test/static/chart.js'"))
     assert {"CanvasRenderingContext2D.fillText", "CanvasRenderingContext2D.fillStyle"} <= {c["api"] for c in chart}
     subjects = {f["subject"] for f in findings(scanned, "IV.D-fingerprinting-script")}
-    assert subjects == {"script https://cdn.fpmetrics.test/fp.js", "script https://frame.fpmetrics.test/fonts.js"}
+    assert "script https://www.studyhall.test/static/chart.js" not in subjects
+
+
+def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanned):
+    worker = "https://www.studyhall.test/static/practice-worker.js"
+    calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))
+    assert {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob",
+            "navigator.hardwareConcurrency"} <= {c["api"] for c in calls}
+    assert {(c["frame_url"], c["page_url"]) for c in calls} == {(worker, "https://www.studyhall.test/practice")}
+    (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
+    assert finding["evidence"]["party"] == "first" and finding["severity"] == "violation"
+    assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]

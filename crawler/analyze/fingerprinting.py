@@ -27,7 +27,9 @@ MIN_COLOURS = 2
 MIN_READ_BACK_PIXELS = 16
 MIN_FONTS = 50
 LOSSY_FORMATS = ("image/jpeg", "image/webp")
-CANVAS = "CanvasRenderingContext2D."
+# The same calls on a page's canvas and on an OffscreenCanvas (in a worker too): judged alike.
+CANVAS_TYPES = ("CanvasRenderingContext2D", "OffscreenCanvasRenderingContext2D", "HTMLCanvasElement", "OffscreenCanvas")
+READ_BACKS = ("toDataURL", "toBlob", "convertToBlob", "getImageData")
 SIZE = re.compile(r"^(\d+)x(\d+)")
 
 
@@ -76,14 +78,14 @@ def script_behaviours(calls: Iterable[Rec[ApiCallObs]]) -> list[ScriptBehaviour]
 def _canvas(records: list[Rec[ApiCallObs]]) -> Technique | None:
     by_canvas: dict[str, list[Rec[ApiCallObs]]] = {}
     for rec in records:
-        if rec.obs.target and (rec.obs.api.startswith(CANVAS) or rec.obs.api.startswith("HTMLCanvasElement.")):
+        if rec.obs.target and _canvas_method(rec.obs.api):
             by_canvas.setdefault(rec.obs.target, []).append(rec)
     for canvas_records in by_canvas.values():
-        apis = {r.obs.api.split(".", 1)[1] for r in canvas_records}
-        if apis & {"save", "restore", "addEventListener"}:
+        methods = {_canvas_method(r.obs.api) for r in canvas_records}
+        if methods & {"save", "restore", "addEventListener"}:
             continue
-        text = "".join(r.obs.detail or "" for r in canvas_records if r.obs.api.endswith(("fillText", "strokeText")))
-        colours = {r.obs.detail for r in canvas_records if r.obs.api.endswith(("fillStyle", "strokeStyle"))}
+        text = "".join(r.obs.detail or "" for r in canvas_records if _canvas_method(r.obs.api) in ("fillText", "strokeText"))
+        colours = {r.obs.detail for r in canvas_records if _canvas_method(r.obs.api) in ("fillStyle", "strokeStyle")}
         if len(set(text)) < MIN_TEXT_CHARACTERS and len(colours) < MIN_COLOURS:
             continue
         read_backs = [r for r in canvas_records if _fingerprint_read_back(r.obs)]
@@ -91,15 +93,20 @@ def _canvas(records: list[Rec[ApiCallObs]]) -> Technique | None:
             continue
         drawn = (f"text with {len(set(text))} distinct characters" if len(set(text)) >= MIN_TEXT_CHARACTERS
                  else f"{len(colours)} colours")
-        reads = sorted({r.obs.api.split(".", 1)[1] for r in read_backs})
+        reads = sorted({_canvas_method(r.obs.api) for r in read_backs})
         return Technique("canvas", tuple(sorted({r.obs.api for r in canvas_records})),
                          f"drew {drawn} on a canvas and read it back with {', '.join(reads)} "
                          f"({read_backs[0].obs.detail})", tuple(r.row_id for r in canvas_records))
     return None
 
 
+def _canvas_method(api: str) -> str | None:
+    owner, _, method = api.partition(".")
+    return method if owner in CANVAS_TYPES else None
+
+
 def _fingerprint_read_back(call: ApiCallObs) -> bool:
-    if call.api not in ("HTMLCanvasElement.toDataURL", "HTMLCanvasElement.toBlob", CANVAS + "getImageData"):
+    if _canvas_method(call.api) not in READ_BACKS:
         return False
     size = SIZE.match(call.detail or "")
     if not size or min(int(size[1]), int(size[2])) < MIN_READ_BACK_PIXELS:
@@ -108,11 +115,11 @@ def _fingerprint_read_back(call: ApiCallObs) -> bool:
 
 
 def _fonts(records: list[Rec[ApiCallObs]]) -> Technique | None:
-    measured = [r for r in records if r.obs.api == CANVAS + "measureText"]
+    measured = [r for r in records if _canvas_method(r.obs.api) == "measureText"]
     fonts = {r.obs.detail for r in measured}
     if len(fonts) < MIN_FONTS:
         return None
-    return Technique("canvas font enumeration", (CANVAS + "measureText",),
+    return Technique("canvas font enumeration", tuple(sorted({r.obs.api for r in measured})),
                      f"measured text under {len(fonts)} fonts", tuple(r.row_id for r in measured))
 
 

@@ -1,10 +1,13 @@
 // Reports calls to the JavaScript APIs fingerprinting scripts use, and the script behind each, to the audit:
 // canvas drawing and read-back, canvas font measuring, WebRTC, OfflineAudioContext, navigator and screen reads.
-// Runs before any page script in every frame. Calls are deduplicated per document and sent in batches.
+// Runs before any page script in every frame (and, through CDP, in dedicated workers as soon as they start).
+// Calls are deduplicated per document and sent in batches.
 (() => {
-  if (window.__trackauditApisInstrumented) return;
-  Object.defineProperty(window, "__trackauditApisInstrumented", {value: true});
-  const BINDING = "__trackauditApiCalls";
+  const global = globalThis;
+  if (global.__trackauditApisInstrumented) return;
+  Object.defineProperty(global, "__trackauditApisInstrumented", {value: true});
+  const BINDING = "__trackauditApiCalls";  // Playwright's binding in frames: (calls, frame URL)
+  const WORKER_BINDING = "__trackauditApiCallsJson";  // CDP's binding in workers: one JSON string
   const MAX_DETAIL = 200;
   const seen = new Set();
   let queue = [];
@@ -26,8 +29,12 @@
     const batch = queue;
     queue = [];
     try {
-      const binding = window[BINDING];
-      if (typeof binding === "function" && batch.length) binding(batch, location.href);
+      if (!batch.length) return;
+      if (typeof global[WORKER_BINDING] === "function") {
+        global[WORKER_BINDING](JSON.stringify({calls: batch, frame: String(location.href)}));
+      } else if (typeof global[BINDING] === "function") {
+        global[BINDING](batch, location.href);
+      }
     } catch (e) { /* never break the page */ }
   };
 
@@ -103,23 +110,29 @@
   };
 
   // Canvas: text and colours drawn, read-back and its size, font measuring (Englehardt & Narayanan 2016).
-  const canvas2d = window.CanvasRenderingContext2D && CanvasRenderingContext2D.prototype;
   const onContext = (ctx) => canvasOf(ctx && ctx.canvas);
-  wrapMethod(canvas2d, "fillText", (ctx, args) => [onContext(ctx), args[0]], "CanvasRenderingContext2D");
-  wrapMethod(canvas2d, "strokeText", (ctx, args) => [onContext(ctx), args[0]], "CanvasRenderingContext2D");
-  wrapMethod(canvas2d, "measureText", (ctx) => [onContext(ctx), ctx.font], "CanvasRenderingContext2D");
-  wrapMethod(canvas2d, "getImageData", (ctx, args) => [onContext(ctx), `${args[2]}x${args[3]}`], "CanvasRenderingContext2D");
-  wrapMethod(canvas2d, "save", (ctx) => [onContext(ctx), ""], "CanvasRenderingContext2D");
-  wrapMethod(canvas2d, "restore", (ctx) => [onContext(ctx), ""], "CanvasRenderingContext2D");
-  wrapSetter(canvas2d, "fillStyle", (ctx, value) => [onContext(ctx), typeof value === "string" ? value : "(gradient or pattern)"], "CanvasRenderingContext2D");
-  wrapSetter(canvas2d, "strokeStyle", (ctx, value) => [onContext(ctx), typeof value === "string" ? value : "(gradient or pattern)"], "CanvasRenderingContext2D");
-  const canvasElement = window.HTMLCanvasElement && HTMLCanvasElement.prototype;
+  const style = (ctx, value) => [onContext(ctx), typeof value === "string" ? value : "(gradient or pattern)"];
+  for (const label of ["CanvasRenderingContext2D", "OffscreenCanvasRenderingContext2D"]) {
+    const canvas2d = global[label] && global[label].prototype;
+    wrapMethod(canvas2d, "fillText", (ctx, args) => [onContext(ctx), args[0]], label);
+    wrapMethod(canvas2d, "strokeText", (ctx, args) => [onContext(ctx), args[0]], label);
+    wrapMethod(canvas2d, "measureText", (ctx) => [onContext(ctx), ctx.font], label);
+    wrapMethod(canvas2d, "getImageData", (ctx, args) => [onContext(ctx), `${args[2]}x${args[3]}`], label);
+    wrapMethod(canvas2d, "save", (ctx) => [onContext(ctx), ""], label);
+    wrapMethod(canvas2d, "restore", (ctx) => [onContext(ctx), ""], label);
+    wrapSetter(canvas2d, "fillStyle", style, label);
+    wrapSetter(canvas2d, "strokeStyle", style, label);
+  }
+  const canvasElement = global.HTMLCanvasElement && HTMLCanvasElement.prototype;
   wrapMethod(canvasElement, "toDataURL", (canvas, args) => [canvasOf(canvas), `${size(canvas)} ${args[0] || "image/png"}`], "HTMLCanvasElement");
   wrapMethod(canvasElement, "toBlob", (canvas, args) => [canvasOf(canvas), `${size(canvas)} ${args[1] || "image/png"}`], "HTMLCanvasElement");
   wrapMethod(canvasElement, "addEventListener", (canvas, args) => [canvasOf(canvas), args[0]], "HTMLCanvasElement");
+  const offscreen = global.OffscreenCanvas && OffscreenCanvas.prototype;
+  wrapMethod(offscreen, "convertToBlob", (canvas, args) => [canvasOf(canvas), `${size(canvas)} ${(args[0] && args[0].type) || "image/png"}`], "OffscreenCanvas");
+  wrapMethod(offscreen, "addEventListener", (canvas, args) => [canvasOf(canvas), args[0]], "OffscreenCanvas");
 
   // WebRTC local-address discovery: a peer connection, a data channel or an offer, and its ICE candidates.
-  const Peer = window.RTCPeerConnection || window.webkitRTCPeerConnection;
+  const Peer = global.RTCPeerConnection || global.webkitRTCPeerConnection;
   if (Peer) {
     const peers = new WeakMap();
     let nextPeer = 1;
@@ -139,8 +152,8 @@
     };
     Instrumented.prototype = proto;
     Object.setPrototypeOf(Instrumented, Peer);
-    window.RTCPeerConnection = Instrumented;
-    if (window.webkitRTCPeerConnection) window.webkitRTCPeerConnection = Instrumented;
+    global.RTCPeerConnection = Instrumented;
+    if (global.webkitRTCPeerConnection) global.webkitRTCPeerConnection = Instrumented;
     wrapMethod(proto, "createDataChannel", (pc) => [peerOf(pc), ""], "RTCPeerConnection");
     wrapMethod(proto, "createOffer", (pc) => [peerOf(pc), ""], "RTCPeerConnection");
     wrapMethod(proto, "addEventListener", (pc, args) => [peerOf(pc), args[0]], "RTCPeerConnection");
@@ -155,7 +168,7 @@
   }
 
   // Audio fingerprinting: an OfflineAudioContext rendering an oscillator through a compressor.
-  const Offline = window.OfflineAudioContext || window.webkitOfflineAudioContext;
+  const Offline = global.OfflineAudioContext || global.webkitOfflineAudioContext;
   if (Offline) {
     const Instrumented = function (...args) {
       const context = new Offline(...args);
@@ -164,10 +177,10 @@
     };
     Instrumented.prototype = Offline.prototype;
     Object.setPrototypeOf(Instrumented, Offline);
-    window.OfflineAudioContext = Instrumented;
-    if (window.webkitOfflineAudioContext) window.webkitOfflineAudioContext = Instrumented;
+    global.OfflineAudioContext = Instrumented;
+    if (global.webkitOfflineAudioContext) global.webkitOfflineAudioContext = Instrumented;
     const kind = (context) => (context instanceof Offline ? "offline" : "realtime");
-    const base = window.BaseAudioContext ? BaseAudioContext.prototype : Offline.prototype;
+    const base = global.BaseAudioContext ? BaseAudioContext.prototype : Offline.prototype;
     wrapMethod(base, "createOscillator", (context) => ["", kind(context)], "BaseAudioContext");
     wrapMethod(base, "createDynamicsCompressor", (context) => ["", kind(context)], "BaseAudioContext");
     wrapMethod(Offline.prototype, "startRendering", () => ["", "offline"], "OfflineAudioContext");
@@ -180,8 +193,56 @@
     "userAgentData", "keyboard", "mediaDevices"];
   const SCREEN = ["width", "height", "availWidth", "availHeight", "availLeft", "availTop", "colorDepth",
     "pixelDepth", "orientation"];
-  if (window.Navigator) for (const name of NAVIGATOR) wrapGetter(Navigator.prototype, name, "navigator");
-  if (window.Screen) for (const name of SCREEN) wrapGetter(Screen.prototype, name, "screen");
+  const navigatorType = global.Navigator || global.WorkerNavigator;
+  if (navigatorType) for (const name of NAVIGATOR) wrapGetter(navigatorType.prototype, name, "navigator");
+  if (global.Screen) for (const name of SCREEN) wrapGetter(Screen.prototype, name, "screen");
+
+  // Dedicated workers are instrumented through CDP a few milliseconds after they start: messages the page
+  // posts to a new worker wait until the audit says its instrumentation is in place (at most HOLD_MS), so
+  // what the worker does on them is seen. (A BroadcastChannel opened in the worker to say so crashed Chromium.)
+  const HOLD_MS = 1000;
+  if (typeof document !== "undefined" && global.Worker) {
+    const NativeWorker = global.Worker;
+    const held = new Map();  // worker URL -> [release functions]
+    Object.defineProperty(global, "__trackauditReleaseWorker", {
+      value: (href) => {
+        for (const release of held.get(href) || []) release();
+        held.delete(href);
+      },
+    });
+    const nativePost = NativeWorker.prototype.postMessage;
+    const waiting = new WeakMap();  // worker -> queued postMessage arguments, while held
+    const Instrumented = function (url, options) {
+      const worker = new NativeWorker(url, options);
+      try {
+        const href = new URL(String(url), document.baseURI).href;
+        const queue = [];
+        waiting.set(worker, queue);
+        const release = () => {
+          if (!waiting.has(worker)) return;
+          waiting.delete(worker);
+          for (const args of queue) nativePost.apply(worker, args);
+        };
+        held.set(href, [...(held.get(href) || []), release]);
+        setTimeout(release, HOLD_MS);
+      } catch (e) { /* never break the page */ }
+      return worker;
+    };
+    Instrumented.prototype = NativeWorker.prototype;
+    Object.setPrototypeOf(Instrumented, NativeWorker);
+    global.Worker = Instrumented;
+    Object.defineProperty(NativeWorker.prototype, "postMessage", {
+      configurable: true, writable: true, enumerable: false,
+      value: function postMessage(...args) {
+        const queue = waiting.get(this);
+        if (queue) {
+          queue.push(args);
+          return undefined;
+        }
+        return nativePost.apply(this, args);
+      },
+    });
+  }
 
   addEventListener("pagehide", flush);
 })();
