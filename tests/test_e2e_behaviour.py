@@ -20,16 +20,14 @@ id = "studyhall"
 name = "StudyHall"
 status = "candidate"
 start_url = "https://www.studyhall.test/"
-pages = ["/games", "/practice"]
-max_pages = 4
+pages = ["/games", "/practice", "/help"]
+max_pages = 5
 """
 
 
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("behaviour")
+def scan(tmp_path, config_text):
     config = tmp_path / "vendors.toml"
-    config.write_text(textwrap.dedent(CONFIG))
+    config.write_text(textwrap.dedent(config_text))
     db_path = tmp_path / "audit.db"
     with FixtureInternet({}) as internet:
         proc = run_cli(["audit", "--config", str(config), "--vendor", "studyhall", "--db", str(db_path),
@@ -37,6 +35,11 @@ def scanned(tmp_path_factory):
                        cwd=tmp_path, timeout=240)
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return sqlite_utils.Database(db_path)
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    return scan(tmp_path_factory.mktemp("behaviour"), CONFIG)
 
 
 def findings(db, rule_id):
@@ -87,3 +90,43 @@ def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanne
     (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
     assert finding["evidence"]["party"] == "first" and finding["severity"] == "violation"
     assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
+
+
+def canaries(db):
+    (audit,) = db.query("select canaries from audits")
+    return json.loads(audit["canaries"])
+
+
+def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(scanned):
+    typed = canaries(scanned)
+    assert typed["email"].endswith("@example.org")
+    (finding,) = findings(scanned, "IV.A-form-keylogging")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host api.chatpal.test", "IV.A", "violation")
+    evidence = finding["evidence"]
+    assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
+    assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
+    email_row = next(f["row_id"] for f in evidence["flows"] if f["canary"] == "email")
+    (row,) = scanned.query(f"select * from requests where id = {email_row}")
+    assert row["url"] == "https://api.chatpal.test/typing" and typed["email"] in row["post_data"]
+    # Never submitted, never Enter: the chat's Send button and the page's forms sent nothing else.
+    assert not list(scanned.query("select id from requests where method = 'POST' and host = 'www.studyhall.test'"))
+
+
+def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scanned):
+    planted = canaries(scanned)["dom"]
+    (finding,) = findings(scanned, "IV.D-session-recording")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host rec.replaybox.test", "IV.D", "violation")
+    assert {f["canary"] for f in finding["evidence"]["flows"]} == {"dom"}
+    assert finding["evidence"]["scripts"] == ["https://cdn.replaybox.test/rec.js"]
+    rows = finding["evidence"]["rows"]["requests"]
+    bodies = [r["post_data"] for r in scanned.query(f"select post_data from requests where id in ({','.join(map(str, rows))})")]
+    assert all(planted in body for body in bodies)
+
+
+def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
+    config = CONFIG.replace('pages = ["/games", "/practice", "/help"]', 'pages = ["/help"]').replace(
+        "max_pages = 5", "max_pages = 2\nform_probe = false")
+    db = scan(tmp_path, config)
+    assert not findings(db, "IV.A-form-keylogging")
+    assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))
+    assert findings(db, "IV.D-session-recording")  # the DOM canary is no typing: still planted

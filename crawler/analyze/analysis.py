@@ -316,6 +316,25 @@ class AuditAnalysis:
 
     # behaviour of scripts ---------------------------------------------------------------------------
     @cached_property
+    def canary_flows(self) -> list[PiiFlow]:
+        """Requests that carried a canary the probes typed into a field (email, name, text) or planted in the
+        page (dom, dom_input), in any encoding the PII matcher knows. Nothing was ever submitted."""
+        fields = pii_fields("canary", self.data.canaries)
+        if not fields:
+            return []
+        matcher = PiiMatcher(fields, depth=self.parameters.get("pii_depth", 2))
+        flows = []
+        for rec in self.data.requests:
+            request = rec.obs
+            texts = {"request url": request.url, "post body": request.post_data or ""}
+            texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
+            for match in scan_request(matcher, request.url, request.request_headers, request.post_data):
+                flows.append(PiiFlow(match, "requests", rec.row_id, rec.phase, request.host,
+                                     self.parties.party(request.host), self.parties.entity(request.host), request.url,
+                                     _clip(texts.get(match.location.split(" > ")[0], ""), match), f"host {request.host}"))
+        return flows
+
+    @cached_property
     def fingerprinting_scripts(self) -> list[ScriptBehaviour]:
         """Scripts whose API calls fingerprint the browser (canvas, fonts, WebRTC, audio), first or third party."""
         return [b for b in script_behaviours(self.data.api_calls) if b.fingerprints]

@@ -37,6 +37,7 @@ class AuditData:
     first_party: tuple[str, ...] = ()
     remember_cookies: tuple[str, ...] = ()
     pii: dict[str, str] = field(default_factory=dict)
+    canaries: dict[str, str] = field(default_factory=dict)  # what the behaviour probes typed and planted
     login_outcome: str | None = None
     requests: list[Rec[RequestObs]] = field(default_factory=list)
     cookies: list[Rec[CookieObs]] = field(default_factory=list)
@@ -104,6 +105,7 @@ def load_audits(store, run_id: int, vendor_id: str | None = None) -> list[AuditD
             start_url=audit["start_url"], first_party=tuple(json.loads(audit["first_party"] or "[]")),
             remember_cookies=tuple(json.loads(audit["remember_cookies"] or "[]")),
             pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
+            canaries=json.loads(audit.get("canaries") or "{}"),
         )
         where = "audit_id = ?"
         for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),

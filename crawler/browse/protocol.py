@@ -23,6 +23,7 @@ from ..store.seal import redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from .login import LoginResult, perform_login, totp
+from .probes import Canaries, probe_page, record_canaries
 from ..observations import PageObs
 from ..progress import Progress
 from ..store.writer import AuditSink
@@ -73,11 +74,13 @@ class VendorAudit:
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
+        self.canaries = Canaries.new()
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
+        record_canaries(self.sink, self.canaries)
         workdir = Path(tempfile.mkdtemp(prefix="trackaudit-profile-"))
         try:
             await self._phase("control", lambda: self._control(workdir / "control"))
@@ -248,6 +251,8 @@ class VendorAudit:
             self.sink.error("visit", error, url=url)
         if error is None:
             await self._settle(browser.page)
+            if self.sink.phase == "crawl":
+                await probe_page(browser.page, self.sink, self.vendor, self.canaries)
         links = await self._screenshot_and_record(browser, url, depth, started, status, error)
         self.progress.page(self.progress_key, url)
         if error is not None:

@@ -50,6 +50,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "status": "running, complete, incomplete or failed", "login_outcome": "success, failed, skipped …",
         "login_message": "What the login check saw", "pages_visited": "Pages crawled",
         "pii": "JSON: the test account's personal data the matcher searched for (test data, not a real student's)",
+        "canaries": "JSON: the values the behaviour probes typed into fields (email, name, text) and planted in "
+                    "pages (dom, dom_input); requests carrying them are key logging or session recording",
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",

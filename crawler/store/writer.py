@@ -105,8 +105,13 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     db[ApiCallObs.table].create_index(["run_id", "vendor_id", "phase"])
 
 
+def _migration_6(db: sqlite_utils.Database) -> None:
+    """The canary values the behaviour probes typed into fields and planted in pages, per audit."""
+    db["audits"].add_column("canaries", str)
+
+
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1, _migration_2, _migration_3,
-                                                                   _migration_4, _migration_5)
+                                                                   _migration_4, _migration_5, _migration_6)
 
 
 def migrate(db: sqlite_utils.Database) -> None:
