@@ -130,3 +130,11 @@ def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
     assert not findings(db, "IV.A-form-keylogging")
     assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))
     assert findings(db, "IV.D-session-recording")  # the DOM canary is no typing: still planted
+
+
+def test_a_bare_meta_pixel_is_advertising_by_its_path(scanned):
+    (finding,) = [f for f in findings(scanned, "IV.D-behavioural-tracker") if "www.facebook.com" in f["subject"]]
+    assert (finding["clause"], finding["severity"]) == ("IV.D", "violation")
+    (host,) = [h for h in finding["evidence"]["hosts"] if h["host"] == "www.facebook.com"]
+    assert host["category"] == "advertising" and host["category_source"] == "builtin path /tr"
+    assert host["category_request"] == "https://www.facebook.com/tr?id=777&ev=PageView&noscript=1"

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
-from ..knowledge.trackers import TrackerInfo
+from ..knowledge.trackers import CATEGORY_SEVERITY, TrackerInfo
 from ..observations import CookieObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
@@ -34,12 +34,11 @@ class HostFacts:
     filter_url: str | None  # the request the filter matched
     request_ids: tuple[int, ...]
     page_urls: tuple[str, ...]  # the pages that made the host load
-
-    @property
-    def category(self) -> str | None:
-        if self.tracker:
-            return self.tracker.category
-        return LIST_CATEGORIES.get(self.filter_match.list_name) if self.filter_match else None
+    # The most severe category among the host's requests: a request's path entry or filter-list match
+    # outranks the host's own category. Which request gave it, and how it was classified.
+    category: str | None = None
+    category_url: str | None = None
+    category_source: str | None = None  # "builtin", "builtin path /tr", a list name, ...
 
 
 @dataclass(frozen=True)
@@ -155,19 +154,34 @@ class AuditAnalysis:
         for host, records in by_host.items():
             if not host:
                 continue
+            tracker = self.knowledge.trackers.lookup(host)
             match, match_url = None, None
+            classified = []  # (category, request URL, source), one per request
             for rec in records:
                 request = rec.obs
                 resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
-                match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource) if self.knowledge.filters else None
-                if match:
-                    match_url = request.url
-                    break
+                request_match = None
+                if self.knowledge.filters and match is None:  # checking every request of a host costs too much
+                    request_match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource)
+                    if request_match:
+                        match, match_url = request_match, request.url
+                path_entry = self.knowledge.trackers.lookup_url(host, urlsplit(request.url).path)
+                by_url = [(LIST_CATEGORIES.get(request_match.list_name), request.url, request_match.list_name)
+                          if request_match else None,
+                          (path_entry.category, request.url, f"{path_entry.source} path {path_entry.path}")
+                          if path_entry else None]
+                by_url = [c for c in by_url if c and c[0]]
+                if by_url:
+                    classified.append(min(by_url, key=lambda c: CATEGORY_SEVERITY.index(c[0])))
+                elif tracker:
+                    classified.append((tracker.category, request.url, tracker.source))
+            worst = min(classified, key=lambda c: CATEGORY_SEVERITY.index(c[0])) if classified else (None, None, None)
             facts[host] = HostFacts(
                 host=host, party=self.parties.party(host), entity=self.parties.entity(host),
-                tracker=self.knowledge.trackers.lookup(host), filter_match=match, filter_url=match_url,
+                tracker=tracker, filter_match=match, filter_url=match_url,
                 request_ids=tuple(r.row_id for r in records),
                 page_urls=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
+                category=worst[0], category_url=worst[1], category_source=worst[2],
             )
         return facts
 

@@ -28,7 +28,8 @@ class BehaviouralTracker(Rule):
             behaviour = sorted({b for h in hosts for b in observed.get(h.host, ())})
             severe = any(c in self.params["violation_categories"] for c in categories) or behaviour
             severity = self.severity if severe else "warning"
-            known = "; ".join(f"{h.host}: {h.category} ({h.tracker.source if h.tracker else h.filter_match.list_name})"
+            known = "; ".join(f"{h.host}: {h.category} ({h.category_source})"
+                              + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
                               for h in hosts if h.category)
             what = ", ".join(categories) or "tracking"
             message = (f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
@@ -43,6 +44,7 @@ class BehaviouralTracker(Rule):
                 "hosts": [{"host": h.host, "category": h.category, "organisation": h.tracker.organisation if h.tracker else None,
                            "source": h.tracker.source if h.tracker else None,
                            "filter_list": h.filter_match.list_name if h.filter_match else None,
-                           "filter": h.filter_match.filter if h.filter_match else None, "matched_url": h.filter_url}
+                           "filter": h.filter_match.filter if h.filter_match else None, "matched_url": h.filter_url,
+                           "category_source": h.category_source, "category_request": h.category_url}
                           for h in hosts],
                 "observed": behaviour, "pages": pages[:20]}, account=analysis.data.account, severity=severity)
