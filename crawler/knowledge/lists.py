@@ -11,6 +11,10 @@ import hashlib
 import json
 import os
 import re
+import socket
+import ssl
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -139,6 +143,29 @@ def fetch_url(url: str) -> bytes:
         return response.read()
 
 
+DOWNLOAD_FIX = ("Fix: check this machine's internet access (or its HTTPS proxy) and run 'trackaudit lists update' "
+                "again; until then trackers are recognised by the built-in knowledge base only")
+
+
+def download_problem(url: str, error: BaseException) -> str:
+    """A failed download in plain words, never urllib's raw ``<urlopen error …>``."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    if isinstance(error, urllib.error.HTTPError):
+        return f"{host} answered HTTP {error.code} {error.reason}".rstrip()
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"{host} did not answer in time"
+    if isinstance(reason, socket.gaierror) or "name or service not known" in str(reason).lower() \
+            or "temporary failure in name resolution" in str(reason).lower():
+        return f"{host} could not be found (no DNS answer: this machine looks offline)"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(reason, ssl.SSLError):
+        return f"the secure connection to {host} failed ({getattr(reason, 'reason', None) or reason})"
+    text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+    return f"{host} could not be reached ({text})"
+
+
 def update_lists(
     cache_dir: Path,
     names: Sequence[str] | None = None,
@@ -222,7 +249,8 @@ def _update_one(cache_dir: Path, source: ListSource, fetch: Callable[[str], byte
     try:
         data = fetch(source.url)
     except Exception as error:  # noqa: BLE001 - any failure of one download is reported, not raised
-        return ListUpdate(source.name, None, f"{source.name}: download from {source.url} failed: {error}")
+        return ListUpdate(source.name, None, f"{source.name}: could not download {source.url}: "
+                                             f"{download_problem(source.url, error)}. {DOWNLOAD_FIX}")
     try:
         text = data.decode("utf-8")
         _check_format(source, text)
