@@ -146,6 +146,7 @@ def test_load_uses_the_cache_and_its_manifest(tmp_path):
         sha256=json.loads((tmp_path / "manifest.json").read_text())["lists"]["easyprivacy"]["sha256"],
         source=str(tmp_path / "easyprivacy.txt"),
         url="https://easylist.to/easylist/easyprivacy.txt",
+        fetched_at=json.loads((tmp_path / "manifest.json").read_text())["lists"]["easyprivacy"]["downloaded_at"],
     )
     assert bundle.filters.check("https://tracker.example/t.js", "https://school.test/", "script").list_name == "easyprivacy"
     assert bundle.filters.check("https://ads.example/a.js", "https://school.test/", "script").list_name == "easylist"
@@ -183,3 +184,19 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path
     monkeypatch.delenv("TRACKAUDIT_LISTS_DIR")
     assert default_cache_dir() == Path.home() / ".cache" / "trackaudit" / "lists"
+
+
+def test_a_run_without_filter_lists_or_with_old_ones_is_warned(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.knowledge.lists import knowledge_warning
+
+    _, builtin_only = load_lists(None)
+    assert "built-in knowledge base only" in knowledge_warning(builtin_only)
+    assert "trackaudit lists update" in knowledge_warning(builtin_only)
+    update_lists(tmp_path, names=["easyprivacy", "easylist"], fetch=fake_fetch)
+    _, fresh = load_lists(tmp_path)
+    assert knowledge_warning(fresh) is None
+    later = datetime.now(timezone.utc) + timedelta(days=45)
+    warning = knowledge_warning(fresh, now=later)
+    assert "older than 30 days" in warning and "easyprivacy 45 days" in warning

@@ -120,6 +120,7 @@ class ListInfo:
     sha256: str
     source: str  # "builtin" or the file it was read from
     url: str | None = None
+    fetched_at: str | None = None  # when the list was downloaded (ISO), or its file's date
 
 
 @dataclass(frozen=True)
@@ -230,10 +231,38 @@ def load_lists(
                 sha256=digest,
                 source=str(path),
                 url=fresh_entry.url if fresh_entry else None,
+                fetched_at=fresh_entry.downloaded_at if fresh_entry else _file_date(path),
             )
         )
     bundle = KnowledgeBundle(trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows)
     return bundle, infos
+
+
+FILTER_LISTS = tuple(name for name, source in LIST_SOURCES.items() if source.format == "abp")
+MAX_LIST_AGE_DAYS = 30
+
+
+def knowledge_warning(infos: Iterable[ListInfo], now: datetime | None = None) -> str | None:
+    """What a run should say about its lists: none loaded, or older than MAX_LIST_AGE_DAYS."""
+    now = now or datetime.now(timezone.utc)
+    filters = [info for info in infos if info.name in FILTER_LISTS]
+    if not filters:
+        return ("No filter list is loaded: trackers are recognised by the built-in knowledge base only. "
+                "Fix: run 'trackaudit lists update' on a machine with internet access")
+    stale = []
+    for info in filters:
+        try:
+            fetched = datetime.fromisoformat(info.fetched_at or "")
+        except ValueError:
+            continue
+        fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
+        age = (now - fetched).days
+        if age > MAX_LIST_AGE_DAYS:
+            stale.append(f"{info.name} {age} days")
+    if stale:
+        return (f"The filter lists are older than {MAX_LIST_AGE_DAYS} days ({', '.join(stale)}): trackers added "
+                "since are recognised by the built-in knowledge base only. Fix: run 'trackaudit lists update'")
+    return None
 
 
 def _select_sources(names: Sequence[str] | None) -> list[ListSource]:
