@@ -69,6 +69,7 @@ def report_document(report: Report) -> dict[str, Any]:
             "config_path": run.config_path, "config_hash": run.config_hash, "policy_name": run.policy_name,
             "policy_hash": run.policy_hash, "verdict": run.verdict, "message": run.message,
             "manifest_sha256": run.manifest_sha256, "lists": [asdict(item) for item in run.lists],
+            "knowledge_warning": run.knowledge_warning,
         },
         "policy": {
             "id": report.policy.id, "name": report.policy.name, "version": report.policy.version,

@@ -55,6 +55,7 @@ def render(report: Report) -> str:
         "",
         f"Policy **{_cell(policy.name)}** ({_code(policy.id)} version {_cell(policy.version)}); run status "
         f"**{_cell(run.status)}**; trackaudit {_cell(run.tool_version)}.",
+        *(["", f"**Lists:** {_cell(run.knowledge_warning)}."] if run.knowledge_warning else []),
         "",
         "| Vendor | Verdict | Violations | Warnings | Info |",
         "|---|---|---:|---:|---:|",

@@ -55,6 +55,7 @@ class RunInfo:
     message: str | None
     manifest_sha256: str | None
     lists: tuple[ListVersion, ...]
+    knowledge_warning: str | None = None  # no filter list judged the run, or only old ones
 
 
 @dataclass(frozen=True)
@@ -434,6 +435,20 @@ def policy_info(pack: PolicyPack) -> PolicyInfo:
     return PolicyInfo(pack.id, pack.name, pack.version, pack.sha256, clauses, rules, dict(pack.parameters))
 
 
+def _knowledge_warning(run_row: Mapping[str, Any]) -> str | None:
+    """What the run's lists leave out, as of the run (not of the day the report is written)."""
+    from ..knowledge.lists import ListInfo, knowledge_warning
+
+    infos = [ListInfo(str(item.get("name")), str(item.get("version")), str(item.get("sha256")),
+                      str(item.get("source")), item.get("url"), item.get("fetched_at"))
+             for item in _json(run_row.get("lists"), []) if isinstance(item, Mapping)]
+    try:
+        when = datetime.fromisoformat(str(run_row.get("started_at")))
+    except ValueError:
+        when = None
+    return knowledge_warning(infos, when)
+
+
 def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     run_row = queries.run(store, run_id)
     if run_row is None:
@@ -445,7 +460,7 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
                   run_row.get("finished_at"), run_row.get("status"), run_row.get("tool_version"),
                   run_row.get("config_path"), run_row.get("config_hash"), run_row.get("policy_name"),
                   run_row.get("policy_hash"), run_row.get("verdict"), run_row.get("message"),
-                  run_row.get("manifest_sha256"), lists)
+                  run_row.get("manifest_sha256"), lists, _knowledge_warning(run_row))
     policy = policy_info(pack)
 
     def rows(table: str) -> list[queries.Row]:

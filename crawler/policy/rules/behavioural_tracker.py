@@ -31,7 +31,8 @@ class BehaviouralTracker(Rule):
             behaviour = sorted({b for h in hosts for b in observed.get(h.host, ())})
             severe = any(c in self.params["violation_categories"] for c in categories) or behaviour
             severity = self.severity if severe else "warning"
-            known = "; ".join(f"{h.host}: {h.category} ({_known_from(h)})"
+            known = "; ".join(f"{h.host}: {h.category} ({h.category_source})"
+                              + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
                               for h in hosts if h.category)
             what = ", ".join(categories) or "tracking"
             message = (f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
@@ -46,15 +47,9 @@ class BehaviouralTracker(Rule):
                 hosts=tuple(TrackerHost(h.host, h.category, h.tracker.organisation if h.tracker else None,
                                         h.tracker.source if h.tracker else None,
                                         h.filter_match.list_name if h.filter_match else None,
-                                        h.filter_match.filter if h.filter_match else None, h.filter_url)
+                                        h.filter_match.filter if h.filter_match else None, h.filter_url,
+                                        h.category_source, h.category_url)
                             for h in hosts),
                 observed=tuple(behaviour), pages=tuple(pages[:20]))
             yield self.finding(f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}", message,
                                evidence, account=analysis.data.account, severity=severity)
-
-
-def _known_from(host: HostFacts) -> str:
-    """The knowledge entry or the list that gives the host its category."""
-    if host.tracker:
-        return host.tracker.source
-    return host.filter_match.list_name if host.filter_match else ""
