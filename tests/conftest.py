@@ -91,3 +91,13 @@ def pytest_collection_modifyitems(config, items):
     long files then start at once and the short unit-test files fill the gaps at the end."""
     slow_files = {item.path for item in items if item.get_closest_marker("e2e")}
     items.sort(key=lambda item: item.path not in slow_files)
+
+
+def run_async(coroutine):
+    """Run a coroutine to completion in a thread of its own: pytest-playwright's sync ``page`` fixture keeps an
+    event loop running in the main thread for the rest of the session, where ``asyncio.run`` is refused."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

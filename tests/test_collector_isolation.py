@@ -1,7 +1,7 @@
 """A failing collector writes an error row and the others go on."""
 
-import asyncio
 
+from conftest import run_async
 from crawler.browse.collectors.base import CaptureState, Collector
 from crawler.store.writer import Store
 
@@ -32,7 +32,7 @@ def test_failing_collector_gives_an_error_row_and_the_rest_run(tmp_path):
         for collector in (Broken(state), Working(state)):
             await collector.run("end_phase", None, None)
 
-    asyncio.run(inventory())
+    run_async(inventory())
     (error,) = store.db.query("select * from errors")
     assert (error["source"], error["phase"], error["vendor_id"]) == ("broken.end_phase", "crawl", "v")
     assert "CDP said no" in error["message"]
@@ -52,6 +52,6 @@ def test_failing_event_capture_is_recorded_with_the_phase_it_began_in(tmp_path):
         sink.phase = "respawn"
         await state.flush()
 
-    asyncio.run(capture())
+    run_async(capture())
     (error,) = store.db.query("select * from errors")
     assert (error["source"], error["phase"]) == ("network", "reconnect")

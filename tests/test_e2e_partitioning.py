@@ -1,10 +1,10 @@
 """The audited browser partitions third-party storage as a student's Chrome does."""
 
-import asyncio
 
 import pytest
 from playwright.async_api import async_playwright
 
+from conftest import run_async
 from crawler.browse.browser import LaunchSettings, launch_profile
 from fixtures.server import FixtureInternet
 
@@ -31,6 +31,6 @@ async def widget_ids(internet, profile_dir) -> list[str]:
 
 def test_a_third_party_frame_gets_other_storage_under_another_top_level_site(tmp_path):
     with FixtureInternet({}) as internet:
-        under_studynook, under_partner = asyncio.run(widget_ids(internet, tmp_path / "profile"))
+        under_studynook, under_partner = run_async(widget_ids(internet, tmp_path / "profile"))
     assert under_studynook and under_partner
     assert under_studynook != under_partner

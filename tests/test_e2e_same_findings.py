@@ -11,7 +11,7 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 DEMO_FINDINGS = {
-    ('leakyquiz', 'student', 'II.A-pii-disclosed', 'II.A', 'violation', 'host collect.edutrack-analytics.test'),
+    ('leakyquiz', 'student', 'IV.A-pii-to-third-party', 'II.A', 'violation', 'host collect.edutrack-analytics.test'),
     ('leakyquiz', 'student', 'IV.A-cross-site-identifier', 'IV.A', 'violation', 'cookie apx_uid'),
     ('leakyquiz', 'student', 'IV.A-cross-site-identifier', 'IV.A', 'violation', 'cookie et_uid'),
     ('leakyquiz', 'student', 'IV.A-id-syncing', 'IV.A', 'violation', 'cookie lq_vid'),

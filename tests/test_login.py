@@ -14,8 +14,8 @@ def test_totp_accepts_lower_case_and_spaces_as_authenticator_apps_show_them():
 
 
 # A failed login says which step and why, or what the page said (fakes of the few Page calls used).
-import asyncio
 
+from conftest import run_async
 from crawler.browse.login import perform_login
 from crawler.config import LoginConfig, LoginStep
 
@@ -60,7 +60,7 @@ LOGIN = LoginConfig("https://app.vendor.example/signin",
 
 
 def login(page):
-    return asyncio.run(perform_login(page, LOGIN, {"username": "u", "password": "p"}, 0.01, page_status=200))
+    return run_async(perform_login(page, LOGIN, {"username": "u", "password": "p"}, 0.01, page_status=200))
 
 
 def test_a_missing_element_names_the_step_and_the_selector():

@@ -22,6 +22,7 @@ SKIPPED = {
     ("./run", "demo"): "the session's demo_run fixture ran `trackaudit demo`, which is what it runs",
     ("./run", "trackaudit", "demo"): "the session's demo_run fixture ran it",
     ("./run", "test"): "it is this test suite",
+    ("./run", "bench"): "the benchmarks take minutes; tests/test_bench.py runs them on a tiny input (--tiny)",
     ("./run", "fixtures"): "serves until Ctrl-C; tests/test_fixtures_serve.py starts it and runs its block",
     ("./run", "trackaudit", "fixtures", "serve"): "serves until Ctrl-C; tests/test_fixtures_serve.py starts it",
     (".venv/bin/datasette",): "serves until stopped; tests/test_datasette_links.py starts it on the demo database "

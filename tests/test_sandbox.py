@@ -1,8 +1,8 @@
-import asyncio
 import os
 
 import pytest
 
+from conftest import run_async
 from crawler.browse import browser
 
 
@@ -20,4 +20,4 @@ def test_a_refused_sandbox_is_said_plainly(monkeypatch, tmp_path):
     monkeypatch.setattr(os, "geteuid", lambda: 1000)
     monkeypatch.setattr(browser, "_launch", refuse)
     with pytest.raises(browser.SandboxRefused, match="kernel refused Chromium's sandbox.*Fix:"):
-        asyncio.run(browser.launch_profile(None, browser.LaunchSettings("/usr/bin/chromium"), tmp_path / "p"))
+        run_async(browser.launch_profile(None, browser.LaunchSettings("/usr/bin/chromium"), tmp_path / "p"))
