@@ -184,12 +184,15 @@ def _run_lock(db_path: Path):
 
 
 def _due_targets(store: Store, targets):
-    """Targets whose vendor has no complete audit younger than its audit_every_days; says which are skipped."""
+    """Targets whose vendor has no complete audit younger than its audit_every_days (an incomplete audit does
+    not count); says which are skipped."""
     now = datetime.now(timezone.utc)
     due = []
     for target in targets:
         last = queries.last_complete_audit(store, target.vendor.id)
-        if last:
+        if last and queries.latest_audit_incomplete(store, target.vendor.id):
+            click.echo(f"{target.vendor.id}: its last audit was incomplete: due", err=True)
+        elif last:
             age = now - datetime.fromisoformat(last["started_at"])
             if age < timedelta(days=target.vendor.audit_every_days):
                 click.echo(f"{target.vendor.id}: last audited {last['started_at']} (run {last['run_id']}), "
@@ -239,6 +242,8 @@ lists_option = click.option("--lists-dir", "lists_dir", default=None, type=click
 def main() -> None:
     """Audit the tracking done by school edtech vendors, logged in, in a real browser, against district policy.
 
+    Exit status of the commands that audit: 0 no violation, 1 violations found, 2 usage or config error,
+    3 an audit was incomplete (its verdict says why and how to fix it; outranks 1) or the run failed.
     Ctrl-C or SIGTERM ends a run cleanly: it is marked incomplete and the exit status is 130 (143 for SIGTERM)."""
     signal.signal(signal.SIGTERM, _terminate_cleanly)
     signal.signal(signal.SIGINT, _terminate_cleanly)
@@ -307,7 +312,7 @@ def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ign
 
 def _finish(store: Store, result, quiet: bool) -> None:
     _print_run(store, result, quiet)
-    if result.status != "complete":
+    if result.status != "complete" or result.incomplete:  # an incomplete audit outranks violations: cron must alert
         sys.exit(EXIT_AUDIT_FAILED)
     sys.exit(EXIT_VIOLATIONS if result.violations else EXIT_OK)
 
@@ -348,7 +353,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
 
         written = write_report(store, result.run_id, "html", store.artefacts_dir / "demo-report.html", judge.pack)
     _print_run(store, result, quiet)
-    if result.status != "complete":
+    if result.status != "complete" or result.incomplete:
         sys.exit(EXIT_AUDIT_FAILED)
     if not quiet:
         click.echo(f"Report:   {written}")
@@ -358,8 +363,9 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
 @config_options
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
 @click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
-@click.option("--shard", default=None, metavar="I/N",
-              help="Audit only worker I's share of N (vendors in id order); merge the databases afterwards.")
+@click.option("--shard", default=None, metavar="I/N|auto",
+              help="Audit only worker I's share of N (balanced by pages × accounts); merge the databases afterwards. "
+                   "'auto' reads $JOB_COMPLETION_INDEX (from 0) and $TRACKAUDIT_SHARD_COUNT (a Kubernetes Indexed Job).")
 @click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
               help="Vendor × account audits run at once.")
 @run_options
@@ -368,8 +374,11 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
-    verdict. Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 the audit itself
-    failed or another run holds the database."""
+    verdict. An audit that could not see what it had to (start or login page not loaded, login failed, a phase
+    that could not run, most page visits failed) is "incomplete", with the cause and the fix.
+
+    Exit status: 0 no violation, 1 violations found, 2 usage or config error, 3 an audit was incomplete
+    (outranks 1), the audit itself failed, or another run holds the database."""
     from .jobs.runner import run_audit
 
     def pick(config):
@@ -378,10 +387,10 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         if shard:
-            from .jobs.merge import shard_of
+            from .jobs.merge import resolve_shard, shard_of, vendor_cost
 
             try:
-                vendors = shard_of(sorted(vendors, key=lambda v: v.id), shard)
+                vendors = shard_of(sorted(vendors, key=lambda v: v.id), resolve_shard(shard), cost=vendor_cost)
             except ValueError as exc:
                 raise UsageProblem(str(exc)) from None
             if not vendors:
@@ -419,7 +428,8 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
-    as an audit does, and ends in a verdict: approve, do not approve or needs review."""
+    as an audit does, and ends in a verdict: approve, do not approve or needs review; "incomplete" (exit 3)
+    when the site could not be seen."""
     from .jobs.runner import run_audit, targets_for
 
     parts = urlsplit(url)
@@ -458,7 +468,9 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
                    ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
-    recognised. Ends in a verdict: removal verified, or not verified (exit 1)."""
+    recognised. Ends in a verdict: removal verified, or not verified (exit 1). A refused login and pages that
+    answer with errors are evidence of removal; a site that cannot be reached makes the check "incomplete"
+    (exit 3)."""
     import dataclasses
 
     from .jobs.removal import logout_caveat, saved_state
@@ -634,6 +646,9 @@ def merge(target, sources) -> None:
     with _run_lock(target):
         merged = merge_databases(_open_store(target), [_open_store(source) for source in sources])
     for run in merged:
+        if run.already_merged:
+            click.echo(f"{run.source} run {run.source_run}: already merged as {target} run {run.target_run}, skipped")
+            continue
         flag = f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
         click.echo(f"{run.source} run {run.source_run} -> {target} run {run.target_run}{flag}")
 

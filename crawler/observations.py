@@ -151,6 +151,8 @@ class StorageObs(_Row):
     key: str
     value: str | None
     size: int
+    # The top-level site whose partition holds the item (a third-party frame's storage), None when unpartitioned.
+    partition_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +186,8 @@ class PageObs(_Row):
     error: str | None
     # The forms on the page and the personal data each asks for: what a sign-up page collects from a child.
     forms: tuple = ()
+    # Why the visit failed: DNS, TLS, refused, timeout, connection or "HTTP <status>" (crawler.coverage); None if it loaded.
+    failure_class: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,10 @@
+import fcntl
+import json
 import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +39,55 @@ def run_cli(args, cwd: Path, env_extra=None, timeout=300) -> subprocess.Complete
                           text=True, timeout=timeout)
 
 
+@contextmanager
+def _exclusive(path: Path):
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def once_per_session(tmp_path_factory, name: str, produce):
+    """``produce(workdir)`` once for the whole test session, even when pytest-xdist runs it in several worker
+    processes: the first worker to get here produces, the others wait and read what it wrote.
+
+    ``produce`` returns a JSON-serialisable dict and writes its files under ``workdir``; every worker gets the
+    same dict and the same folder. Use it for expensive session fixtures that tests only read (an audit)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is None:
+        workdir = tmp_path_factory.mktemp(name)
+        return produce(workdir), workdir
+    shared = tmp_path_factory.getbasetemp().parent  # the same folder for every worker of this session
+    workdir, record = shared / name, shared / f"{name}.json"
+    with _exclusive(shared / f"{name}.lock"):
+        if not record.exists():
+            workdir.mkdir(exist_ok=True)
+            record.write_text(json.dumps(produce(workdir)))
+    return json.loads(record.read_text()), workdir
+
+
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory) -> CliRun:
-    """`trackaudit demo` once for the session, in a scratch folder, as a user would run it."""
-    workdir = tmp_path_factory.mktemp("demo")
-    started = time.monotonic()
-    lists = ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() else []
-    proc = run_cli(["demo", *lists], cwd=workdir, env_extra=DEMO_PASSWORDS)
-    seconds = time.monotonic() - started
-    assert proc.returncode == 0, proc.stdout + proc.stderr  # a complete demo run exits 0
-    return CliRun(workdir / "results" / "demo.db", proc.stdout, proc.stderr, proc.returncode, seconds)
+    """`trackaudit demo` once for the session, in a scratch folder, as a user would run it (shared by every
+    xdist worker: tests only read it)."""
+
+    def produce(workdir: Path) -> dict:
+        started = time.monotonic()
+        lists = ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() else []
+        proc = run_cli(["demo", *lists], cwd=workdir, env_extra=DEMO_PASSWORDS)
+        return {"stdout": proc.stdout, "stderr": proc.stderr, "returncode": proc.returncode,
+                "seconds": time.monotonic() - started}
+
+    result, workdir = once_per_session(tmp_path_factory, "demo", produce)
+    assert result["returncode"] == 0, result["stdout"] + result["stderr"]  # a complete demo run exits 0
+    return CliRun(workdir / "results" / "demo.db", result["stdout"], result["stderr"], result["returncode"],
+                  result["seconds"])
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files with end-to-end tests first (each keeps its own order): with tests spread over xdist workers, the
+    long files then start at once and the short unit-test files fill the gaps at the end."""
+    slow_files = {item.path for item in items if item.get_closest_marker("e2e")}
+    items.sort(key=lambda item: item.path not in slow_files)

@@ -1,5 +1,6 @@
 """`trackaudit audit` with a config file, command-line browser overrides and blocked third-party cookies."""
 
+import json
 import textwrap
 
 import pytest
@@ -65,7 +66,7 @@ def test_audit_with_third_party_cookies_blocked(tmp_path):
     assert "VIOLATION" in proc.stdout
 
 
-def test_audit_of_an_unreachable_vendor_records_the_failure_and_goes_on(tmp_path):
+def test_audit_of_an_unreachable_vendor_is_incomplete_with_the_cause_and_exit_3(tmp_path):
     config = tmp_path / "vendors.toml"
     config.write_text(textwrap.dedent(CONFIG).replace("block_third_party_cookies = true\npage_timeout_s = 15",
                                                       "page_timeout_s = 5"))
@@ -75,7 +76,7 @@ def test_audit_of_an_unreachable_vendor_records_the_failure_and_goes_on(tmp_path
         rules = f"MAP * 127.0.0.1:{internet.closed_port}, EXCLUDE localhost"
         proc = run_cli(["audit", "--config", str(config), "--db", str(db_path), "--host-resolver-rules", rules],
                        cwd=tmp_path, env_extra={"LEAKYQUIZ_TEST_PASSWORD": PASSWORD})
-    assert proc.returncode == 0, proc.stdout + proc.stderr  # nothing seen, so no violation
+    assert proc.returncode == 3, proc.stdout + proc.stderr  # nothing seen: incomplete, never "warnings only"
     assert "Traceback" not in proc.stderr
     from sqlite_utils import Database
     db = Database(db_path)
@@ -84,4 +85,12 @@ def test_audit_of_an_unreachable_vendor_records_the_failure_and_goes_on(tmp_path
     errors = [r["message"] for r in db.query("select message from errors")]
     assert any("ERR_CONNECTION_REFUSED" in m for m in errors)
     (verdict,) = db.query("select * from verdicts")
-    assert verdict["verdict"] == "warnings only" and "could not log in" in verdict["reasons"]
+    assert verdict["verdict"] == "incomplete"
+    reasons = json.loads(verdict["reasons"])
+    assert ("audit incomplete: the start page could not be loaded: app.leakyquiz.test refused the connection: check "
+            "start_url and that the service is up (or --host-resolver-rules)") in reasons
+    assert "audit incomplete: login failed: app.leakyquiz.test refused the connection: check start_url and that the "\
+           "service is up (or --host-resolver-rules)" in reasons
+    assert "Verdict for leakyquiz (scheduled audit): INCOMPLETE" in proc.stdout
+    assert audit["incomplete"] and json.loads(audit["coverage"])["counts"] == {"refused": 7}
+    assert {r["failure_class"] for r in db.query("select failure_class from pages")} == {"refused"}

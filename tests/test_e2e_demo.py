@@ -124,7 +124,11 @@ def test_screenshots_are_written_with_their_digest(demo_run):
 def output_blobs(results):
     """Every file under results/, and every member of every zip (traces are zips)."""
     for path in sorted(p for p in results.rglob("*") if p.is_file()):
-        yield str(path), path.read_bytes()
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:  # another xdist worker's SQLite -wal/-shm or temporary report, gone already
+            continue
+        yield str(path), data
         if zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 for member in archive.namelist():

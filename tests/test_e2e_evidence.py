@@ -13,7 +13,10 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def results_copy(demo_run, tmp_path):
     copy = tmp_path / "results"
-    shutil.copytree(demo_run.db_path.parent, copy, ignore=shutil.ignore_patterns("*.lock"))
+    # Other xdist workers read the same demo folder meanwhile: their SQLite -wal/-shm files and half-written
+    # reports come and go (the demo's own writes were checkpointed into demo.db when it closed).
+    shutil.copytree(demo_run.db_path.parent, copy,
+                    ignore=shutil.ignore_patterns("*.lock", "*-wal", "*-shm", ".e2e-report*"))
     return copy
 
 

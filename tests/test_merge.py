@@ -5,7 +5,7 @@ import json
 import pytest
 
 from crawler.store.seal import verify_evidence, write_manifest
-from crawler.jobs.merge import merge_databases, shard_of
+from crawler.jobs.merge import merge_databases, resolve_shard, shard_of, vendor_cost
 from crawler.observations import CookieObs
 from crawler.store.writer import Store
 
@@ -59,3 +59,45 @@ def test_merged_findings_point_at_their_rows_and_the_runs_verify(tmp_path):
         manifest = json.loads((tmp_path / "all" / "evidence" / f"run-{run_id}" / "manifest.json").read_text())
         assert manifest["merged_from"]["run_id"] == 1
     assert (tmp_path / "all" / "screenshots" / "run-2" / "001.png").read_bytes() == b"\x89PNGbeta"
+
+
+def test_shards_are_balanced_by_cost_longest_first():
+    costs = {"a": 1, "b": 1, "c": 1, "d": 1, "big": 4, "mid": 2}
+    shares = [shard_of(list(costs), f"{i}/2", cost=costs.get) for i in (1, 2)]
+    assert shares == [["c", "big"], ["a", "b", "d", "mid"]]  # each share keeps the given order
+    assert [sum(costs[v] for v in share) for share in shares] == [5, 5]
+    # Id order alone would have put big and mid together on worker 1 (round robin: a, c, big against b, d, mid).
+    three = [shard_of(list(costs), f"{i}/3", cost=costs.get) for i in (1, 2, 3)]
+    assert [sum(costs[v] for v in share) for share in three] == [4, 3, 3]
+
+
+def test_vendor_cost_is_pages_times_accounts():
+    class Vendor:
+        max_pages, accounts = 8, ("student", "teacher")
+
+    class Anonymous:
+        max_pages, accounts = 10, ()
+
+    assert vendor_cost(Vendor) == 16 and vendor_cost(Anonymous) == 10
+
+
+def test_shard_auto_reads_the_indexed_job_environment():
+    assert resolve_shard("auto", {"JOB_COMPLETION_INDEX": "0", "TRACKAUDIT_SHARD_COUNT": "3"}) == "1/3"
+    assert resolve_shard("auto", {"JOB_COMPLETION_INDEX": "2", "TRACKAUDIT_SHARD_COUNT": "3"}) == "3/3"
+    assert resolve_shard("2/5", {}) == "2/5"
+    with pytest.raises(ValueError, match="TRACKAUDIT_SHARD_COUNT"):
+        resolve_shard("auto", {"JOB_COMPLETION_INDEX": "0"})
+    with pytest.raises(ValueError, match="whole numbers"):
+        resolve_shard("auto", {"JOB_COMPLETION_INDEX": "x", "TRACKAUDIT_SHARD_COUNT": "3"})
+
+
+def test_merging_the_same_worker_twice_changes_nothing(tmp_path):
+    first = worker_db(tmp_path / "w1" / "a.db", "alpha", "AAAA1111BBBB")
+    second = worker_db(tmp_path / "w2" / "b.db", "beta", "CCCC2222DDDD")
+    target = Store(tmp_path / "all" / "all.db")
+    merge_databases(target, [first, second])
+    counts = {table: target.db[table].count for table in ("runs", "audits", "cookies", "findings", "phases")}
+    again = merge_databases(target, [second, first, first])
+    assert [(m.target_run, m.already_merged) for m in again] == [(2, True), (1, True), (1, True)]
+    assert {table: target.db[table].count for table in counts} == counts
+    assert verify_evidence(target, 1) == [] and verify_evidence(target, 2) == []

@@ -166,3 +166,13 @@ def test_reports_without_manifest_or_findings(tmp_path):
     jsonschema.Draft202012Validator(load_schema()).validate(document)
     assert document["evidence_manifest"] is None and document["vendors"][0]["verdict"]["verdict"] == "not judged"
     store.close()
+
+
+def test_junit_reports_an_incomplete_audit_as_an_error_never_a_silent_pass(built):
+    built.store.save_verdict(built.run_id, "bright", "scheduled audit", "incomplete",
+                             ["audit incomplete: login failed: the page said 'Invalid email or password'"])
+    root = ET.fromstring(render_report(built.store, built.run_id, "junit", built.pack).encode())
+    (case,) = [c for c in root.iter("testcase") if c.get("name") == "audit coverage"]
+    assert case.get("classname") == "bright"
+    assert "Invalid email or password" in case.find("error").text
+    assert root.get("errors") == "1"

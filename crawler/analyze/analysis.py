@@ -22,6 +22,8 @@ from .party import PartyResolver
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
+NETWORK_SCHEMES = ("http", "https", "ws", "wss")
+
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
 
 
@@ -151,7 +153,8 @@ class AuditAnalysis:
     def hosts(self) -> dict[str, HostFacts]:
         by_host: dict[str, list[Rec[RequestObs]]] = {}
         for rec in self.data.requests:
-            by_host.setdefault(rec.obs.host, []).append(rec)
+            if rec.obs.scheme in NETWORK_SCHEMES:  # chrome-extension:, data:, blob:, about: reach no host
+                by_host.setdefault(rec.obs.host, []).append(rec)
         facts = {}
         for host, records in by_host.items():
             if not host:
@@ -216,9 +219,12 @@ class AuditAnalysis:
         facts = []
         for key, rec in audited.items():
             item = rec.obs
-            host = urlsplit(item.origin).hostname or ""
-            # sessionStorage ends with the tab; caches and workers are not value stores
-            lifetime = STORAGE_LIFETIME if item.kind in ("localStorage", "indexedDB") else None
+            origin = urlsplit(item.origin)
+            host = (origin.hostname or "") if origin.scheme in NETWORK_SCHEMES else ""
+            if item.kind in ("localStorage", "indexedDB"):
+                lifetime = STORAGE_LIFETIME
+            else:  # sessionStorage ends with the tab; caches and workers are not value stores
+                lifetime = None
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
             verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
                                       self.identifier_params, now=self.data.started)

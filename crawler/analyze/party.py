@@ -69,7 +69,8 @@ class PartyResolver:
         return registrable_domain(host) in self.first_party_domains
 
     def party(self, host: str) -> str:
-        return "first" if self.is_first_party(host) else "third"
+        # No host (a chrome-extension:, data:, blob: or about: URL reaches no server): never a third party.
+        return "first" if not host or self.is_first_party(host) else "third"
 
     def entity(self, host: str) -> str:
         """The organisation owning the host per the knowledge base, else its registrable domain."""

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import BrowserConfig
+from .partitioning import partitioning_launch_options
 
 CHROMIUM_ENV = "TRACKAUDIT_CHROMIUM"
 SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser",
@@ -91,7 +92,7 @@ class LaunchSettings:
         )
 
     def chromium_args(self) -> list[str]:
-        # Never pass --disable-features: it would replace Playwright's own list (see chromium-notes).
+        # --disable-features only through partitioning_launch_options: a second one replaces Playwright's list.
         args = ["--disable-gpu", "--disable-quic", "--no-default-browser-check", "--password-store=basic",
                 "--deny-permission-prompts"]
         if self.host_resolver_rules:
@@ -140,12 +141,14 @@ async def launch_profile(playwright, settings: LaunchSettings, profile_dir: Path
 
 
 async def _launch(playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool, **context_options):
+    ignored, partitioned = partitioning_launch_options()
     return await playwright.chromium.launch_persistent_context(
         str(profile_dir),
         executable_path=settings.executable_path,
         chromium_sandbox=sandbox,
         headless=settings.headless,
-        args=settings.chromium_args(),
+        args=settings.chromium_args() + partitioned,
+        ignore_default_args=ignored,
         ignore_https_errors=settings.ignore_https_errors,
         viewport={"width": 1280, "height": 900},
         locale="en-US",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass
 
@@ -11,6 +12,8 @@ import pyotp
 from ..config import LoginConfig
 
 ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
+ERROR_WORDS = re.compile(r"invalid|incorrect|wrong|not recogni[sz]ed|does not match|try again|locked|disabled",
+                         re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -26,8 +29,10 @@ def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int
     return pyotp.TOTP(cleaned, digits=digits, interval=step).at(int(time.time() if at is None else at))
 
 
-async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float) -> LoginResult:
-    """Run the steps on a page already at ``login.url``; ``values`` fills {username}, {password}, {totp}."""
+async def perform_login(page, login: LoginConfig, values: dict[str, str], timeout_s: float,
+                        page_status: int | None = None) -> LoginResult:
+    """Run the steps on a page already at ``login.url`` (answered ``page_status``); ``values`` fills {username},
+    {password}, {totp}. A failure says which step, why, and what the page showed."""
     timeout_ms = timeout_s * 1000
     for number, step in enumerate(login.steps, 1):
         value = _fill_template(step.value, values)
@@ -50,9 +55,20 @@ async def perform_login(page, login: LoginConfig, values: dict[str, str], timeou
                 else:
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
         except Exception as exc:
-            message = f"step {number} ({step.action} {step.selector}) failed: {_first_line(exc)}"
-            return LoginResult("error", message, page.url)
+            return LoginResult("error", await _step_failure(page, number, step, exc, page_status), page.url)
     return await _check_success(page, login, timeout_ms)
+
+
+async def _step_failure(page, number: int, step, exc: Exception, page_status: int | None) -> str:
+    where = "the login page" + (f" (HTTP {page_status})" if page_status else "")
+    if step.action not in ("goto", "wait") or (step.action == "wait" and not _is_number(step.selector)):
+        try:
+            matches = await page.locator(step.selector).count()
+        except Exception:
+            matches = None
+        if matches == 0:
+            return f"login failed at step {number}: no element matches `{step.selector}` on {where}"
+    return f"login failed at step {number} ({step.action} `{step.selector}`) on {where}: {_first_line(exc)}"
 
 
 async def wait_for_success(page, login: LoginConfig, timeout_ms: float) -> bool:
@@ -71,20 +87,25 @@ async def _check_success(page, login: LoginConfig, timeout_ms: float) -> LoginRe
     if await wait_for_success(page, login, timeout_ms):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
-    if login.success_url_contains:
-        expected = f"URL containing {login.success_url_contains!r}"
-    else:
-        expected = f"selector {login.success_selector!r}"
-    message = f"the success check ({expected}) did not pass"
-    return LoginResult("failed", message + (f"; the page said: {shown}" if shown else ""), page.url)
+    if shown:
+        return LoginResult("failed", f"login failed: the page said {shown!r}", page.url)
+    expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
+    return LoginResult("failed", f"login failed: the success check ({expected}) did not pass at {page.url}; "
+                                 "check the account's credentials and [vendors.login].success", page.url)
 
 
 async def _visible_error_text(page) -> str:
+    """What the page shows as the reason: an error element, else a short visible line that reads like one."""
     try:
         texts = await page.locator(ERROR_TEXT_SELECTORS).all_inner_texts()
+        shown = " ".join(t.strip() for t in texts if t.strip())
+        if not shown:
+            body = await page.locator("body").inner_text(timeout=2000)
+            shown = next((line.strip() for line in body.splitlines()
+                          if len(line.strip()) < 200 and ERROR_WORDS.search(line)), "")
     except Exception:
         return ""
-    return " ".join(t.strip() for t in texts if t.strip())[:300]
+    return shown[:300]
 
 
 def _fill_template(value: str | None, values: dict[str, str]) -> str | None:

@@ -6,6 +6,7 @@ Each phase stamps what it observes; a phase that fails is recorded and the next 
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import os
 import re
@@ -13,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -23,6 +24,7 @@ from .collectors import CaptureState, default_collectors
 from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
+from ..coverage import Coverage, Visit, explain
 from .login import LoginResult, perform_login, totp
 from ..observations import PageObs, PhaseResult
 from ..progress import Progress
@@ -32,7 +34,15 @@ LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
 # Where a service collects a student's data first: visited before other links.
 ACCOUNT_LINK = re.compile(r"sign[-_]?up|register|join|log[-_]?in|sign[-_]?in|account", re.IGNORECASE)
 SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".mp4", ".mp3", ".dmg", ".exe")
-SETTLE_MS = 2500  # how long a loaded page may keep fetching before we move on
+SETTLE_CAP_S = 2.5  # how long a loaded page may keep fetching before we move on
+SCROLL_CAP_S = 1.0  # how long what a scroll to the bottom starts may take
+QUIET_S = 0.2  # no request started or ended for this long, none in flight: the page has settled
+# Scrolls to the bottom (lazy content, scroll-depth beacons); true when the page moved.
+SCROLL_TO_BOTTOM_JS = """() => {
+  const before = window.scrollY;
+  window.scrollTo(0, document.body ? document.body.scrollHeight : 0);
+  return window.scrollY !== before;
+}"""
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class _Browser:
     collectors: list
     har: Path
     trace: Path
+    activity: "NetworkActivity" = field(default_factory=lambda: NetworkActivity())
 
 
 class VendorAudit:
@@ -71,17 +82,23 @@ class VendorAudit:
         self.progress_key = f"{vendor.id} ({sink.account})"
         self.site_domains = vendor_domains([vendor.start_url, *vendor.first_party])
         self.login_result: LoginResult | None = None
+        self.coverage = Coverage(vendor.start_url, vendor.login.url if vendor.login and credentials else None)
+        self._last_visit: Visit | None = None
+        self._last_screenshot: str | None = None
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
+        self._crawled: list[tuple[str, str | None]] = []  # (URL, final URL) of each crawled page
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
         workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
+        # The control profile is a separate browser: its visits run while the audited profile logs in and crawls.
+        control = self._twin_for_control()
+        control_done = asyncio.ensure_future(control._phase("control", lambda: control._control(workdir / "control")))
         try:
-            await self._phase("control", lambda: self._control(workdir / "control"))
             logged_in = True
             browser = await self._open(workdir / "audited", "audited")
             try:
@@ -94,6 +111,7 @@ class VendorAudit:
                     self.sink.error("protocol", "login did not succeed: the crawl of logged-in pages was skipped")
             finally:
                 await self._close(browser)
+            await control_done
             browser = await self._open(workdir / "audited", "reconnect")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
@@ -103,9 +121,21 @@ class VendorAudit:
             finally:
                 await self._close(browser)
         finally:
+            if not control_done.done():
+                control_done.cancel()
+                await asyncio.gather(control_done, return_exceptions=True)
             # Profiles hold live session state: never leave them behind (what matters is in the database).
             shutil.rmtree(workdir, ignore_errors=True)
         return self.login_result.outcome if self.login_result else "not configured"
+
+    def _twin_for_control(self) -> "VendorAudit":
+        """This audit with a sink and capture state of its own, so what the control browser records is stamped
+        control while this audit's phases go on at the same time."""
+        twin = copy.copy(self)
+        twin.sink = replace(self.sink, phase="control", _phase_row=None)
+        twin.state = CaptureState(twin.sink)
+        twin._setup_pages = set()
+        return twin
 
     async def _phase(self, name: str, body) -> None:
         """Run one phase; what its body returns (a note, or a PhaseResult) is kept with the phase."""
@@ -120,6 +150,7 @@ class VendorAudit:
             outcome, message = "error", f"{type(exc).__name__}: {_first_line(exc)}"
             self.sink.error(f"phase.{name}", message)
         self.sink.end_phase(outcome, message, result)
+        self.coverage.phase_done(name, outcome, message)
 
     async def _control(self, profile_dir: Path) -> None:
         browser = await self._open(profile_dir, "control")
@@ -135,14 +166,28 @@ class VendorAudit:
     async def _login(self, browser: _Browser) -> None:
         login = self.vendor.login
         await self._visit(browser, login.url, depth=0)
-        values = {"username": self.credentials.username, "password": self.credentials.password}
-        if self.credentials.totp_secret:
-            values["totp"] = totp(self.credentials.totp_secret)
-        self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s)
-        await self._settle(browser.page)
-        await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+        visit = self._last_visit
+        if visit and visit.failure:
+            # No form to fill: say why, rather than time out on every step.
+            cause = (f"{login.url} answered {visit.status}" if visit.failure.startswith("HTTP")
+                     else explain(visit.failure, login.url, visit.error))
+            self.login_result = LoginResult("failed", f"login failed: {cause}", login.url)
+        else:
+            values = {"username": self.credentials.username, "password": self.credentials.password}
+            if self.credentials.totp_secret:
+                values["totp"] = totp(self.credentials.totp_secret)
+            self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s,
+                                                    page_status=visit.status if visit else None)
+            await self._settle(browser)
+            self._last_screenshot = None
+            await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
+            if self.login_result.outcome != "success" and self._last_screenshot:
+                self.login_result = LoginResult(self.login_result.outcome,
+                                                f"{self.login_result.message}; screenshot: {self._last_screenshot}",
+                                                self.login_result.final_url)
         if self.login_result.outcome != "success":
             self.sink.error("login", self.login_result.message, url=self.login_result.final_url)
+        self.coverage.login_outcome, self.coverage.login_message = self.login_result.outcome, self.login_result.message
         await self._inventory(browser)
 
     async def _crawl(self, browser: _Browser) -> None:
@@ -158,6 +203,7 @@ class VendorAudit:
                 continue
             seen.add(url)
             links = await self._visit(browser, url, depth)
+            self._crawled.append((url, browser.page.url if not self._last_visit.failure else None))
             self.pages_visited += 1
             for link in links:
                 if urldefrag(link).url in seen:
@@ -187,7 +233,8 @@ class VendorAudit:
         for collector in collectors:
             await collector.run("attach", context)
         browser = _Browser(context, None, collectors, har, trace)
-        context.on("page", lambda page: self.state.spawn(self._setup_page(browser, page), "page"))
+        browser.activity.attach(context)
+        context.on("page", lambda page: self.state.spawn(self._new_page(browser, page), "page"))
         browser.page = context.pages[0] if context.pages else await context.new_page()
         await self._setup_page(browser, browser.page)
         return browser
@@ -198,7 +245,34 @@ class VendorAudit:
         self._setup_pages.add(id(page))
         page.on("dialog", lambda dialog: self.state.spawn(self._dismiss(dialog, page), "dialog"))
         for collector in browser.collectors:
+            if page.is_closed():
+                return
             await collector.run("on_page", page)
+
+    async def _new_page(self, browser: _Browser, page) -> None:
+        """Every page of the context is instrumented; a popup the site opened is watched until it has loaded
+        and its requests are recorded, then closed (a student would close it too)."""
+        await self._setup_page(browser, page)
+        try:
+            opener = await page.opener()
+        except Exception:
+            opener = None
+        if opener is None or page.is_closed():
+            return
+        try:
+            await page.wait_for_load_state("load", timeout=self.settings.page_timeout_s * 1000)
+        except Exception:
+            pass
+        if not page.is_closed():
+            await self._settle(page)
+            for collector in browser.collectors:
+                await collector.run("after_visit", page)
+        await self.state.flush()
+        if not page.is_closed():
+            try:
+                await page.close()
+            except Exception:
+                pass
 
     async def _dismiss(self, dialog, page) -> None:
         self.sink.error("dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url)
@@ -250,8 +324,10 @@ class VendorAudit:
             error = f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else "the page did not finish loading in time"
             self.sink.error("visit", error, url=url)
         if error is None:
-            await self._settle(browser.page)
-        links = await self._screenshot_and_record(browser, url, depth, started, status, error)
+            await self._settle(browser)
+        self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
+        links = await self._screenshot_and_record(browser, url, depth, started, status, error,
+                                                  failure_class=self._last_visit.failure)
         self.progress.page(self.progress_key, url)
         if error is not None:
             await self._fresh_page(browser)
@@ -260,19 +336,20 @@ class VendorAudit:
                 await collector.run("after_visit", browser.page)
         return links
 
-    async def _settle(self, page) -> None:
+    async def _settle(self, browser: _Browser) -> None:
+        """Wait for the page's requests to end (events, capped), scroll to the bottom, and wait for what that
+        started: no fixed sleep, so a quiet page costs one or two short quiet windows."""
+        await browser.activity.quiet(QUIET_S, SETTLE_CAP_S)
         try:
-            await page.wait_for_load_state("networkidle", timeout=SETTLE_MS)
+            scrolled = await asyncio.wait_for(browser.page.evaluate(SCROLL_TO_BOTTOM_JS), 5)
         except Exception:
-            pass
-        try:
-            await asyncio.wait_for(page.evaluate("window.scrollTo(0, document.body ? document.body.scrollHeight : 0)"), 5)
-            await page.wait_for_timeout(300)
-        except Exception:
-            pass
+            return
+        if scrolled:  # a page that fits the window gets no scroll event: nothing more to wait for
+            await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
 
     async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
-                                     status: int | None, error: str | None = None) -> list[str]:
+                                     status: int | None, error: str | None = None,
+                                     failure_class: str | None = None) -> list[str]:
         page = browser.page
         title, links, shot, digest = None, [], None, None
         forms = ()
@@ -290,11 +367,12 @@ class VendorAudit:
             path = self.screenshots_dir / f"{self._screenshot_count:03d}-{self.sink.phase}.png"
             path.write_bytes(image)
             shot, digest = str(path.relative_to(self.artefacts_dir)), hashlib.sha256(image).hexdigest()
+            self._last_screenshot = shot
         except Exception as exc:
             self.sink.error("screenshot", f"{type(exc).__name__}: {_first_line(exc)}", url=url)
         self.sink.add(PageObs(url=url, final_url=page.url if error is None else None, status=status, title=title,
                               depth=depth, started=started, finished=time.time(), screenshot=shot,
-                              screenshot_sha256=digest, error=error, forms=forms))
+                              screenshot_sha256=digest, error=error, forms=forms, failure_class=failure_class))
         return [link for link in links if isinstance(link, str)]
 
     async def _inventory(self, browser: _Browser) -> None:
@@ -308,10 +386,22 @@ class VendorAudit:
         return [urljoin(self.vendor.start_url, page) for page in pages]
 
     def _revisit_urls(self) -> list[str]:
-        """Reconnecting as a student would: the start page, then the first page they work on."""
+        """Reconnecting as a student would: the start page, the first page they work on, then every crawled
+        page on which a third party was contacted or a script wrote a cookie (what may be re-sent), up to
+        max_pages."""
         urls = [self.vendor.start_url]
         urls += [u for u in self._absolute(self.vendor.pages[:1]) if u not in urls]
+        for url, final_url in self._crawled:
+            if len(urls) >= max(2, self.vendor.max_pages):
+                break
+            if url not in urls and self._tracked_on(final_url or url):
+                urls.append(url)
         return urls
+
+    def _tracked_on(self, page_url: str) -> bool:
+        hosts = self.state.hosts_by_page.get(page_url, ())
+        return page_url in self.state.cookie_writing_pages or any(
+            host and registrable_domain(host) not in self.site_domains for host in hosts)
 
     def _same_site(self, url: str) -> bool:
         host = urlsplit(url).hostname
@@ -324,6 +414,41 @@ class VendorAudit:
         if self.vendor.logout_url and urldefrag(url).url == urldefrag(self.vendor.logout_url).url:
             return False
         return not LOGOUT_LINK.search(parts.path + "?" + parts.query) and not parts.path.lower().endswith(SKIPPED_EXTENSIONS)
+
+
+class NetworkActivity:
+    """Requests in flight in a browser context, from its events: what settling waits on instead of a sleep."""
+
+    STALE_S = SETTLE_CAP_S  # a request with no end event after this long (a long poll) no longer holds a page
+
+    def __init__(self) -> None:
+        self.in_flight: dict[object, float] = {}
+        self.last_event = time.monotonic()
+
+    def attach(self, context) -> None:
+        context.on("request", self._started)
+        context.on("requestfinished", self._ended)
+        context.on("requestfailed", self._ended)
+
+    def _started(self, request) -> None:
+        self.last_event = self.in_flight[request] = time.monotonic()
+
+    def _ended(self, request) -> None:
+        self.in_flight.pop(request, None)
+        self.last_event = time.monotonic()
+
+    async def quiet(self, quiet_s: float, cap_s: float) -> bool:
+        """Until no request is in flight and none started or ended for ``quiet_s`` (at most ``cap_s``)."""
+        began = time.monotonic()
+        while True:
+            now = time.monotonic()
+            for request in [r for r, started in self.in_flight.items() if started <= now - self.STALE_S]:
+                del self.in_flight[request]
+            if not self.in_flight and now - max(began, self.last_event) >= quiet_s:
+                return True
+            if now - began >= cap_s:
+                return False
+            await asyncio.sleep(0.05)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,7 +7,9 @@ manifest it came from, and the source's evidence is checked before it is taken."
 from __future__ import annotations
 
 import json
+import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..store import queries
@@ -24,6 +26,11 @@ class MergedRun:
     source_run: int
     target_run: int
     evidence_problems: int
+    already_merged: bool = False
+
+
+# What identifies a run across databases: one process started it at one moment (copied verbatim by a merge).
+RUN_IDENTITY = ("mode", "command", "started_at", "finished_at", "hostname", "pid")
 
 
 def merge_databases(target: Store, sources: list[Store]) -> list[MergedRun]:
@@ -31,10 +38,23 @@ def merge_databases(target: Store, sources: list[Store]) -> list[MergedRun]:
     for source in sources:
         run_map: dict[int, int] = {}
         for run in queries.runs(source):
+            existing = _merged_before(target, source, run)
+            if existing is not None:  # merging the same worker twice changes nothing
+                merged.append(MergedRun(str(source.path), run["id"], existing, 0, already_merged=True))
+                continue
             problems = verify_evidence(source, run["id"]) if read_manifest(source, run["id"]) else []
             new_run = _copy_run(source, target, run, run_map)
             merged.append(MergedRun(str(source.path), run["id"], new_run, len(problems)))
     return merged
+
+
+def _merged_before(target: Store, source: Store, run: dict) -> int | None:
+    """The target's copy of ``run`` if an earlier merge took it: same run row and the same audits."""
+    audits = queries.audit_identities(source, run["id"])
+    for candidate in queries.runs_matching(target, {column: run[column] for column in RUN_IDENTITY}):
+        if queries.audit_identities(target, candidate) == audits:
+            return candidate
+    return None
 
 
 def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) -> int:
@@ -90,13 +110,47 @@ def _without_id(row: dict) -> dict:
     return {k: v for k, v in row.items() if k != "id"}
 
 
-def shard_of(items: list, shard: str) -> list:
-    """The share of ``items`` (in a stable order) that worker ``i`` of ``n`` takes, for ``shard`` = "i/n"."""
+SHARD_INDEX_ENV = "JOB_COMPLETION_INDEX"  # set by Kubernetes in each pod of an Indexed Job, from 0
+SHARD_COUNT_ENV = "TRACKAUDIT_SHARD_COUNT"  # the Job's completions, set in the manifest beside it
+
+
+def resolve_shard(shard: str, environ=None) -> str:
+    """``--shard auto`` is worker JOB_COMPLETION_INDEX + 1 of TRACKAUDIT_SHARD_COUNT; anything else is kept."""
+    if shard != "auto":
+        return shard
+    environ = os.environ if environ is None else environ
+    index, count = environ.get(SHARD_INDEX_ENV), environ.get(SHARD_COUNT_ENV)
+    if index is None or count is None:
+        raise ValueError(f"--shard auto needs ${SHARD_INDEX_ENV} (set by an Indexed Job) and ${SHARD_COUNT_ENV} "
+                         "(the Job's completions): set both, or write --shard i/n")
+    try:
+        return f"{int(index) + 1}/{int(count)}"
+    except ValueError:
+        raise ValueError(f"--shard auto: ${SHARD_INDEX_ENV}={index!r} and ${SHARD_COUNT_ENV}={count!r} must be "
+                         "whole numbers") from None
+
+
+def shard_of(items: list, shard: str, cost: Callable[[object], float] | None = None) -> list:
+    """The share of ``items`` that worker ``i`` of ``n`` takes, for ``shard`` = "i/n".
+
+    Shares are balanced by estimated cost: the costliest item first goes to the least loaded worker (ties go
+    to the lower worker, equal costs keep the given order), so every worker computes the same split."""
     try:
         index, count = (int(part) for part in shard.split("/"))
     except ValueError:
         raise ValueError(f"--shard {shard!r}: write it as i/n, e.g. 2/8") from None
     if not 1 <= index <= count:
         raise ValueError(f"--shard {shard!r}: i must be between 1 and n")
-    return [item for position, item in enumerate(items) if position % count == index - 1]
+    cost = cost or (lambda item: 1)
+    loads = [0.0] * count
+    shares: list[list] = [[] for _ in range(count)]
+    for position, item in sorted(enumerate(items), key=lambda pair: (-cost(pair[1]), pair[0])):
+        worker = min(range(count), key=lambda w: (loads[w], w))
+        loads[worker] += cost(item)
+        shares[worker].append((position, item))
+    return [item for _, item in sorted(shares[index - 1], key=lambda pair: pair[0])]
 
+
+def vendor_cost(vendor) -> int:
+    """An audit's estimated cost: pages it may visit × the accounts it is audited with."""
+    return max(1, vendor.max_pages) * max(1, len(vendor.accounts))

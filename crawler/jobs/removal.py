@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
+from ..coverage import Coverage
 from ..observations import RECOGNISED, CookieObs, PhaseResult, StorageObs
 from ..browse.protocol import VendorAudit
 from ..store import queries
@@ -51,9 +52,7 @@ def logout_caveat(store, vendor_id: str, baseline_run_id: int | None) -> str | N
     recognised" can then never be seen, and the replay only tests the tracking identifiers."""
     if baseline_run_id is None:
         return None
-    logged_out = store.db.execute("select count(*) from phases where run_id = ? and vendor_id = ? and phase = 'logout'",
-                                  [baseline_run_id, vendor_id]).fetchone()[0]
-    if not logged_out:
+    if not queries.phase_ran(store, baseline_run_id, vendor_id, "logout"):
         return None
     return (f"{vendor_id}'s last audit (run {baseline_run_id}) logged out at its logout_url, which ends the session "
             f"and usually revokes a 'remember me' token: the saved login replayed here may have been cancelled by "
@@ -65,6 +64,10 @@ def logout_caveat(store, vendor_id: str, baseline_run_id: int | None) -> str | N
 class RemovalCheck(VendorAudit):
     def __init__(self, *args, saved_cookies: list[CookieObs] = (), saved_storage: list[StorageObs] = (), **kwargs):
         super().__init__(*args, **kwargs)
+        # After termination a refused login, error pages and redirects to the login are evidence of removal;
+        # only a site that cannot be reached (or a login page that never loads) leaves a gap.
+        self.coverage = Coverage(self.vendor.start_url, self.vendor.login.url if self.vendor.login else None,
+                                 removal=True)
         self.saved_cookies = [c for c in saved_cookies if not c.session]
         self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]
 

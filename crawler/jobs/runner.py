@@ -4,6 +4,7 @@ and leaves the run marked complete, incomplete (cut off) or failed (nothing coul
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ class AuditResult:
     status: str  # complete | failed | timeout
     login_outcome: str
     message: str | None = None
+    gaps: tuple[str, ...] = ()  # why the audit is incomplete (crawler.coverage); empty when it saw what it had to
 
 
 @dataclass
@@ -42,6 +44,11 @@ class RunResult:
     @property
     def violations(self) -> int:
         return sum(j.violations for j in self.judgements)
+
+    @property
+    def incomplete(self) -> bool:
+        """Whether any audit of the run could not see what it had to: the run must not reassure."""
+        return any(a.gaps for a in self.audits)
 
 
 @dataclass(frozen=True)
@@ -124,15 +131,11 @@ def _record_verdicts(store: Store, mode: str, targets: list[Target], result: Run
 
 
 def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]) -> Verdict:
-    problems = []
-    for audit in audits:
-        if audit.vendor_id != vendor.id:
-            continue
-        if audit.status != "complete":
-            problems.append(f"the audit of account {audit.account} did not complete: {audit.status} ({audit.message})")
-        if audit.login_outcome in ("failed", "error") and mode != "verify-removal":
-            problems.append(f"account {audit.account} could not log in ({audit.login_outcome}): the logged-in "
-                            "pages were not audited")
+    problems, gaps = [], []
+    mine = [a for a in audits if a.vendor_id == vendor.id]
+    for audit in mine:
+        prefix = f"account {audit.account}: " if len(mine) > 1 else ""
+        gaps += [prefix + gap for gap in audit.gaps]
     for analysis in judgement.analyses:
         failed = [p.obs.url for p in analysis.data.pages if p.obs.error]
         if failed:
@@ -143,10 +146,10 @@ def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgemen
         caveat = logout_caveat(store, vendor.id, baseline["run_id"] if baseline else None)
         if caveat:
             problems.append(caveat)
-        return removal_verdict(list(judgement.findings), problems, baseline)
+        return removal_verdict(list(judgement.findings), problems, baseline, gaps)
     if mode == "scan" or vendor.status == "candidate":
-        return candidate_verdict(list(judgement.findings), judgement.analyses, problems)
-    return scheduled_verdict(list(judgement.findings), problems)
+        return candidate_verdict(list(judgement.findings), judgement.analyses, problems, gaps)
+    return scheduled_verdict(list(judgement.findings), problems, gaps)
 
 
 def _verdict(result: "RunResult") -> str:
@@ -189,7 +192,13 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
         sink.error("protocol", message)
     if audit.login_result:
         login_outcome = audit.login_result.outcome
+    coverage = audit.coverage
+    gaps = coverage.gaps()
+    if status != "complete":
+        gaps.insert(0, f"the audit did not finish ({status}: {message})")
     sink.finish(status, login_outcome=login_outcome, pages_visited=audit.pages_visited,
-                login_message=audit.login_result.message if audit.login_result else None)
-    progress.audit_finished(key, f"{status}, login {login_outcome}, {audit.pages_visited} pages")
-    return AuditResult(vendor.id, account_id, status, login_outcome, message)
+                login_message=audit.login_result.message if audit.login_result else None,
+                coverage=json.dumps(coverage.to_json(), ensure_ascii=False), incomplete="; ".join(gaps) or None)
+    progress.audit_finished(key, f"{status}, login {login_outcome}, {audit.pages_visited} pages"
+                                 + (", INCOMPLETE" if gaps else ""))
+    return AuditResult(vendor.id, account_id, status, login_outcome, message, tuple(gaps))

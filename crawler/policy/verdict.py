@@ -9,6 +9,13 @@ from .base import Finding
 APPROVE, DO_NOT_APPROVE, NEEDS_REVIEW = "approve", "do not approve", "needs review"
 REMOVAL_VERIFIED, REMOVAL_NOT_VERIFIED = "removal verified", "removal not verified"
 COMPLIANT, VIOLATIONS, WARNINGS = "compliant", "violations found", "warnings only"
+# An audit that could not see what it had to never gets an assuring verdict; what it did see is still reported.
+INCOMPLETE = "incomplete"
+INCOMPLETE_SUFFIX = " — audit incomplete"
+
+
+def incomplete_reasons(gaps) -> list[str]:
+    return [f"audit incomplete: {gap}" for gap in gaps]
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,16 @@ def _form_reasons(analyses) -> list[str]:
     return [f"a form on {url} asks for: {', '.join(sorted(kinds))}" for url, kinds in sorted(asked.items())]
 
 
-def candidate_verdict(findings: list[Finding], analyses, problems: list[str]) -> Verdict:
+def candidate_verdict(findings: list[Finding], analyses, problems: list[str], gaps=()) -> Verdict:
     """Pre-approval: any violation says do not approve; warnings, or an audit that did not fully run, need
-    review; otherwise approve. Reasons name clauses, trackers, persistent identifiers and TLS."""
+    review; otherwise approve. An incomplete audit is never approved. Reasons name clauses, trackers,
+    persistent identifiers and TLS."""
     violations = [f for f in findings if f.severity == "violation"]
     warnings = [f for f in findings if f.severity == "warning"]
     reasons = [_reason(f) for f in violations + warnings] + problems + _tls_reasons(analyses) + _form_reasons(analyses)
+    if gaps:
+        verdict = DO_NOT_APPROVE + INCOMPLETE_SUFFIX if violations else INCOMPLETE
+        return Verdict("pre-approval", verdict, tuple(incomplete_reasons(gaps) + reasons))
     if violations:
         verdict = DO_NOT_APPROVE
     elif warnings or problems:
@@ -62,18 +73,25 @@ def candidate_verdict(findings: list[Finding], analyses, problems: list[str]) ->
     return Verdict("pre-approval", verdict, tuple(reasons))
 
 
-def scheduled_verdict(findings: list[Finding], problems: list[str]) -> Verdict:
+def scheduled_verdict(findings: list[Finding], problems: list[str], gaps=()) -> Verdict:
+    """Compliant, warnings only or violations found; an incomplete audit is "incomplete" (or "violations found
+    — audit incomplete"), never compliant or warnings only."""
     violations = [f for f in findings if f.severity == "violation"]
     warnings = [f for f in findings if f.severity == "warning"]
+    reasons = [_reason(f) for f in violations + warnings] + problems
+    if gaps:
+        verdict = VIOLATIONS + INCOMPLETE_SUFFIX if violations else INCOMPLETE
+        return Verdict("scheduled audit", verdict, tuple(incomplete_reasons(gaps) + reasons))
     verdict = VIOLATIONS if violations else WARNINGS if warnings or problems else COMPLIANT
-    return Verdict("scheduled audit", verdict, tuple([_reason(f) for f in violations + warnings] + problems))
+    return Verdict("scheduled audit", verdict, tuple(reasons))
 
 
-def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict | None) -> Verdict:
+def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict | None, gaps=()) -> Verdict:
     """Post-termination: verified only when no violation is left: the account does not log in, no tracker
-    or identifier is served, and the old browser state is not recognised."""
+    or identifier is served, and the old browser state is not recognised. A check that could not reach the
+    site (network failures, a login page that never loaded) is incomplete, never verified."""
     violations = [f for f in findings if f.severity == "violation"]
-    reasons = [_reason(f) for f in violations]
+    reasons = incomplete_reasons(gaps) + [_reason(f) for f in violations]
     reasons += [f.message for f in findings if f.severity == "info"]
     reasons += problems
     if baseline_run:
@@ -81,6 +99,9 @@ def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: 
                        f"({baseline_run['started_at']})")
     else:
         reasons.append("no earlier complete audit of this vendor in the database: nothing to compare with or replay")
+    if gaps:
+        verdict = REMOVAL_NOT_VERIFIED + INCOMPLETE_SUFFIX if violations else INCOMPLETE
+        return Verdict("post-termination", verdict, tuple(reasons))
     if not violations:
         reasons.insert(0, "the account did not log in, no tracker or identifier was served, and the saved "
                           "browser state was not recognised")

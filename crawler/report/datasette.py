@@ -55,6 +55,9 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "login_message": "What the login check saw", "pages_visited": "Pages crawled",
         "pii": "JSON: the test account's personal data the matcher searched for (test data, not a real student's)",
         "label": "Run, vendor and account, to tell audits apart where another table links to one",
+        "coverage": "JSON: phases run, page visits loaded and failed by class (DNS, TLS, refused, timeout, HTTP "
+                    "status), login outcome",
+        "incomplete": "Why the audit is incomplete (it then gets no assuring verdict); empty when it saw what it had to",
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
@@ -89,6 +92,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "kind": "localStorage, sessionStorage, indexedDB, cacheStorage or serviceWorker", "origin": "The origin owning it",
         "frame_url": "Frame it was read from", "container": "IndexedDB db/store, cache name or service-worker scope",
         "key": "Key (or URL for Cache Storage)", "value": "Value (truncated when very large)", "size": "Size in characters",
+        "partition_key": "Top-level site whose partition holds it (a third-party frame's storage); empty if unpartitioned",
     }),
     "script_cookie_writes": ("document.cookie assignments seen by the instrumentation script: which script set which "
                              "cookie.", {
@@ -101,6 +105,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "finished": "End (Unix time)", "screenshot": "Screenshot file, relative to the database's folder",
         "screenshot_sha256": "SHA-256 of the screenshot", "error": "Why the visit failed, if it did",
         "forms": "JSON: the forms on the page and the personal data each asks for (what a sign-up page collects)",
+        "failure_class": "Why the visit failed: DNS, TLS, refused, timeout, connection or HTTP <status>; empty if it loaded",
     }),
     "errors": ("Failures that did not stop the audit (a collector, a page, a rule).", {
         "time": "When (Unix time)", "source": "Collector, step or rule that failed", "url": "Page involved",
@@ -122,7 +127,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "id": "Verdict id", "run_id": "runs.id", "vendor_id": "vendors.id",
         "job": "scheduled audit, pre-approval or post-termination",
         "verdict": "compliant, violations found, warnings only, approve, do not approve, needs review, removal verified, "
-                   "removal not verified", "reasons": "JSON list of reasons in words",
+                   "removal not verified, incomplete (or a negative verdict + ' — audit incomplete')", "reasons": "JSON list of reasons in words",
         "baseline_run_id": "The earlier run it was compared with", "created_at": "When (UTC)",
     }),
 }

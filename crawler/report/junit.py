@@ -25,6 +25,7 @@ def _line(f) -> str:
 def render(report: Report) -> str:
     suites = ET.Element("testsuites", name=f"trackaudit run {report.run.id}")
     total = {"tests": 0, "failures": 0, "skipped": 0}
+    errors = 0
     for vendor in report.vendors:
         judged = report.judged_clauses(vendor)
         suite = ET.SubElement(suites, "testsuite", name=_x(f"{vendor.id} ({vendor.name})"),
@@ -53,14 +54,22 @@ def render(report: Report) -> str:
                                                        f"{'a post-termination check' if vendor.removal_check else 'an audit'}")
             if others:
                 ET.SubElement(case, "system-out").text = "\n".join(_line(f) for f in others) + "\n"
+        gaps = [r for r in vendor.verdict.reasons if r.startswith("audit incomplete: ")]
+        if gaps:  # a clause with no violation was maybe not seen at all: never a silent pass
+            case = ET.SubElement(suite, "testcase", classname=_x(vendor.id), name="audit coverage")
+            counts["tests"] += 1
+            errors += 1
+            error = ET.SubElement(case, "error", type="incomplete",
+                                  message=f"the audit is incomplete: {vendor.verdict.verdict}")
+            error.text = _x("\n".join(gaps) + "\n")
         suite.set("tests", str(counts["tests"]))
         suite.set("failures", str(counts["failures"]))
-        suite.set("errors", "0")
+        suite.set("errors", "1" if gaps else "0")
         suite.set("skipped", str(counts["skipped"]))
         for key in total:
             total[key] += counts[key]
     for key, value in total.items():
         suites.set(key, str(value))
-    suites.set("errors", "0")
+    suites.set("errors", str(errors))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

@@ -24,6 +24,8 @@ class VendorSummary:
     third_party_cookies: int
     storage_items: int
     errors: int
+    coverage: tuple[str, ...] = ()  # per account: pages loaded and failed by class
+    incomplete: tuple[str, ...] = ()  # per incomplete account: why
 
 
 def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
@@ -32,6 +34,7 @@ def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
         site = vendor_domains([vendor["start_url"] or "", *json.loads(vendor["first_party"] or "[]")])
         totals = queries.vendor_totals(store, run_id, vendor["id"])
         cookies = totals.cookies
+        audits = queries.audit_coverage(store, run_id, vendor["id"])
         summaries.append(VendorSummary(
             vendor_id=vendor["id"], name=vendor["name"],
             accounts=tuple(account for account, _ in totals.logins),
@@ -44,6 +47,8 @@ def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
             third_party_cookies=sum(1 for (_, domain, _) in cookies if registrable_domain(domain.lstrip(".")) not in site),
             storage_items=totals.storage_items,
             errors=totals.errors,
+            coverage=tuple(f"{a['account']}: {_coverage_words(a['coverage'])}" for a in audits if a["coverage"]),
+            incomplete=tuple(f"{a['account']}: {a['incomplete']}" for a in audits if a["incomplete"]),
         ))
     return summaries
 
@@ -60,4 +65,22 @@ def format_summary(summaries: list[VendorSummary]) -> str:
                      f" ({s.third_party_cookies} third-party)")
         lines.append(f"  storage items      {s.storage_items}")
         lines.append(f"  errors recorded    {s.errors}")
+        for line in s.coverage:
+            lines.append(f"  coverage           {line}")
+        for line in s.incomplete:
+            lines.append(f"  AUDIT INCOMPLETE   {line}")
     return "\n".join(lines)
+
+
+def _coverage_words(coverage_json: str) -> str:
+    coverage = json.loads(coverage_json)
+    counts = dict(coverage.get("counts") or {})
+    loaded = counts.pop("loaded", 0)
+    failed = sum(counts.values())
+    words = f"{loaded} page visits loaded, {failed} failed"
+    if counts:
+        words += " (" + ", ".join(f"{kind} {n}" for kind, n in counts.items()) + ")"
+    phases = coverage.get("phases") or {}
+    not_run = [name for name, outcome in phases.items() if outcome != "complete"]
+    words += f"; phases {len(phases) - len(not_run)}/{len(phases)} ran" + (f" ({', '.join(not_run)} did not)" if not_run else "")
+    return words + f"; login {coverage.get('login_outcome')}"

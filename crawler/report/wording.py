@@ -79,7 +79,9 @@ WHY_BASELINE = (
 VERDICT_TONE = {
     "compliant": "good", "approve": "good", "removal verified": "good",
     "violations found": "bad", "do not approve": "bad", "removal not verified": "bad",
-    "warnings only": "warn", "needs review": "warn",
+    "warnings only": "warn", "needs review": "warn", "incomplete": "warn",
+    "violations found — audit incomplete": "bad", "do not approve — audit incomplete": "bad",
+    "removal not verified — audit incomplete": "bad",
 }
 
 # Where a job's verdict comes from when no ``verdicts`` row exists (older databases).

@@ -47,6 +47,39 @@ def runs(store: Store) -> list[Row]:
     return _rows(store, "select * from runs order by id")
 
 
+def runs_matching(store: Store, values: dict[str, Any]) -> list[int]:
+    """The runs whose row has these values (NULL matching NULL), oldest first."""
+    clauses = " and ".join(f"{column} is ?" for column in values)
+    return [row["id"] for row in _rows(store, f"select id from runs where {clauses} order by id", list(values.values()))]
+
+
+def audit_identities(store: Store, run_id: int) -> list[tuple[Any, ...]]:
+    """What tells a run's audits apart from another run's: vendor, account, times and status, in order."""
+    return [tuple(row.values()) for row in _rows(store, "select vendor_id, account, started_at, finished_at, status "
+                                                         "from audits where run_id = ? order by vendor_id, account",
+                                                  [run_id])]
+
+
+def audit_coverage(store: Store, run_id: int, vendor_id: str) -> list[Row]:
+    """Each account's audit of the vendor in the run: login outcome, coverage (JSON) and why it is incomplete."""
+    return _rows(store, "select account, login_outcome, coverage, incomplete from audits where run_id = ? and vendor_id = ? "
+                        "order by account", [run_id, vendor_id])
+
+
+def phase_ran(store: Store, run_id: int, vendor_id: str, phase: str) -> bool:
+    """Whether any audit of the vendor in the run began the phase."""
+    return bool(_rows(store, "select count(*) as n from phases where run_id = ? and vendor_id = ? and phase = ?",
+                      [run_id, vendor_id, phase])[0]["n"])
+
+
+def latest_audit_incomplete(store: Store, vendor_id: str) -> bool:
+    """Whether the vendor's latest audit (not a post-termination check) left a gap or did not complete."""
+    sql = ("select count(*) as n from audits a join runs r on r.id = a.run_id where a.vendor_id = ? "
+           "and r.mode != 'verify-removal' and a.run_id = (select max(run_id) from audits where vendor_id = ?) "
+           "and (a.incomplete is not null or a.status != 'complete')")
+    return bool(_rows(store, sql, [vendor_id, vendor_id])[0]["n"])
+
+
 def running_runs(store: Store) -> list[Row]:
     """Runs still marked 'running', with the host and process that started them."""
     return _rows(store, "select id, pid, hostname from runs where status = 'running'")
@@ -60,9 +93,12 @@ def latest_run_id(store: Store, mode: str | None = None) -> int | None:
 
 
 def last_complete_audit(store: Store, vendor_id: str, before_run: int | None = None) -> Row | None:
-    """The latest run, complete, in which this vendor's audit completed (optionally before a run)."""
+    """The latest run, complete, in which this vendor's audits completed and saw what they had to (no audit of
+    the vendor incomplete), optionally before a run."""
     sql = ("select r.id as run_id, r.started_at, r.mode from runs r join audits a on a.run_id = r.id "
-           "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal'")
+           "where a.vendor_id = ? and r.status = 'complete' and a.status = 'complete' and r.mode != 'verify-removal' "
+           "and not exists (select 1 from audits b where b.run_id = r.id and b.vendor_id = a.vendor_id "
+           "and b.incomplete is not null)")
     params: list[Any] = [vendor_id]
     if before_run is not None:
         sql += " and r.id < ?"

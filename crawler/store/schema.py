@@ -100,7 +100,8 @@ DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 # Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
 # while they are empty, so a run sealed before the migration still verifies after it. Each migration that adds
 # a column to a sealed table names it here.
-LATE_COLUMNS = {"phases": ("result", "result_url")}
+LATE_COLUMNS = {"phases": ("result", "result_url"), "audits": ("coverage", "incomplete"),
+                "pages": ("failure_class",), "storage_items": ("partition_key",)}
 
 
 def _migration_5(db: sqlite_utils.Database) -> None:
@@ -139,6 +140,15 @@ def _migration_6(db: sqlite_utils.Database) -> None:
                "where phase = 'removal-replay' and substr(message, 1, ?) = ?", [len(said) + 1, len(said), said])
 
 
+def _migration_7(db: sqlite_utils.Database) -> None:
+    """Coverage: what each audit could see (phases, page visits by failure class, login) and, when it is
+    incomplete, why; the failure class of each page visit; the partition (top-level site) of storage items."""
+    db.table("audits").add_column("coverage", str)
+    db.table("audits").add_column("incomplete", str)
+    db.table("pages").add_column("failure_class", str)
+    db.table("storage_items").add_column("partition_key", str)
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -147,6 +157,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_4,
     _migration_5,
     _migration_6,
+    _migration_7,
 ]
 
 

@@ -23,6 +23,10 @@ class CaptureState:
     sink: AuditSink
     cookie_origins: dict[str, list[CookieOrigin]] = field(default_factory=dict)
     pending: set[asyncio.Task] = field(default_factory=set)
+    # Per top-level page URL: the hosts its requests went to, and whether a script wrote a cookie on it
+    # (which pages the reconnect must revisit).
+    hosts_by_page: dict[str, set[str]] = field(default_factory=dict)
+    cookie_writing_pages: set[str] = field(default_factory=set)
 
     def note_cookie_origin(self, name: str, origin: CookieOrigin) -> None:
         self.cookie_origins.setdefault(name, []).append(origin)
@@ -42,8 +46,10 @@ class CaptureState:
         task.add_done_callback(self.pending.discard)
 
     async def flush(self, timeout_s: float = 10.0) -> None:
-        if self.pending:
-            await asyncio.wait(set(self.pending), timeout=timeout_s)
+        """Wait for the capture tasks started so far (not the one calling, if it is one)."""
+        others = set(self.pending) - {asyncio.current_task()}
+        if others:
+            await asyncio.wait(others, timeout=timeout_s)
 
 
 HOOK_TIMEOUT_S = 30
@@ -79,8 +85,18 @@ class Collector:
             self.sink.error(f"{self.name}.{hook}", f"gave up after {HOOK_TIMEOUT_S} s (the page did not answer)",
                             url=url if isinstance(url, str) else None)
         except Exception as exc:
+            if any(_closed(arg) for arg in args):
+                return  # a popup that closed itself: its requests are recorded by the context's events
             url = getattr(args[-1], "url", None) if args else None
             self.sink.error(f"{self.name}.{hook}", _describe(exc), url=url if isinstance(url, str) else None)
+
+
+def _closed(page) -> bool:
+    is_closed = getattr(page, "is_closed", None)
+    try:
+        return bool(callable(is_closed) and is_closed())
+    except Exception:
+        return False
 
 
 def _describe(exc: BaseException) -> str:

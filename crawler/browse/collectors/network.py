@@ -10,6 +10,14 @@ from ...observations import RequestObs
 from .base import Collector, CookieOrigin
 
 MAX_BODY_CHARS = 1_000_000
+# Schemes that never reach a server: such a URL names no host, so never a third party.
+NETWORK_SCHEMES = ("http", "https", "ws", "wss")
+
+
+def network_host(url: str) -> str:
+    """The host a request went to; empty for chrome-extension:, data:, blob:, about: and other local URLs."""
+    parts = urlsplit(url)
+    return (parts.hostname or "") if parts.scheme in NETWORK_SCHEMES else ""
 
 
 class NetworkCollector(Collector):
@@ -20,6 +28,11 @@ class NetworkCollector(Collector):
         # Only CDP knows who initiated a request and which cipher served it; Playwright's request does not.
         self._initiators: dict[str, tuple[str | None, str | None]] = {}
         self._security: dict[str, dict] = {}
+        # Set-Cookie as the network received it (CDP responseReceivedExtraInfo): also for a response whose
+        # request was aborted after its headers arrived, which Playwright reports without a response.
+        self._urls_by_request_id: dict[str, str] = {}
+        self._raw_set_cookies: dict[str, tuple[str, ...]] = {}
+        self._listened_frames: set[int] = set()
 
     async def attach(self, context) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
@@ -28,12 +41,40 @@ class NetworkCollector(Collector):
 
     async def on_page(self, page) -> None:
         page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
-        cdp = await page.context.new_cdp_session(page)
+        # A cross-site frame runs in its own process: the page's CDP session does not see its network.
+        page.on("framenavigated", lambda frame: self.state.spawn(self._listen_to_frame(page, frame), self.name)
+                if frame.parent_frame is not None else None)
+        await self._listen(await page.context.new_cdp_session(page))
+
+    async def _listen(self, cdp) -> None:
         cdp.on("Network.requestWillBeSent", self._on_cdp_request)
         cdp.on("Network.responseReceived", self._on_cdp_response)
+        cdp.on("Network.responseReceivedExtraInfo", self._on_cdp_extra_info)
         await cdp.send("Network.enable")
 
+    async def _listen_to_frame(self, page, frame) -> None:
+        if id(frame) in self._listened_frames:
+            return
+        self._listened_frames.add(id(frame))
+        try:
+            await self._listen(await page.context.new_cdp_session(frame))
+        except Exception:
+            pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
+
+    def _on_cdp_extra_info(self, event: dict) -> None:
+        headers = event.get("headers") or {}
+        values = [v for name, v in headers.items() if name.lower() == "set-cookie"]
+        set_cookies = tuple(line for value in values for line in str(value).split("\n") if line.strip())
+        url = self._urls_by_request_id.get(event.get("requestId", ""))
+        if not set_cookies or not url:
+            return
+        self._raw_set_cookies[url] = set_cookies
+        host = network_host(url)
+        for header in set_cookies:
+            self.state.note_cookie_origin(header.split("=", 1)[0].strip(), CookieOrigin("header", url, host, time.time()))
+
     def _on_cdp_request(self, event: dict) -> None:
+        self._urls_by_request_id[event.get("requestId", "")] = event["request"]["url"]
         initiator = event.get("initiator") or {}
         url = initiator.get("url")
         if not url:
@@ -48,18 +89,29 @@ class NetworkCollector(Collector):
 
     async def _record(self, request, failure: str | None) -> None:
         captured_at = time.time()
-        headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
+        try:
+            headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
+        except Exception:  # its page (a popup) closed meanwhile: the headers Playwright already holds
+            headers = tuple(request.headers.items())
         lowered = {name.lower(): value for name, value in headers}
-        response = await request.response() if failure is None else None
+        try:
+            response = await request.response() if failure is None else None
+        except Exception:
+            response = None
         status, response_headers, set_cookies, remote, tls_protocol = None, (), (), None, None
         if response is not None:
             status = response.status
-            response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
+            try:
+                response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
+                server = await response.server_addr()
+                security = await response.security_details()
+            except Exception:  # its page closed meanwhile
+                response_headers, server, security = tuple(response.headers.items()), None, None
             set_cookies = setcookie.lines(value for name, value in response_headers if name.lower() == "set-cookie")
-            server = await response.server_addr()
             remote = f"{server['ipAddress']}:{server['port']}" if server else None
-            security = await response.security_details()
             tls_protocol = security.get("protocol") if security else None
+        if failure is not None and not set_cookies:
+            set_cookies = self._raw_set_cookies.pop(request.url, ())
         cdp_security = self._security.get(request.url, {})
         initiator_type, initiator_url = self._initiators.get(request.url, (None, None))
         frame_url = page_url = None
@@ -71,7 +123,7 @@ class NetworkCollector(Collector):
                 pass
         parts = urlsplit(request.url)
         obs = RequestObs(
-            time=captured_at, method=request.method, url=request.url, host=(parts.hostname or ""),
+            time=captured_at, method=request.method, url=request.url, host=network_host(request.url),
             scheme=parts.scheme, resource_type=request.resource_type, frame_url=frame_url, page_url=page_url,
             is_navigation=request.is_navigation_request(), from_service_worker=request.service_worker is not None,
             initiator_type=initiator_type, initiator_url=initiator_url, request_headers=headers,
@@ -81,6 +133,8 @@ class NetworkCollector(Collector):
             failure=failure,
         )
         self.sink.add(obs)
+        if page_url and obs.host:
+            self.state.hosts_by_page.setdefault(page_url, set()).add(obs.host)
         for header in set_cookies:
             origin = CookieOrigin("header", request.url, obs.host, captured_at)
             self.state.note_cookie_origin(setcookie.cookie_name(header), origin)

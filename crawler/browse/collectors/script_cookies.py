@@ -25,6 +25,10 @@ class ScriptCookieCollector(Collector):
         written_at = time.time()
         self.sink.add(ScriptCookieWrite(time=written_at, frame_url=frame_url, script_url=script_url,
                                         cookie_string=str(cookie_string)[:8192]))
+        try:
+            self.state.cookie_writing_pages.add(source["page"].url)
+        except Exception:
+            pass
         name = setcookie.cookie_name(str(cookie_string))
         host = urlsplit(frame_url).hostname or ""
         self.state.note_cookie_origin(name, CookieOrigin("script", script_url or frame_url, host, written_at))

@@ -1,15 +1,33 @@
-"""localStorage and sessionStorage of every frame's origin, IndexedDB records, Cache Storage, service workers."""
+"""localStorage and sessionStorage of every frame's origin, IndexedDB records, Cache Storage, service workers;
+Web Storage and Cache Storage writes as they happen too (a frame removed before the inventory is not lost).
+A third-party frame's items carry their partition: the top-level site, as cookies do."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from ...analyze.party import registrable_domain
 from ...observations import StorageObs
 from .base import Collector
 
 DUMP_JS = (Path(__file__).with_name("dump_storage.js")).read_text(encoding="utf-8")
+INSTRUMENT_JS = (Path(__file__).with_name("instrument_storage.js")).read_text(encoding="utf-8")
+BINDING = "__trackauditStorageWrite"
 MAX_VALUE_CHARS = 65_536
+
+
+def partition_key(frame_url: str | None, top_url: str | None) -> str | None:
+    """The top-level site partitioning a frame's storage ("https://vendor.test"), None for a first-party frame."""
+    frame, top = urlsplit(frame_url or ""), urlsplit(top_url or "")
+    if top.scheme not in ("http", "https") or not top.hostname or frame.scheme not in ("http", "https"):
+        return None
+    top_site = registrable_domain(top.hostname)
+    if registrable_domain(frame.hostname or "") == top_site and frame.scheme == top.scheme:
+        return None
+    return f"{top.scheme}://{top_site}"
 
 
 class StorageCollector(Collector):
@@ -20,6 +38,20 @@ class StorageCollector(Collector):
         self._seen: set[tuple] = set()
         self._phase = None
 
+    async def attach(self, context) -> None:
+        await context.expose_binding(BINDING, self._on_write)
+        await context.add_init_script(INSTRUMENT_JS)
+
+    def _on_write(self, source, kind: str, origin: str, container, key: str, value, frame_url: str) -> None:
+        if kind not in ("localStorage", "sessionStorage", "cacheStorage") or not origin or origin == "null":
+            return
+        try:
+            top_url = source["page"].url
+        except Exception:
+            top_url = None
+        item = _item(kind, origin, frame_url, container, key, value)
+        self._add(dataclasses.replace(item, partition_key=partition_key(frame_url, top_url)))
+
     async def after_visit(self, page) -> None:
         for frame in page.frames:
             try:
@@ -27,14 +59,15 @@ class StorageCollector(Collector):
             except Exception as exc:  # a detached or crashed frame: note it, read the others
                 self.sink.error(f"{self.name}.frame", f"{type(exc).__name__}: {str(exc)[:300]}", url=frame.url)
                 continue
+            key = partition_key(frame.url, page.url)
             for item in storage_items_from_dump(dump, frame.url):
-                self._add(item)
+                self._add(dataclasses.replace(item, partition_key=key) if key else item)
 
     async def end_phase(self, context, page) -> None:
         await self.after_visit(page)
         # Origins no longer in a frame (visited earlier in the phase) still have their localStorage and IndexedDB.
         state = await context.storage_state(indexed_db=True)
-        seen_origins = {(kind, origin) for (_, kind, origin, *_rest) in self._seen}
+        seen_origins = {(kind, origin) for (_, kind, origin, *_rest) in self._seen}  # partitioned ones included
         for item in storage_items_from_state(state):
             if (item.kind, item.origin) not in seen_origins:
                 self._add(item)
@@ -42,7 +75,7 @@ class StorageCollector(Collector):
     def _add(self, item: StorageObs) -> None:
         if self._phase != self.sink.phase:
             self._phase, self._seen = self.sink.phase, set()
-        key = (self._phase, item.kind, item.origin, item.container, item.key, item.value)
+        key = (self._phase, item.kind, item.origin, item.container, item.key, item.value, item.partition_key)
         if key not in self._seen:
             self._seen.add(key)
             self.sink.add(item)
