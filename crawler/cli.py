@@ -16,7 +16,7 @@ import click
 from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
-from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, update_lists
+from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowledge_warning, update_lists
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
 from .store import queries
 from .store.writer import NotOurDatabase, Store
@@ -60,15 +60,19 @@ class _Commands(click.Group):
             sys.exit(code)
 
 
-def _load_judge(policy, lists_dir):
+def _load_judge(policy, lists_dir, warn_about_lists: bool = False):
     from .policy.judge import Judge
 
     try:
-        return Judge.load(policy, lists_dir)
+        judge = Judge.load(policy, lists_dir)
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     except ListError as exc:
         raise UsageProblem(f"{exc}. Fix: run 'trackaudit lists update' or remove the damaged file") from None
+    warning = knowledge_warning(judge.lists) if warn_about_lists else None
+    if warning:
+        click.echo(f"Warning: {warning}.", err=True)
+    return judge
 
 
 def _results_db(db_path: Path | None) -> Path:
@@ -333,7 +337,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
     --ignore-https-errors override that as in every browser command. Exit 0 when the run completes."""
     from .jobs.demo import DEMO_DB, run_demo
 
-    judge = _load_judge(policy, lists_dir)
+    judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEMO_DB
     if not quiet:
         click.echo("Auditing the bundled fixture vendors (served on 127.0.0.1; nothing leaves this machine)…")
@@ -403,7 +407,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
 
     config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
                                          ignore_https_errors)
-    judge = _load_judge(policy, lists_dir)
+    judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
@@ -449,7 +453,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
         raise AuditFailed(str(exc)) from None
-    judge = _load_judge(policy, lists_dir)
+    judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)
@@ -485,7 +489,7 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
 
     config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
                                          ignore_https_errors)
-    judge = _load_judge(policy, lists_dir)
+    judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
         store = _open_store(db_path)

@@ -86,6 +86,9 @@ class Vendor:
     login: LoginConfig | None = None
     accounts: tuple[Account, ...] = ()
     audit_every_days: int = 30
+    # Type canary values into the pages' fields (never submitting) to catch key logging; off for a vendor
+    # whose fields act on input (a live search that changes data, say).
+    form_probe: bool = True
 
 
 @dataclass(frozen=True)
@@ -232,7 +235,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
 
 def _vendor(c: _Checker, raw: Any, where: str) -> Vendor:
     c.only_keys(raw, where, {"id", "name", "status", "start_url", "first_party", "pages", "max_pages", "logout_url",
-                             "remember_cookies", "login", "accounts", "audit_every_days"})
+                             "remember_cookies", "login", "accounts", "audit_every_days", "form_probe"})
     vendor_id = c.slug(raw, where, "id")
     status = c.get(raw, where, "status", str, required=True)
     if status not in VENDOR_STATUSES:
@@ -271,6 +274,7 @@ def _vendor(c: _Checker, raw: Any, where: str) -> Vendor:
         login=login,
         accounts=accounts,
         audit_every_days=every,
+        form_probe=c.get(raw, where, "form_probe", bool, default=True),
     )
 
 

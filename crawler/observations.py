@@ -168,6 +168,22 @@ class ScriptCookieWrite(_Row):
 
 
 @dataclass(frozen=True)
+class ApiCallObs(_Row):
+    """A call to a JavaScript API that fingerprinting uses, seen by the instrumentation script: which script
+    called what, in which frame of which page. Each distinct call is recorded once per document."""
+
+    table: ClassVar[str] = "api_calls"
+
+    time: float
+    page_url: str | None  # the tab's top-level page
+    frame_url: str
+    script_url: str | None  # the calling script, from the stack (an inline script shows its page's URL)
+    api: str  # e.g. "HTMLCanvasElement.toDataURL", "navigator.userAgent", "OfflineAudioContext"
+    target: str | None  # the canvas or peer connection called on, unique within the audit
+    detail: str | None  # text drawn, colour, font, read-back size and format, audio context kind
+
+
+@dataclass(frozen=True)
 class PageObs(_Row):
     """One page visit."""
 

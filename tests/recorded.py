@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from crawler.analyze.analysis import AuditAnalysis
 from crawler.analyze.audit_data import AuditData, Rec
 from crawler.knowledge.lists import KnowledgeBundle, load_lists
-from crawler.observations import PHASES, CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from crawler.observations import PHASES, ApiCallObs, CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
 from crawler.policy.base import RULES, Finding
 from crawler.policy.pack import PolicyPack, load_pack
 
@@ -49,14 +49,15 @@ PHASE_TIMES: dict[str, tuple[float, float]] = {
     phase: (T0 + i * 600.0, T0 + i * 600.0 + 540.0) for i, phase in enumerate(PHASES)
 }
 
-ROW_BASE = {"requests": 1001, "cookies": 2001, "storage": 3001, "script_writes": 4001, "pages": 5001}
+ROW_BASE = {"requests": 1001, "cookies": 2001, "storage": 3001, "script_writes": 4001, "pages": 5001,
+            "api_calls": 6001}
 
 
 @dataclass
 class Recorded:
     """An observation waiting for its row id (``audit`` assigns it)."""
 
-    table: str  # requests | cookies | storage | script_writes | pages
+    table: str  # requests | cookies | storage | script_writes | pages | api_calls
     phase: str
     obs: Any
     row_id: int | None = field(default=None)
@@ -174,6 +175,15 @@ def script_write(cookie_string: str, phase: str = "crawl", *, script_url: str, f
     """A ``document.cookie`` assignment seen by the instrumentation script."""
     return Recorded("script_writes", phase, ScriptCookieWrite(
         time=PHASE_TIMES[phase][0] + 2, frame_url=frame_url, script_url=script_url, cookie_string=cookie_string,
+    ))
+
+
+def api_call(api: str, detail: str | None = None, phase: str = "crawl", *, script_url: str,
+             target: str | None = None, frame_url: str = PAGE_URL, page_url: str = PAGE_URL) -> Recorded:
+    """A call to a fingerprinting-prone JavaScript API seen by the instrumentation script."""
+    return Recorded("api_calls", phase, ApiCallObs(
+        time=PHASE_TIMES[phase][0] + 3, page_url=page_url, frame_url=frame_url, script_url=script_url, api=api,
+        target=target, detail=detail,
     ))
 
 

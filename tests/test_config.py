@@ -53,6 +53,12 @@ def test_valid_config_loads_every_field(tmp_path):
     assert vendor.login.success_selector == "#welcome"
     assert vendor.accounts[0].pii["birth_date"] == "2013-04-09"
     assert len(config.sha256) == 64
+    assert vendor.form_probe is True  # the key-logging probe types into fields unless turned off
+
+
+def test_the_form_probe_is_turned_off_per_vendor(tmp_path):
+    config = load_config(write(tmp_path, VALID.replace("logout_url =", "form_probe = false\nlogout_url =", 1)))
+    assert config.vendor("brightpath").form_probe is False
 
 
 @pytest.mark.parametrize("change, key, words", [
@@ -66,6 +72,8 @@ def test_valid_config_loads_every_field(tmp_path):
     (("success = {selector = \"#welcome\"}", "success = {}"), "vendors[0].login.success", "no success check"),
     (("ignore_https_errors = true", "ignore_https_errors = \"yes\""), "browser.ignore_https_errors", "expected true or false"),
     (("remember_cookies", "remember_cookie"), "vendors[0].remember_cookie", "unknown key"),
+    (("logout_url =", "form_probe = \"off\"\nlogout_url ="),
+     "vendors[0].form_probe", "expected true or false"),
 ])
 def test_config_errors_name_file_key_and_fix(tmp_path, change, key, words):
     path = write(tmp_path, VALID.replace(*change, 1))

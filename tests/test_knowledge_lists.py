@@ -74,14 +74,29 @@ def test_a_failed_download_is_reported_and_keeps_the_old_copy(tmp_path):
     easyprivacy, easylist = update_lists(tmp_path, names=["easyprivacy", "easylist"], fetch=failing_for_easyprivacy)
     assert not easyprivacy.ok
     assert easyprivacy.entry is None
-    assert easyprivacy.error == (
-        "easyprivacy: download from https://easylist.to/easylist/easyprivacy.txt failed: "
-        "<urlopen error Name or service not known>"
+    assert easyprivacy.error.startswith(
+        "easyprivacy: could not download https://easylist.to/easylist/easyprivacy.txt: easylist.to could not be "
+        "found (no DNS answer: this machine looks offline). Fix: check this machine's internet access"
     )
+    assert "urlopen" not in easyprivacy.error
     assert easylist.ok
     assert (tmp_path / "easyprivacy.txt").read_bytes() == EASYPRIVACY
     manifest = json.loads((tmp_path / "manifest.json").read_text())["lists"]
     assert set(manifest) == {"easyprivacy", "easylist"}
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (urllib.error.HTTPError("https://easylist.to/x", 503, "Service Unavailable", {}, None),
+     "easylist.to answered HTTP 503 Service Unavailable"),
+    (urllib.error.URLError(TimeoutError("timed out")), "easylist.to did not answer in time"),
+    (urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")), "easylist.to refused the connection"),
+    (urllib.error.URLError(OSError(101, "Network is unreachable")), "easylist.to could not be reached (Network is unreachable)"),
+])
+def test_a_failed_download_is_said_in_plain_words(tmp_path, error, words):
+    def failing(url):
+        raise error
+    (update,) = update_lists(tmp_path, names=["easyprivacy"], fetch=failing)
+    assert words in update.error and "urlopen" not in update.error and "Fix:" in update.error
 
 
 @pytest.mark.parametrize(
@@ -131,6 +146,7 @@ def test_load_uses_the_cache_and_its_manifest(tmp_path):
         sha256=json.loads((tmp_path / "manifest.json").read_text())["lists"]["easyprivacy"]["sha256"],
         source=str(tmp_path / "easyprivacy.txt"),
         url="https://easylist.to/easylist/easyprivacy.txt",
+        fetched_at=json.loads((tmp_path / "manifest.json").read_text())["lists"]["easyprivacy"]["downloaded_at"],
     )
     page = "https://school.test/"
     assert bundle.filters.check("https://tracker.example/t.js", page, "script").list_name == "easyprivacy"
@@ -169,3 +185,19 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path
     monkeypatch.delenv("TRACKAUDIT_LISTS_DIR")
     assert default_cache_dir() == Path.home() / ".cache" / "trackaudit" / "lists"
+
+
+def test_a_run_without_filter_lists_or_with_old_ones_is_warned(tmp_path):
+    from datetime import datetime, timedelta, timezone
+
+    from crawler.knowledge.lists import knowledge_warning
+
+    _, builtin_only = load_lists(None)
+    assert "built-in knowledge base only" in knowledge_warning(builtin_only)
+    assert "trackaudit lists update" in knowledge_warning(builtin_only)
+    update_lists(tmp_path, names=["easyprivacy", "easylist"], fetch=fake_fetch)
+    _, fresh = load_lists(tmp_path)
+    assert knowledge_warning(fresh) is None
+    later = datetime.now(timezone.utc) + timedelta(days=45)
+    warning = knowledge_warning(fresh, now=later)
+    assert "older than 30 days" in warning and "easyprivacy 45 days" in warning

@@ -13,10 +13,11 @@ from .. import setcookie
 from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
-from ..knowledge.trackers import TrackerInfo
+from ..knowledge.trackers import CATEGORY_SEVERITY, TrackerInfo
 from ..observations import CookieObs, RequestObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
+from .fingerprinting import ScriptBehaviour, script_behaviours
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
 from .party import PartyResolver
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
@@ -37,12 +38,11 @@ class HostFacts:
     filter_url: str | None  # the request the filter matched
     request_ids: tuple[int, ...]
     page_urls: tuple[str, ...]  # the pages that made the host load
-
-    @property
-    def category(self) -> str | None:
-        if self.tracker:
-            return self.tracker.category
-        return LIST_CATEGORIES.get(self.filter_match.list_name) if self.filter_match else None
+    # The most severe category among the host's requests: a request's path entry or filter-list match
+    # outranks the host's own category. Which request gave it, and how it was classified.
+    category: str | None = None
+    category_url: str | None = None
+    category_source: str | None = None  # "builtin", "builtin path /tr", a list name, ...
 
 
 @dataclass(frozen=True)
@@ -159,22 +159,34 @@ class AuditAnalysis:
         for host, records in by_host.items():
             if not host:
                 continue
+            tracker = self.knowledge.trackers.lookup(host)
             match, match_url = None, None
+            classified = []  # (category, request URL, source), one per request
             for rec in records:
                 request = rec.obs
-                in_iframe = request.resource_type == "document" and request.frame_url != request.page_url
-                resource = "iframe" if in_iframe else request.resource_type
-                page_url = request.page_url or request.frame_url
-                filters = self.knowledge.filters
-                match = filters.check(request.url, page_url, resource) if filters else None
-                if match:
-                    match_url = request.url
-                    break
+                resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
+                request_match = None
+                if self.knowledge.filters and match is None:  # checking every request of a host costs too much
+                    request_match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource)
+                    if request_match:
+                        match, match_url = request_match, request.url
+                path_entry = self.knowledge.trackers.lookup_url(host, urlsplit(request.url).path)
+                by_url = [(LIST_CATEGORIES.get(request_match.list_name), request.url, request_match.list_name)
+                          if request_match else None,
+                          (path_entry.category, request.url, f"{path_entry.source} path {path_entry.path}")
+                          if path_entry else None]
+                by_url = [c for c in by_url if c and c[0]]
+                if by_url:
+                    classified.append(min(by_url, key=lambda c: CATEGORY_SEVERITY.index(c[0])))
+                elif tracker:
+                    classified.append((tracker.category, request.url, tracker.source))
+            worst = min(classified, key=lambda c: CATEGORY_SEVERITY.index(c[0])) if classified else (None, None, None)
             facts[host] = HostFacts(
                 host=host, party=self.parties.party(host), entity=self.parties.entity(host),
-                tracker=self.knowledge.trackers.lookup(host), filter_match=match, filter_url=match_url,
+                tracker=tracker, filter_match=match, filter_url=match_url,
                 request_ids=tuple(r.row_id for r in records),
                 page_urls=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
+                category=worst[0], category_url=worst[1], category_source=worst[2],
             )
         return facts
 
@@ -317,6 +329,31 @@ class AuditAnalysis:
                 if host.party == "third" and said not in observed.get(host.host, []):
                     observed.setdefault(host.host, []).append(said)
         return observed
+
+    # behaviour of scripts ---------------------------------------------------------------------------
+    @cached_property
+    def canary_flows(self) -> list[PiiFlow]:
+        """Requests that carried a canary the probes typed into a field (email, name, text) or planted in the
+        page (dom, dom_input), in any encoding the PII matcher knows. Nothing was ever submitted."""
+        fields = pii_fields("canary", self.data.canaries)
+        if not fields:
+            return []
+        matcher = PiiMatcher(fields, depth=self.parameters.get("pii_depth", 2))
+        flows = []
+        for rec in self.data.requests:
+            request = rec.obs
+            texts = {"request url": request.url, "post body": request.post_data or ""}
+            texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
+            for match in scan_request(matcher, request.url, request.request_headers, request.post_data):
+                flows.append(PiiFlow(match, "requests", rec.row_id, rec.phase, request.host,
+                                     self.parties.party(request.host), self.parties.entity(request.host), request.url,
+                                     _clip(texts.get(match.location.split(" > ")[0], ""), match), f"host {request.host}"))
+        return flows
+
+    @cached_property
+    def fingerprinting_scripts(self) -> list[ScriptBehaviour]:
+        """Scripts whose API calls fingerprint the browser (canvas, fonts, WebRTC, audio), first or third party."""
+        return [b for b in script_behaviours(self.data.api_calls) if b.fingerprints]
 
     # persistence ------------------------------------------------------------------------------------
     @cached_property

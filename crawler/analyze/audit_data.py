@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import CookieObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import ApiCallObs, CookieObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite, StorageObs
 from ..store import queries
 from ..store.writer import Store
 
@@ -42,12 +42,14 @@ class AuditData:
     first_party: tuple[str, ...] = ()
     remember_cookies: tuple[str, ...] = ()
     pii: dict[str, str] = field(default_factory=dict)
+    canaries: dict[str, str] = field(default_factory=dict)  # what the behaviour probes typed and planted
     login_outcome: str | None = None
     requests: list[Rec[RequestObs]] = field(default_factory=list)
     cookies: list[Rec[CookieObs]] = field(default_factory=list)
     storage: list[Rec[StorageObs]] = field(default_factory=list)
     pages: list[Rec[PageObs]] = field(default_factory=list)
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
+    api_calls: list[Rec[ApiCallObs]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     phase_results: dict[str, PhaseResult] = field(default_factory=dict)
 
@@ -104,9 +106,11 @@ def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
         start_url=vendor["start_url"], first_party=tuple(json.loads(vendor["first_party"] or "[]")),
         remember_cookies=tuple(json.loads(vendor["remember_cookies"] or "[]")),
         pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
+        canaries=json.loads(audit.get("canaries") or "{}"),
     )
     for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
-                             (PageObs, data.pages), (ScriptCookieWrite, data.script_writes)):
+                             (PageObs, data.pages), (ScriptCookieWrite, data.script_writes),
+                             (ApiCallObs, data.api_calls)):
         target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
     for phase in recorded.phases:
         data.phase_times[phase["phase"]] = (phase["started_at"], phase["finished_at"])

@@ -27,6 +27,7 @@ from ..config import Account, Vendor
 from ..coverage import Coverage, Visit, explain
 from .login import LoginResult, perform_login, totp
 from ..observations import PageObs, PhaseResult
+from .probes import Canaries, probe_page, record_canaries
 from ..progress import Progress
 from ..store.writer import AuditSink
 
@@ -89,11 +90,13 @@ class VendorAudit:
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
         self._crawled: list[tuple[str, str | None]] = []  # (URL, final URL) of each crawled page
+        self.canaries = Canaries.new()
 
     # the protocol -----------------------------------------------------------------------------------
     async def run(self) -> str:
         """Control, login, crawl; then close the browser and reconnect as a student would the next day
         (without logging out: what is re-sent then is what IV.B is about), log out, and respawn."""
+        record_canaries(self.sink, self.canaries)
         workdir = Path(tempfile.mkdtemp(prefix=f"trackaudit-{os.getpid()}-profile-"))
         # The control profile is a separate browser: its visits run while the audited profile logs in and crawls.
         control = self._twin_for_control()
@@ -325,6 +328,8 @@ class VendorAudit:
             self.sink.error("visit", error, url=url)
         if error is None:
             await self._settle(browser)
+            if self.sink.phase == "crawl":
+                await probe_page(browser.page, self.sink, self.vendor, self.canaries)
         self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
         links = await self._screenshot_and_record(browser, url, depth, started, status, error,
                                                   failure_class=self._last_visit.failure)

@@ -11,6 +11,10 @@ import hashlib
 import json
 import os
 import re
+import socket
+import ssl
+import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -116,6 +120,7 @@ class ListInfo:
     sha256: str
     source: str  # "builtin" or the file it was read from
     url: str | None = None
+    fetched_at: str | None = None  # when the list was downloaded (ISO), or its file's date
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,29 @@ def fetch_url(url: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": f"trackaudit/{__version__}"})
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.read()
+
+
+DOWNLOAD_FIX = ("Fix: check this machine's internet access (or its HTTPS proxy) and run 'trackaudit lists update' "
+                "again; until then trackers are recognised by the built-in knowledge base only")
+
+
+def download_problem(url: str, error: BaseException) -> str:
+    """A failed download in plain words, never urllib's raw ``<urlopen error …>``."""
+    host = urllib.parse.urlsplit(url).hostname or url
+    if isinstance(error, urllib.error.HTTPError):
+        return f"{host} answered HTTP {error.code} {error.reason}".rstrip()
+    reason = error.reason if isinstance(error, urllib.error.URLError) else error
+    if isinstance(reason, (TimeoutError, socket.timeout)):
+        return f"{host} did not answer in time"
+    if isinstance(reason, socket.gaierror) or "name or service not known" in str(reason).lower() \
+            or "temporary failure in name resolution" in str(reason).lower():
+        return f"{host} could not be found (no DNS answer: this machine looks offline)"
+    if isinstance(reason, ConnectionRefusedError):
+        return f"{host} refused the connection"
+    if isinstance(reason, ssl.SSLError):
+        return f"the secure connection to {host} failed ({getattr(reason, 'reason', None) or reason})"
+    text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+    return f"{host} could not be reached ({text})"
 
 
 def update_lists(
@@ -203,10 +231,38 @@ def load_lists(
                 sha256=digest,
                 source=str(path),
                 url=fresh_entry.url if fresh_entry else None,
+                fetched_at=fresh_entry.downloaded_at if fresh_entry else _file_date(path),
             )
         )
     bundle = KnowledgeBundle(trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows)
     return bundle, infos
+
+
+FILTER_LISTS = tuple(name for name, source in LIST_SOURCES.items() if source.format == "abp")
+MAX_LIST_AGE_DAYS = 30
+
+
+def knowledge_warning(infos: Iterable[ListInfo], now: datetime | None = None) -> str | None:
+    """What a run should say about its lists: none loaded, or older than MAX_LIST_AGE_DAYS."""
+    now = now or datetime.now(UTC)
+    filters = [info for info in infos if info.name in FILTER_LISTS]
+    if not filters:
+        return ("No filter list is loaded: trackers are recognised by the built-in knowledge base only. "
+                "Fix: run 'trackaudit lists update' on a machine with internet access")
+    stale = []
+    for info in filters:
+        try:
+            fetched = datetime.fromisoformat(info.fetched_at or "")
+        except ValueError:
+            continue
+        fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=UTC)
+        age = (now - fetched).days
+        if age > MAX_LIST_AGE_DAYS:
+            stale.append(f"{info.name} {age} days")
+    if stale:
+        return (f"The filter lists are older than {MAX_LIST_AGE_DAYS} days ({', '.join(stale)}): trackers added "
+                "since are recognised by the built-in knowledge base only. Fix: run 'trackaudit lists update'")
+    return None
 
 
 def _select_sources(names: Sequence[str] | None) -> list[ListSource]:
@@ -222,7 +278,8 @@ def _update_one(cache_dir: Path, source: ListSource, fetch: Callable[[str], byte
     try:
         data = fetch(source.url)
     except Exception as error:  # noqa: BLE001 - any failure of one download is reported, not raised
-        return ListUpdate(source.name, None, f"{source.name}: download from {source.url} failed: {error}")
+        return ListUpdate(source.name, None, f"{source.name}: could not download {source.url}: "
+                                             f"{download_problem(source.url, error)}. {DOWNLOAD_FIX}")
     try:
         text = data.decode("utf-8")
         _check_format(source, text)

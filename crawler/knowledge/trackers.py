@@ -29,6 +29,14 @@ TRACKER_CATEGORIES: Mapping[str, str] = MappingProxyType(
 )
 
 BUILTIN_SOURCE = "builtin"
+# Most severe first: when a host's requests fall in several categories, the host takes the most severe.
+CATEGORY_SEVERITY = ("advertising", "session_replay", "fingerprinting", "analytics", "tag_manager", "social",
+                     "content", "essential")
+
+
+def most_severe(categories) -> str | None:
+    known = [c for c in categories if c in CATEGORY_SEVERITY]
+    return min(known, key=CATEGORY_SEVERITY.index) if known else None
 
 
 @dataclass(frozen=True)
@@ -39,17 +47,29 @@ class TrackerInfo:
     organisation: str
     category: str
     source: str
+    path: str | None = None  # a path pattern ("/tr") when the entry classifies requests, not a whole host
 
 
 class TrackerKnowledge:
     """Domain → TrackerInfo, matched by suffix: a host matches the longest listed domain it ends with."""
 
-    def __init__(self, entries: Mapping[str, TrackerInfo], version: str | None = None):
-        for domain, info in entries.items():
+    def __init__(self, entries: Mapping[str, TrackerInfo], version: str | None = None,
+                 paths: Mapping[str, tuple[TrackerInfo, ...]] | None = None):
+        for domain, info in [*entries.items(), *((d, i) for d, infos in (paths or {}).items() for i in infos)]:
             if info.category not in TRACKER_CATEGORIES:
                 raise ValueError(f"tracker domain {domain!r}: unknown category {info.category!r}")
         self._entries = MappingProxyType(dict(entries))
+        self._paths = MappingProxyType(dict(paths or {}))  # domain -> entries with a path, longest path first
         self.version = version
+
+    def lookup_url(self, host: str, path: str) -> TrackerInfo | None:
+        """The path entry a request's URL matches (the longest listed domain, then the longest path), if any."""
+        labels = normalise_host(host).split(".")
+        for start in range(len(labels)):
+            for info in self._paths.get(".".join(labels[start:]), ()):
+                if path == info.path or path.startswith(info.path.rstrip("/") + "/"):
+                    return info
+        return None
 
     def lookup(self, host: str) -> TrackerInfo | None:
         labels = normalise_host(host).split(".")
@@ -61,7 +81,8 @@ class TrackerKnowledge:
 
     def merge(self, other: TrackerKnowledge) -> TrackerKnowledge:
         """A new knowledge base with other's domains added; on a conflict this one's entry wins."""
-        return TrackerKnowledge({**other._entries, **self._entries}, version=self.version)
+        return TrackerKnowledge({**other._entries, **self._entries}, version=self.version,
+                                paths={**other._paths, **self._paths})
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -81,7 +102,16 @@ def parse_builtin(document: Mapping) -> TrackerKnowledge:
                     f"{entries[domain].organisation!r} and {organisation['name']!r}"
                 )
             entries[domain] = TrackerInfo(domain, organisation["name"], category, BUILTIN_SOURCE)
-    return TrackerKnowledge(entries, version=document["version"])
+    paths: dict[str, list[TrackerInfo]] = {}
+    for organisation in document["organisations"].values():
+        for pattern, category in organisation.get("paths", {}).items():
+            domain, slash, path = pattern.partition("/")
+            if not slash or not path:
+                raise ValueError(f"tracker path {pattern!r}: write it as domain/path")
+            paths.setdefault(domain, []).append(
+                TrackerInfo(domain, organisation["name"], category, BUILTIN_SOURCE, "/" + path.strip("/")))
+    by_length = {d: tuple(sorted(infos, key=lambda i: -len(i.path or ""))) for d, infos in paths.items()}
+    return TrackerKnowledge(entries, version=document["version"], paths=by_length)
 
 
 def builtin_text() -> str:

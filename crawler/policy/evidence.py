@@ -74,6 +74,8 @@ class TrackerHost:
     filter_list: str | None
     filter: str | None
     matched_url: str | None
+    category_source: str | None = None  # what gave the category: the knowledge base, a URL path entry, a filter list
+    category_request: str | None = None  # the request whose URL decided the category
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,66 @@ class PageEvidence(Evidence):
 
 
 @dataclass(frozen=True)
+class Technique:
+    """A fingerprinting technique a script was seen using, and the API calls that show it."""
+
+    technique: str
+    apis: tuple[str, ...]
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class ApiCallEvidence(Evidence):
+    """A script seen calling JavaScript APIs that fingerprint the browser: which techniques, which calls, where."""
+
+    kind = "api-call"
+    script: str | None = None
+    party: str | None = None
+    entity: str | None = None
+    techniques: tuple[Technique, ...] = ()
+    apis: tuple[str, ...] = ()
+    properties_read: tuple[str, ...] = ()
+    pages: tuple[str, ...] = ()
+    frames: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+
+    def subject_keys(self) -> set[tuple[str, str]]:
+        return {("script", self.script)} if self.script else set()
+
+
+@dataclass(frozen=True)
+class CanaryItem:
+    """A request that carried a canary the audit typed into a field or planted in a page."""
+
+    row_id: int | None
+    phase: str | None
+    url: str | None
+    canary: str | None
+    encoding: str | None
+    location: str | None
+    matched: str | None
+    context: str | None
+    script: str | None
+
+
+@dataclass(frozen=True)
+class CanaryEvidence(Evidence):
+    """Canary values seen leaving the page: typed text before any submit (key logging) or planted page text
+    (session recording), with the requests, hosts and scripts that carried them."""
+
+    kind = "canary-flow"
+    hosts: tuple[str, ...] = ()
+    party: str | None = None
+    entity: str | None = None
+    flows: tuple[CanaryItem, ...] = ()
+    scripts: tuple[str, ...] = ()
+    known_session_replay: tuple[str, ...] = ()  # hosts the knowledge base knows as session replay, corroborating
+
+    def subject_keys(self) -> set[tuple[str, str]]:
+        return {("host", host) for host in self.hosts}
+
+
+@dataclass(frozen=True)
 class OtherEvidence(Evidence):
     """Stored evidence of a shape this version does not know (kept and shown as it is)."""
 
@@ -283,7 +345,7 @@ class OtherEvidence(Evidence):
 
 KINDS: dict[str, type[Evidence]] = {k.kind: k for k in (
     CookieEvidence, StorageEvidence, FlowEvidence, SharingEvidence, TrackerEvidence, TlsEvidence, ChangeEvidence,
-    LoginEvidence, PageEvidence, OtherEvidence)}
+    LoginEvidence, PageEvidence, ApiCallEvidence, CanaryEvidence, OtherEvidence)}
 
 
 # -- reading stored evidence -------------------------------------------------------------------------------------
@@ -385,6 +447,19 @@ def _read_page(d: Mapping[str, Any], r: Rows) -> Evidence:
     return PageEvidence(r, d.get("url"))
 
 
+def _read_api_call(d: Mapping[str, Any], r: Rows) -> Evidence:
+    techniques = tuple(Technique(t["technique"], tuple(t.get("apis") or ()), t.get("detail"))
+                       for t in d.get("techniques") or ())
+    return ApiCallEvidence(r, d.get("script"), d.get("party"), d.get("entity"), techniques,
+                           *(tuple(d.get(k) or ()) for k in ("apis", "properties_read", "pages", "frames", "phases")))
+
+
+def _read_canary(d: Mapping[str, Any], r: Rows) -> Evidence:
+    flows = tuple(CanaryItem(**{f.name: item.get(f.name) for f in fields(CanaryItem)}) for item in d.get("flows") or ())
+    return CanaryEvidence(r, tuple(d.get("hosts") or ()), d.get("party"), d.get("entity"), flows,
+                          tuple(d.get("scripts") or ()), tuple(d.get("known_session_replay") or ()))
+
+
 def _read_other(d: Mapping[str, Any], r: Rows) -> Evidence:
     return OtherEvidence(r, {k: v for k, v in d.items() if k not in ("rows", "evidence_kind")} or None)
 
@@ -392,7 +467,7 @@ def _read_other(d: Mapping[str, Any], r: Rows) -> Evidence:
 _READERS: dict[str, Callable[[Mapping[str, Any], Rows], Evidence]] = {
     "cookie": _read_cookie, "storage": _read_storage, "pii-flow": _read_flow, "identifier-sharing": _read_sharing,
     "tracker": _read_tracker, "tls": _read_tls, "change": _read_change, "login": _read_login, "page": _read_page,
-    "other": _read_other,
+    "api-call": _read_api_call, "canary-flow": _read_canary, "other": _read_other,
 }
 
 

@@ -58,6 +58,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "coverage": "JSON: phases run, page visits loaded and failed by class (DNS, TLS, refused, timeout, HTTP "
                     "status), login outcome",
         "incomplete": "Why the audit is incomplete (it then gets no assuring verdict); empty when it saw what it had to",
+        "canaries": "JSON: the values the behaviour probes typed into fields (email, name, text) and planted in "
+                    "pages (dom, dom_input); requests carrying them are key logging or session recording",
     }),
     "phases": ("The protocol's phases of each audit, with timings and outcome.", {
         "started_at": "Start (Unix time)", "finished_at": "End (Unix time); cookie lifetimes count from here",
@@ -99,6 +101,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "time": "When (Unix time)", "frame_url": "Frame of the write", "script_url": "Script that wrote it",
         "cookie_string": "The string assigned to document.cookie",
     }),
+    "api_calls": ("Calls to JavaScript APIs that fingerprinting uses (canvas, WebRTC, audio, navigator and screen), "
+                  "seen by the instrumentation script before any page script: each distinct call once per document.", {
+        "time": "When (Unix time)", "page_url": "The tab's page", "frame_url": "Frame of the call",
+        "script_url": "Script that called it (from the stack; an inline script shows its page's URL)",
+        "api": "The API, e.g. HTMLCanvasElement.toDataURL or navigator.userAgent",
+        "target": "The canvas or peer connection called on", "detail": "Text drawn, colour, font, read-back size and format",
+    }),
     "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
         "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
@@ -132,7 +141,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
 }
 
-OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors")
+OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls", "pages",
+                      "errors")
 
 def datasette_metadata(database: str = "audit") -> dict[str, Any]:
     """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""

@@ -24,7 +24,7 @@ from PIL import Image as PILImage
 
 from . import charts
 from ..knowledge.categories import category_words
-from ..policy.evidence import (ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
+from ..policy.evidence import (ApiCallEvidence, CanaryEvidence, ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
                                LoginEvidence, OtherEvidence, PageEvidence, SharingEvidence, StorageEvidence,
                                TlsEvidence, TrackerEvidence, evidence_from_json)
 from .model import ClauseGroup, FindingInfo, PageInfo, Report, VendorReport
@@ -365,6 +365,16 @@ def _page_view(ev: PageEvidence, finding: FindingInfo, report: Report) -> dict[s
     return {"urls": [("url", ev.url)] if ev.url else []}
 
 
+def _api_call_view(ev: ApiCallEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"script": ev.script, "party": ev.party, "entity": ev.entity, "techniques": ev.techniques,
+            "properties_read": ev.properties_read, "pages": ev.pages, "frames": ev.frames}
+
+
+def _canary_view(ev: CanaryEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
+    return {"host_names": ev.hosts, "party": ev.party, "entity": ev.entity, "canaries": ev.flows[:MAX_FLOWS_SHOWN],
+            "canaries_more": max(0, len(ev.flows) - MAX_FLOWS_SHOWN), "scripts": ev.scripts}
+
+
 def _other_view(ev: OtherEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
     return {"other": dict(ev.data or {}), **_recorded(finding, report)}
 
@@ -373,7 +383,7 @@ VIEWS: dict[str, Callable[[Any, FindingInfo, Report], dict[str, Any]]] = {
     CookieEvidence.kind: _cookie_view, StorageEvidence.kind: _storage_view, FlowEvidence.kind: _flow_view,
     SharingEvidence.kind: _sharing_view, TrackerEvidence.kind: _tracker_view, TlsEvidence.kind: _tls_view,
     ChangeEvidence.kind: _change_view, LoginEvidence.kind: _login_view, PageEvidence.kind: _page_view,
-    OtherEvidence.kind: _other_view,
+    ApiCallEvidence.kind: _api_call_view, CanaryEvidence.kind: _canary_view, OtherEvidence.kind: _other_view,
 }
 
 

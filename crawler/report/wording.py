@@ -53,6 +53,15 @@ WHY: dict[str | tuple[str, str], str] = {
     "IV.D-behavioural-tracker": (
         "Advertising, behavioural profiling, session recording and fingerprinting on student-facing pages collect "
         "data about children for purposes that FERPA and COPPA do not allow without consent."),
+    "IV.D-fingerprinting-script": (
+        "A fingerprint (how the device draws a canvas, renders audio, which fonts and network addresses it has) "
+        "recognises the same student on every site that computes it, and clearing cookies does not stop it."),
+    "IV.A-form-keylogging": (
+        "A script that sends what a student types before they press submit collects it whether or not they "
+        "decide to send it: a name, an email, a message half-written and deleted."),
+    "IV.D-session-recording": (
+        "Session recording sends the content of the page, what the student reads and writes on it, to a third "
+        "party that can replay the visit."),
     "I.F-plain-http": (
         "Anything sent over plain HTTP can be read and altered by anyone on the same network: school Wi-Fi, a "
         "public hotspot, an internet provider."),

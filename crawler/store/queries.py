@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..observations import (
+    ApiCallObs,
     CookieObs,
     ErrorObs,
     PageObs,
@@ -24,7 +25,7 @@ from .schema import PROVENANCE
 if TYPE_CHECKING:
     from .writer import Store
 
-OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs)
+OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs)
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
 
@@ -222,7 +223,7 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             continue
         recorded = StoredAudit(audit, known[audit["vendor_id"]], _rows(
             store, "select * from phases where audit_id = ? order by id", [audit["id"]]))
-        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite):
+        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs):
             recorded.observations[obs_type] = [(prov["id"], prov["phase"], obs) for prov, obs in _observations(
                 store, obs_type, "audit_id = ?", [audit["id"]])]
         audits.append(recorded)

@@ -90,17 +90,19 @@ def _migration_4(db: sqlite_utils.Database) -> None:
     db.table("pages").add_column("forms", str)
 
 
-# Columns holding Unix times, per table: migration 5's *_utc views show each one in ISO 8601 UTC too.
-UNIX_TIME_COLUMNS = {
+# Columns holding Unix times, per table, as migration 5 found them: its *_utc views show each in ISO 8601 UTC too.
+_UNIX_TIME_COLUMNS_5 = {
     "phases": ("started_at", "finished_at"), "requests": ("time",), "cookies": ("expires",),
     "script_cookie_writes": ("time",), "pages": ("started", "finished"), "errors": ("time",),
 }
+# Every table's Unix-time columns (each has a NAME_utc view beside it).
+UNIX_TIME_COLUMNS = {**_UNIX_TIME_COLUMNS_5, "api_calls": ("time",)}
 # Columns derived from others of the same row (labels for browsing); the evidence digests leave them out.
 DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 # Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
 # while they are empty, so a run sealed before the migration still verifies after it. Each migration that adds
 # a column to a sealed table names it here.
-LATE_COLUMNS = {"phases": ("result", "result_url"), "audits": ("coverage", "incomplete"),
+LATE_COLUMNS = {"phases": ("result", "result_url"), "audits": ("coverage", "incomplete", "canaries"),
                 "pages": ("failure_class",), "storage_items": ("partition_key",)}
 
 
@@ -125,9 +127,13 @@ def _migration_5(db: sqlite_utils.Database) -> None:
         db.execute(f"update {table} set label = {expression.replace('new.', '')}")
         db.execute(f"create trigger {table}_label after insert on {table} begin "
                    f"update {table} set label = {expression} where id = new.id; end")
-    for table, columns in UNIX_TIME_COLUMNS.items():
-        iso = ", ".join(f"strftime('%Y-%m-%dT%H:%M:%fZ', {column}, 'unixepoch') as {column}_utc" for column in columns)
-        db.execute(f"create view {table}_utc as select {iso}, * from {table}")
+    for table, columns in _UNIX_TIME_COLUMNS_5.items():
+        _utc_view(db, table, columns)
+
+
+def _utc_view(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
+    iso = ", ".join(f"strftime('%Y-%m-%dT%H:%M:%fZ', {column}, 'unixepoch') as {column}_utc" for column in columns)
+    db.execute(f"create view {table}_utc as select {iso}, * from {table}")
 
 
 def _migration_6(db: sqlite_utils.Database) -> None:
@@ -149,6 +155,21 @@ def _migration_7(db: sqlite_utils.Database) -> None:
     db.table("storage_items").add_column("partition_key", str)
 
 
+def _migration_8(db: sqlite_utils.Database) -> None:
+    """Calls to fingerprinting-prone JavaScript APIs, by calling script, page, frame and phase."""
+    db.table("api_calls").create({
+        "id": int, **PROVENANCE, "time": float, "page_url": str, "frame_url": str, "script_url": str, "api": str,
+        "target": str, "detail": str,
+    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("api_calls").create_index(["run_id", "vendor_id", "phase"])
+    _utc_view(db, "api_calls", ("time",))
+
+
+def _migration_9(db: sqlite_utils.Database) -> None:
+    """The canary values the behaviour probes typed into fields and planted in pages, per audit."""
+    db.table("audits").add_column("canaries", str)
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -158,6 +179,8 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_5,
     _migration_6,
     _migration_7,
+    _migration_8,
+    _migration_9,
 ]
 
 

@@ -32,8 +32,8 @@ class BehaviouralTracker(Rule):
             behaviour = sorted({b for h in hosts for b in observed.get(h.host, ())})
             severe = any(c in self.params["violation_categories"] for c in categories) or behaviour
             severity = self.severity if severe else "warning"
-            known = "; ".join(f"{h.host}: {category_words(h.category)} "
-                              f"({h.tracker.source if h.tracker else h.filter_match.list_name})"
+            known = "; ".join(f"{h.host}: {category_words(h.category)} ({h.category_source})"
+                              + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
                               for h in hosts if h.category)
             what = ", ".join(category_words(c) for c in categories) or "tracking"
             message = (f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
@@ -48,7 +48,8 @@ class BehaviouralTracker(Rule):
                 hosts=tuple(TrackerHost(h.host, h.category, h.tracker.organisation if h.tracker else None,
                                         h.tracker.source if h.tracker else None,
                                         h.filter_match.list_name if h.filter_match else None,
-                                        h.filter_match.filter if h.filter_match else None, h.filter_url)
+                                        h.filter_match.filter if h.filter_match else None, h.filter_url,
+                                        h.category_source, h.category_url)
                             for h in hosts),
                 observed=tuple(behaviour), pages=tuple(pages[:20]))
             yield self.finding(f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}", message,

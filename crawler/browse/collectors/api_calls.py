@@ -1,0 +1,93 @@
+"""Calls to fingerprinting-prone JavaScript APIs (canvas, WebRTC, audio, navigator/screen), and the script behind
+each, seen by an instrumentation script that runs before any page script in every frame; in a page's dedicated
+workers, through CDP, as soon as the worker is attached.
+
+Limit: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
+lands a few milliseconds after the worker starts. The page holds its messages to a new worker until then (at
+most a second), so what a worker does on the page's messages is seen; what it does in its first turn on its
+own (top-level code) can be missed.
+Workers started by a cross-site iframe (another process) are not instrumented."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ...observations import ApiCallObs
+from .base import Collector
+
+BINDING = "__trackauditApiCalls"
+WORKER_BINDING = "__trackauditApiCallsJson"
+INSTRUMENT_JS = (Path(__file__).with_name("instrument_apis.js")).read_text(encoding="utf-8")
+RELEASE_WORKER_JS = "href => window.__trackauditReleaseWorker && window.__trackauditReleaseWorker(href)"
+MAX_BATCH = 2000  # calls per report: a page looping on an API cannot flood the store
+
+
+class ApiCallCollector(Collector):
+    name = "api_calls"
+
+    async def attach(self, context) -> None:
+        await context.expose_binding(BINDING, self._on_calls)
+        await context.add_init_script(INSTRUMENT_JS)
+
+    async def on_page(self, page) -> None:
+        cdp = await page.context.new_cdp_session(page)
+        cdp.on("Target.attachedToTarget",
+               lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"))
+        cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
+        # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway.
+        await cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False})
+
+    async def _instrument_worker(self, cdp, page, event: dict) -> None:
+        target = event.get("targetInfo", {})
+        if target.get("type") != "worker":
+            return
+        session = event["sessionId"]
+        await _send_to(cdp, session, 1, "Runtime.addBinding", {"name": WORKER_BINDING})
+        await _send_to(cdp, session, 2, "Runtime.evaluate", {"expression": INSTRUMENT_JS})
+        # The page holds its messages to a new worker until it is instrumented (see instrument_apis.js).
+        for frame in page.frames:
+            try:
+                await frame.evaluate(RELEASE_WORKER_JS, target.get("url", ""))
+            except Exception:  # a frame gone: its hold times out by itself
+                pass
+
+    def _on_worker_message(self, page, event: dict) -> None:
+        try:
+            message = json.loads(event.get("message") or "{}")
+            params = message.get("params") or {}
+            if message.get("method") != "Runtime.bindingCalled" or params.get("name") != WORKER_BINDING:
+                return
+            payload = json.loads(params.get("payload") or "{}")
+            for call in api_calls_from_batch(payload.get("calls"), str(payload.get("frame") or ""), page.url):
+                self.sink.add(call)
+        except Exception as exc:  # a broken message is data, never a crash
+            self.sink.error(f"{self.name}.worker", f"{type(exc).__name__}: {str(exc)[:300]}", url=page.url)
+
+    def _on_calls(self, source, calls, frame_url: str) -> None:
+        page_url = None
+        try:
+            page_url = source["page"].url
+        except Exception:  # a page already closed: the frame's URL still places the call
+            pass
+        for call in api_calls_from_batch(calls, str(frame_url), page_url):
+            self.sink.add(call)
+
+
+async def _send_to(cdp, session: str, number: int, method: str, params: dict) -> None:
+    message = json.dumps({"id": number, "method": method, "params": params})
+    await cdp.send("Target.sendMessageToTarget", {"sessionId": session, "message": message})
+
+
+def api_calls_from_batch(calls, frame_url: str, page_url: str | None) -> list[ApiCallObs]:
+    """Normalise one batch the instrumentation script sent: ``[[time, script, api, target, detail], ...]``."""
+    found = []
+    for call in list(calls or [])[:MAX_BATCH]:
+        try:
+            when, script, api, target, detail = call
+            found.append(ApiCallObs(time=float(when), page_url=page_url, frame_url=frame_url,
+                                    script_url=str(script)[:2048] if script else None, api=str(api)[:100],
+                                    target=str(target)[:100] or None, detail=str(detail)[:200] or None))
+        except (TypeError, ValueError):  # a page that spoofs the binding gets its garbage dropped
+            continue
+    return found

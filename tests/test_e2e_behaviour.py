@@ -1,0 +1,140 @@
+"""Trackers caught by what they do (issue 10), on the StudyHall fixture vendor: see fixtures/README.md."""
+
+import json
+import textwrap
+
+import pytest
+import sqlite_utils
+
+from conftest import run_cli
+from fixtures.server import FixtureInternet
+
+pytestmark = pytest.mark.e2e
+
+CONFIG = """
+[browser]
+page_timeout_s = 10
+
+[[vendors]]
+id = "studyhall"
+name = "StudyHall"
+status = "candidate"
+start_url = "https://www.studyhall.test/"
+pages = ["/games", "/practice", "/help"]
+max_pages = 5
+"""
+
+
+def scan(tmp_path, config_text):
+    config = tmp_path / "vendors.toml"
+    config.write_text(textwrap.dedent(config_text))
+    db_path = tmp_path / "audit.db"
+    with FixtureInternet({}) as internet:
+        proc = run_cli(["audit", "--config", str(config), "--vendor", "studyhall", "--db", str(db_path),
+                        "--host-resolver-rules", internet.host_resolver_rules, "--ignore-https-errors"],
+                       cwd=tmp_path, timeout=240)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    return sqlite_utils.Database(db_path)
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    return scan(tmp_path_factory.mktemp("behaviour"), CONFIG)
+
+
+def findings(db, rule_id):
+    return [{**f, "evidence": json.loads(f["evidence"])}
+            for f in db.query("select * from findings where rule_id = ?", [rule_id])]
+
+
+def test_api_calls_are_recorded_with_script_frame_page_and_phase(scanned):
+    calls = list(scanned.query("select * from api_calls where script_url = 'https://cdn.fpmetrics.test/fp.js'"))
+    apis = {c["api"] for c in calls}
+    assert {"HTMLCanvasElement.toDataURL", "CanvasRenderingContext2D.fillText", "OfflineAudioContext",
+            "BaseAudioContext.createDynamicsCompressor", "RTCPeerConnection.createDataChannel",
+            "RTCPeerConnection.onicecandidate", "navigator.userAgent", "screen.colorDepth"} <= apis
+    assert {c["page_url"] for c in calls} == {"https://www.studyhall.test/games"}
+    assert {c["phase"] for c in calls} >= {"crawl"}
+    fonts = list(scanned.query("select * from api_calls where script_url = 'https://frame.fpmetrics.test/fonts.js'"))
+    assert {c["frame_url"] for c in fonts} == {"https://frame.fpmetrics.test/frame.html"}
+    assert len({c["detail"] for c in fonts if c["api"] == "CanvasRenderingContext2D.measureText"}) == 60
+
+
+def test_the_fingerprinting_scripts_are_iv_d_violations_with_apis_and_script(scanned):
+    found = {f["subject"]: f for f in findings(scanned, "IV.D-fingerprinting-script") }
+    fp = found["script https://cdn.fpmetrics.test/fp.js"]
+    assert fp["clause"] == "IV.D" and fp["severity"] == "violation"
+    assert {t["technique"] for t in fp["evidence"]["techniques"]} == {"canvas", "audio", "WebRTC local addresses"}
+    assert "HTMLCanvasElement.toDataURL" in fp["evidence"]["apis"] and fp["evidence"]["party"] == "third"
+    assert "navigator.hardwareConcurrency" in fp["evidence"]["properties_read"]
+    rows = fp["evidence"]["rows"]["api_calls"]
+    scripts = {r["script_url"] for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")}
+    assert scripts == {"https://cdn.fpmetrics.test/fp.js"}
+    fonts = found["script https://frame.fpmetrics.test/fonts.js"]
+    assert [t["technique"] for t in fonts["evidence"]["techniques"]] == ["canvas font enumeration"]
+
+
+def test_the_first_party_chart_is_not_fingerprinting(scanned):
+    chart = list(scanned.query("select * from api_calls where script_url = 'https://www.studyhall.test/static/chart.js'"))
+    assert {"CanvasRenderingContext2D.fillText", "CanvasRenderingContext2D.fillStyle"} <= {c["api"] for c in chart}
+    subjects = {f["subject"] for f in findings(scanned, "IV.D-fingerprinting-script")}
+    assert "script https://www.studyhall.test/static/chart.js" not in subjects
+
+
+def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanned):
+    worker = "https://www.studyhall.test/static/practice-worker.js"
+    calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))
+    assert {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob",
+            "navigator.hardwareConcurrency"} <= {c["api"] for c in calls}
+    assert {(c["frame_url"], c["page_url"]) for c in calls} == {(worker, "https://www.studyhall.test/practice")}
+    (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
+    assert finding["evidence"]["party"] == "first" and finding["severity"] == "violation"
+    assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
+
+
+def canaries(db):
+    (audit,) = db.query("select canaries from audits")
+    return json.loads(audit["canaries"])
+
+
+def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(scanned):
+    typed = canaries(scanned)
+    assert typed["email"].endswith("@example.org")
+    (finding,) = findings(scanned, "IV.A-form-keylogging")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host api.chatpal.test", "IV.A", "violation")
+    evidence = finding["evidence"]
+    assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
+    assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
+    email_row = next(f["row_id"] for f in evidence["flows"] if f["canary"] == "email")
+    (row,) = scanned.query(f"select * from requests where id = {email_row}")
+    assert row["url"] == "https://api.chatpal.test/typing" and typed["email"] in row["post_data"]
+    # Never submitted, never Enter: the chat's Send button and the page's forms sent nothing else.
+    assert not list(scanned.query("select id from requests where method = 'POST' and host = 'www.studyhall.test'"))
+
+
+def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scanned):
+    planted = canaries(scanned)["dom"]
+    (finding,) = findings(scanned, "IV.D-session-recording")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host rec.replaybox.test", "IV.D", "violation")
+    assert {f["canary"] for f in finding["evidence"]["flows"]} == {"dom"}
+    assert finding["evidence"]["scripts"] == ["https://cdn.replaybox.test/rec.js"]
+    rows = finding["evidence"]["rows"]["requests"]
+    bodies = [r["post_data"] for r in scanned.query(f"select post_data from requests where id in ({','.join(map(str, rows))})")]
+    assert all(planted in body for body in bodies)
+
+
+def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
+    config = CONFIG.replace('pages = ["/games", "/practice", "/help"]', 'pages = ["/help"]').replace(
+        "max_pages = 5", "max_pages = 2\nform_probe = false")
+    db = scan(tmp_path, config)
+    assert not findings(db, "IV.A-form-keylogging")
+    assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))
+    assert findings(db, "IV.D-session-recording")  # the DOM canary is no typing: still planted
+
+
+def test_a_bare_meta_pixel_is_advertising_by_its_path(scanned):
+    (finding,) = [f for f in findings(scanned, "IV.D-behavioural-tracker") if "www.facebook.com" in f["subject"]]
+    assert (finding["clause"], finding["severity"]) == ("IV.D", "violation")
+    (host,) = [h for h in finding["evidence"]["hosts"] if h["host"] == "www.facebook.com"]
+    assert host["category"] == "advertising" and host["category_source"] == "builtin path /tr"
+    assert host["category_request"] == "https://www.facebook.com/tr?id=777&ev=PageView&noscript=1"
