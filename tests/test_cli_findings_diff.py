@@ -104,13 +104,13 @@ a student's personal data to third parties beyond what operating the service nee
 https://in.hotjar.com/api/v2/client/sites/1/visit-data?email=liam.novak@students.mps.test. IV.A allows tracking \
 mechanisms to collect personal data only to track activity within the vendor's own site.
   IV.C
-    VIOLATION  cookie cn_vid: Cookie cn_vid (app.classnook.com, first party, unknown) is set to last 13 months \
-(400 days), longer than the 396 days the district accepts. IV.C allows tracking data to be kept only as long as \
+    VIOLATION  cookie cn_vid: Cookie cn_vid (app.classnook.com, first party, unknown) is set to last 400 days \
+(1.1 years), longer than the 396 days the district accepts. IV.C allows tracking data to be kept only as long as \
 reasonably necessary.
   IV.D
     VIOLATION  hosts in.hotjar.com, script.hotjar.com: Hotjar (in.hotjar.com, script.hotjar.com) runs \
-session_replay on the vendor's pages, known as script.hotjar.com: session_replay (builtin); in.hotjar.com: \
-session_replay (builtin). IV.D requires handling student data in compliance with FERPA and COPPA, which rule out \
+session recording on the vendor's pages, known as script.hotjar.com: session recording (builtin); in.hotjar.com: \
+session recording (builtin). IV.D requires handling student data in compliance with FERPA and COPPA, which rule out \
 advertising and behavioural profiling of students.
 QuietPad [quietpad]: 0 violation(s), 0 warning(s), 0 info — scheduled audit: COMPLIANT
   no findings
@@ -123,8 +123,8 @@ Run 1 (audit, 2026-10-01T08:00:00Z, complete, policy MPS 7400.1)
 
 ClassNook [classnook]: 1 violation(s), 1 warning(s), 0 info — scheduled audit: VIOLATIONS FOUND
   IV.C
-    VIOLATION  cookie cn_vid: Cookie cn_vid (app.classnook.com, first party, unknown) is set to last 13 months \
-(400 days), longer than the 396 days the district accepts. IV.C allows tracking data to be kept only as long as \
+    VIOLATION  cookie cn_vid: Cookie cn_vid (app.classnook.com, first party, unknown) is set to last 400 days \
+(1.1 years), longer than the 396 days the district accepts. IV.C allows tracking data to be kept only as long as \
 reasonably necessary.
   IV.D
     warning    host www.google-analytics.com: Google (www.google-analytics.com) runs analytics on the vendor's \

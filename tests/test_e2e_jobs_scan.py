@@ -34,7 +34,7 @@ def test_scan_of_the_candidate_says_do_not_approve_with_ads_and_session_replay(j
     trackers = [f for f in found if f["rule_id"] == "IV.D-behavioural-tracker" and f["severity"] == "violation"]
     text = " ".join(f["subject"] + " " + f["message"] for f in trackers)
     assert "advertising" in text and "doubleclick.net" in text
-    assert "session_replay" in text and "hotjar.com" in text
+    assert "session recording" in text and "hotjar.com" in text
     assert "IV.D" in reasons and "TLS on www.funmathzone.test: TLS 1.3" in reasons
     identifiers = {f["subject"] for f in found if f["rule_id"] == "IV.B-identifier-on-reconnect"}
     assert identifiers == {"cookie IDE", "cookie _hjSessionUser_123"}

@@ -86,3 +86,21 @@ def test_screenshot_thumbnails_link_to_the_full_image(page, demo_report):
     width = full.evaluate("img => img.naturalWidth")
     thumb_width = page.locator(".gallery figure.shot svg").first.evaluate("svg => svg.viewBox.baseVal.width")
     assert width >= 1200 and thumb_width <= 640
+
+
+def test_each_cookie_is_described_once_and_long_tables_fold(page, demo_report):
+    page.goto(demo_report.as_uri())
+    described = page.evaluate("""() => [...document.querySelectorAll('section.vendor')].flatMap(v =>
+        [...v.querySelectorAll('.evidence table.kv')].map(t => v.id + ' ' + t.querySelector('td').innerText))""")
+    assert described and len(described) == len(set(described)), described
+    assert page.locator("p.seen-ref a[href^='#finding-']").count() >= 5
+    assert page.locator("details.more-rows").count() >= 1
+    assert page.locator("p.more-note").count() == page.locator("details.more-rows").count()
+
+
+def test_plain_words_for_lifetimes_and_categories(page, demo_report):
+    page.goto(demo_report.as_uri())
+    text = page.locator("body").inner_text()
+    assert "400 days (1.1 years)" in text
+    for internal in ("months (", "session_replay", "tag_manager"):
+        assert internal not in text

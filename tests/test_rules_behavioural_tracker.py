@@ -40,7 +40,7 @@ def test_google_tag_manager_alone_is_a_warning():
     gtm = request("https://www.googletagmanager.com/gtm.js?id=GTM-ABC123", resource_type="script")
     finding = only(judge(audit(home(), gtm), RULE))
     assert finding.severity == "warning"
-    assert "runs tag_manager" in finding.message
+    assert "runs tag manager" in finding.message
 
 
 def test_one_organisation_with_an_advertising_host_is_one_violation():
@@ -53,7 +53,7 @@ def test_one_organisation_with_an_advertising_host_is_one_violation():
 
     assert finding.severity == "violation"
     assert finding.subject == "hosts googleads.g.doubleclick.net, www.google-analytics.com, www.googletagmanager.com"
-    assert "runs advertising, analytics, tag_manager" in finding.message
+    assert "runs advertising, analytics, tag manager" in finding.message
     assert finding.evidence.rows == {"requests": [gtm.row_id, ads.row_id, ga.row_id]}
 
 

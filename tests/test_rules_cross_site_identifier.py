@@ -32,7 +32,7 @@ def test_random_third_party_id_that_survives_the_restart():
     assert (finding.rule_id, finding.clause, finding.severity) == (RULE, "IV.A", "violation")
     assert finding.subject == "cookie apx_uid"
     assert "adsync-partner.com" in finding.message
-    assert "13 months (400 days)" in finding.message
+    assert "400 days (1.1 years)" in finding.message
     assert "SameSite=None" in finding.message
     assert "across sites" in finding.message
     assert finding.evidence.rows == {"cookies": [crawl.row_id]}  # the pre-restart sighting, not control

@@ -23,7 +23,7 @@ severity = "warning"
 """
 
 
-def test_400_day_cookie_is_over_the_districts_13_months():
+def test_400_day_cookie_is_over_the_districts_400_day_maximum_wording():
     long = cookie("cn_vid", VID, VENDOR_HOST, "crawl", expires_in_days=400)
     data = audit(cookie("cn_csrf", "a1b2c3d4e5f6a7b8", VENDOR_HOST, "crawl"), long)
 
@@ -31,7 +31,7 @@ def test_400_day_cookie_is_over_the_districts_13_months():
 
     assert (finding.rule_id, finding.clause, finding.severity) == (RULE, "IV.C", "violation")
     assert finding.subject == "cookie cn_vid"
-    assert "13 months (400 days)" in finding.message
+    assert "400 days (1.1 years)" in finding.message
     assert "longer than the 396 days" in finding.message
     assert f"({VENDOR_HOST}, first party, unknown)" in finding.message
     assert finding.evidence.rows == {"cookies": [long.row_id]}

@@ -493,11 +493,14 @@ def flow_item(flow: PiiFlow) -> FlowItem:
 
 # -- shared wording ------------------------------------------------------------------------------------------------
 def lifetime_words(days: float | None) -> str:
+    """A lifetime in days, with years where longer: "400 days (1.1 years)", "30 days", "12 hours"."""
     if days is None:
         return "a session cookie"
-    if days >= 60:
-        return f"{days / 30.44:.0f} months ({days:.0f} days)"
-    return f"{days:.0f} days"
+    if days >= 365:
+        return f"{days:.0f} days ({days / 365.25:.1f} years)"
+    if days >= 1:
+        return f"{days:.0f} days"
+    return f"{days * 24:.0f} hours"
 
 
 def fields_words(flows: Iterable[PiiFlow]) -> str:

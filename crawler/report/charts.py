@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
+from ..knowledge.categories import category_words
 from .model import Report
-from .wording import category_words
 
 WIDTH = 760
 LABEL_W = 300

@@ -23,11 +23,12 @@ from markupsafe import Markup, escape
 from PIL import Image as PILImage
 
 from . import charts
+from ..knowledge.categories import category_words
 from ..policy.evidence import (ApiCallEvidence, CanaryEvidence, ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
                                LoginEvidence, OtherEvidence, PageEvidence, SharingEvidence, StorageEvidence,
                                TlsEvidence, TrackerEvidence, evidence_from_json)
 from .model import ClauseGroup, FindingInfo, PageInfo, Report, VendorReport
-from .wording import SEVERITY_LABEL, category_words, chain_steps, lifetime_words, verdict_tone, why
+from .wording import SEVERITY_LABEL, chain_steps, lifetime_words, verdict_tone, why
 
 TEMPLATES = Path(__file__).with_name("templates")
 # Screenshots: each embedded once; beyond these budgets a screenshot is listed by path and SHA-256 instead.

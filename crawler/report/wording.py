@@ -4,22 +4,10 @@ encoding chain. Plain language for a privacy officer and the vendor receiving th
 from __future__ import annotations
 
 from ..analyze.encodings import ENCODING_NAMES, NORMALIZER_ADJECTIVES
+from ..policy.evidence import lifetime_words as _lifetime_in_days
 
 SEVERITIES = ("violation", "warning", "info")
 
-# The knowledge base's tracker categories, in the words a report uses.
-CATEGORY_WORDS = {
-    "advertising": "advertising", "analytics": "analytics", "session_replay": "session recording",
-    "social": "social media", "fingerprinting": "fingerprinting", "tag_manager": "tag manager",
-    "essential": "infrastructure", "content": "embedded content",
-}
-
-
-def category_words(category: str | None) -> str:
-    """``session_replay`` → "session recording"; unknown categories lose their underscores."""
-    if not category:
-        return ""
-    return CATEGORY_WORDS.get(category, category.replace("_", " "))
 SEVERITY_LABEL = {"violation": "Violation", "warning": "Warning", "info": "Info"}
 
 # The policy gives its clauses no headings; these are the headings the reports use (fallback: its first words).
@@ -152,8 +140,4 @@ def chain_steps(field: str, chain: list[str] | tuple[str, ...]) -> list[str]:
 def lifetime_words(days: float | None) -> str:
     if days is None:
         return "session (deleted when the browser closes)"
-    if days >= 60:
-        return f"{days:.0f} days (≈ {days / 30.44:.0f} months)"
-    if days >= 1:
-        return f"{days:.0f} days"
-    return f"{days * 24:.0f} hours"
+    return _lifetime_in_days(days)

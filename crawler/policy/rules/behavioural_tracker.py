@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 
 from ...analyze.analysis import AuditAnalysis, HostFacts
+from ...knowledge.categories import category_words
 from ..base import Finding, Rule, register
 from ..evidence import TrackerEvidence, TrackerHost, rows
 
@@ -31,10 +32,10 @@ class BehaviouralTracker(Rule):
             behaviour = sorted({b for h in hosts for b in observed.get(h.host, ())})
             severe = any(c in self.params["violation_categories"] for c in categories) or behaviour
             severity = self.severity if severe else "warning"
-            known = "; ".join(f"{h.host}: {h.category} ({h.category_source})"
+            known = "; ".join(f"{h.host}: {category_words(h.category)} ({h.category_source})"
                               + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
                               for h in hosts if h.category)
-            what = ", ".join(categories) or "tracking"
+            what = ", ".join(category_words(c) for c in categories) or "tracking"
             message = (f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
                        + (f", known as {known}" if known else "")
                        + (f"; observed: {'; '.join(behaviour)}" if behaviour else "")

@@ -3,6 +3,7 @@ from collections.abc import Iterable, Iterator
 from ...analyze.analysis import AuditAnalysis
 from ...analyze.audit_data import REMOVAL_FRESH
 from ...analyze.inventory import TRACKING_CATEGORIES
+from ...knowledge.categories import category_words
 from ..base import Finding, Rule, register
 from ..evidence import ChangeEvidence, CookieEvidence, TrackerEvidence, rows
 
@@ -69,7 +70,7 @@ def _tracking(analyses: Iterable[AuditAnalysis], baseline: bool,
         for host in analysis.third_party_hosts():
             sets_cookie = any(host.host == d or host.host.endswith("." + d) for d in setters)
             if host.category in TRACKING_CATEGORIES:
-                hosts[host.host] = (f"{host.category}, {host.entity}", list(host.request_ids))
+                hosts[host.host] = (f"{category_words(host.category)}, {host.entity}", list(host.request_ids))
             elif host.host in analysis.observed_trackers or sets_cookie or host.host in recorded_hosts:
                 seen = analysis.observed_trackers.get(host.host)
                 why = "; ".join(seen) if seen else "sets a persistent cookie" if sets_cookie else "a tracker before"
