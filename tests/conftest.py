@@ -101,3 +101,11 @@ def run_async(coroutine):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's ``page`` fixture on the Chromium trackaudit uses (Debian's), never a downloaded one."""
+    from crawler.browse.browser import find_chromium
+
+    return {**browser_type_launch_args, "executable_path": find_chromium()}

@@ -9,7 +9,6 @@ import xml.etree.ElementTree as ET
 
 import jsonschema
 import pytest
-from playwright.sync_api import sync_playwright
 
 from conftest import run_cli
 from crawler.policy.pack import load_pack
@@ -33,39 +32,33 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_html_report_renders_offline_with_every_finding(demo_run):
+def test_html_report_renders_offline_with_every_finding(demo_run, page):
     out = report(demo_run, "html", "e2e-report.html")
     findings = list(demo_run.db.query("select * from findings where run_id = (select max(id) from runs)"))
     assert findings
     pack = load_pack()
     outside: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
-        try:
-            page = browser.new_page()
 
-            def refuse(route):
-                if not route.request.url.startswith(("data:", "file:")):
-                    outside.append(route.request.url)
-                    route.abort()
-                else:
-                    route.continue_()
+    def refuse(route):
+        if not route.request.url.startswith(("data:", "file:")):
+            outside.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
 
-            page.route("**/*", refuse)
-            page.on("request", lambda r: None if r.url.startswith(("data:", "file:")) else outside.append(r.url))
-            page.goto(out.as_uri())
-            page.wait_for_load_state("networkidle")
-            text = squash(page.inner_text("body"))
-            for finding in findings:
-                assert finding["subject"] in text, finding["subject"]
-                assert squash(pack.clauses[finding["clause"]]) in text, finding["clause"]
-            mark = page.locator("mark", has_text=EMAIL_SHA256).first
-            assert mark.is_visible()
-            assert mark.inner_text() == EMAIL_SHA256
-            images = page.eval_on_selector_all("image", "els => els.map(e => e.getAttribute('href'))")
-            assert images and all(i.startswith("data:image/") for i in images)
-        finally:
-            browser.close()
+    page.route("**/*", refuse)
+    page.on("request", lambda r: None if r.url.startswith(("data:", "file:")) else outside.append(r.url))
+    page.goto(out.as_uri())
+    page.wait_for_load_state("networkidle")
+    text = squash(page.inner_text("body"))
+    for finding in findings:
+        assert finding["subject"] in text, finding["subject"]
+        assert squash(pack.clauses[finding["clause"]]) in text, finding["clause"]
+    mark = page.locator("mark", has_text=EMAIL_SHA256).first
+    assert mark.is_visible()
+    assert mark.inner_text() == EMAIL_SHA256
+    images = page.eval_on_selector_all("image", "els => els.map(e => e.getAttribute('href'))")
+    assert images and all(i.startswith("data:image/") for i in images)
     assert outside == []
 
 

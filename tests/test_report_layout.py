@@ -8,17 +8,11 @@ import pypdfium2
 import pytest
 
 from conftest import run_cli
-from crawler.browse.browser import find_chromium
 
 pytestmark = pytest.mark.e2e
 
 MAX_PRINTED_PAGES = 12
 PHONE_WIDTH = 390
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {**browser_type_launch_args, "executable_path": find_chromium()}
 
 
 @pytest.fixture(scope="module")
