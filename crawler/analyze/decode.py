@@ -193,21 +193,37 @@ def decode_base64_token(token: str) -> str | None:
     return decoded
 
 
-def _base64(text: str, decoded_tokens: dict[str, str | None]) -> list[_Value]:
-    """Decodable base64 tokens replaced in place, keeping the text around them (and so their keys).
-    ``decoded_tokens`` caches ``decode_base64_token`` across the views of one body."""
+class _Base64Tokens:
+    """``decode_base64_token`` of every token seen in the views of one body, each decoded once."""
+
+    def __init__(self) -> None:
+        self.decoded: dict[str, str] = {}
+        self.undecodable: set[str] = set()
+
+    def decodable(self, tokens: list[str]) -> set[str]:
+        """The ones of ``tokens`` that decode."""
+        unique = set(tokens)
+        for token in unique - self.undecodable - self.decoded.keys():
+            decoded = decode_base64_token(token)
+            if decoded is None:
+                self.undecodable.add(token)
+            else:
+                self.decoded[token] = decoded
+        return unique & self.decoded.keys()
+
+
+def _base64(text: str, base64_tokens: _Base64Tokens) -> list[_Value]:
+    """Decodable base64 tokens replaced in place, keeping the text around them (and so their keys)."""
     pieces = _BETWEEN_BASE64_TOKENS.split(text)
     tokens = pieces[1::2]
-    for token in set(tokens).difference(decoded_tokens):
-        decoded_tokens[token] = decode_base64_token(token)
-    if not any(map(decoded_tokens.__getitem__, tokens)):
+    if not base64_tokens.decodable(tokens):
         return []
-    pieces[1::2] = [decoded_tokens[token] or token for token in tokens]
+    pieces[1::2] = map(base64_tokens.decoded.get, tokens, tokens)
     return [_Value(None, "".join(pieces))]
 
 
 def _decodings(
-    text: str, content_type: str | None, decoded_tokens: dict[str, str | None]
+    text: str, content_type: str | None, base64_tokens: _Base64Tokens
 ) -> list[tuple[str, list[_Value]]]:
     decodings = [
         ("url-decoded", _url_decoded(text)),
@@ -215,7 +231,7 @@ def _decodings(
         ("form", _form(text)),
         ("json", _json(text)),
         ("multipart", _multipart(text, content_type)),
-        ("base64", _base64(text, decoded_tokens)),
+        ("base64", _base64(text, base64_tokens)),
     ]
     return [(label, values) for label, values in decodings if values]
 
@@ -233,20 +249,20 @@ def _expand(
     depth_left: int,
     budget: _Budget,
     views: dict[tuple[str, ...], list[_Value]],
-    decoded_tokens: dict[str, str | None],
+    base64_tokens: _Base64Tokens,
 ) -> None:
     if depth_left == 0:
         return
     children_by_label: dict[str, list[_Value]] = {}
     for value in values:
-        for label, children in _decodings(value.text, content_type, decoded_tokens):
+        for label, children in _decodings(value.text, content_type, base64_tokens):
             children_by_label.setdefault(label, []).extend(_under_key(value.key, children))
     for label, children in children_by_label.items():
         if not budget.take(children):
             return
         child_path = path + (label,)
         views.setdefault(child_path, []).extend(children)
-        _expand(children, child_path, None, depth_left - 1, budget, views, decoded_tokens)
+        _expand(children, child_path, None, depth_left - 1, budget, views, base64_tokens)
 
 
 def decoded_views(
@@ -255,7 +271,7 @@ def decoded_views(
     """``[("raw", text), (decoding path, decoded text), ...]``, shallow decodings first, no repeats."""
     raw = _as_text(text)[:MAX_SCAN_CHARS]
     nested: dict[tuple[str, ...], list[_Value]] = {}
-    _expand([_Value(None, raw)], (), content_type, depth, _Budget(MAX_VIEW_CHARS), nested, {})
+    _expand([_Value(None, raw)], (), content_type, depth, _Budget(MAX_VIEW_CHARS), nested, _Base64Tokens())
     views = [("raw", raw)]
     seen = {raw}
     for path in sorted(nested, key=len):
