@@ -8,18 +8,18 @@ and post body through these views.
 
 Garbage in is expected (binary bodies, invalid JSON, bad base64, megabytes of minified script): a
 decoding that fails yields nothing, each body is cut to ``MAX_SCAN_CHARS``, and the views of one body
-together stay under ``MAX_VIEW_CHARS``.
+together stay under ``MAX_VIEW_CHARS``. A megabyte of text holds tens of thousands of runs that look like
+base64, and the views of one body share most of them, so each distinct run is decoded once per body.
 """
 
 from __future__ import annotations
 
-import base64
 import binascii
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import unquote, unquote_plus, urlsplit
+from urllib.parse import unquote_plus, urlsplit
 
 from crawler.analyze.pii import PiiMatch, PiiMatcher
 
@@ -29,6 +29,10 @@ MAX_URL_DECODE_ROUNDS = 3
 MIN_BASE64_TOKEN = 8
 
 _BASE64_TOKEN = re.compile(rf"[A-Za-z0-9+/_-]{{{MIN_BASE64_TOKEN},}}={{0,2}}")
+_BETWEEN_BASE64_TOKENS = re.compile(f"({_BASE64_TOKEN.pattern})")  # split: text, token, text, token, ..., text
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_WITHOUT_TAB_CR_LF = str.maketrans("", "", "\t\r\n")
+_PERCENT_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _FORM_KEY = r"[\w.\-\[\]%+]{1,128}"
 _FORM = re.compile(rf"\s*{_FORM_KEY}=[^&;]*(?:[&;]\s*{_FORM_KEY}=[^&;]*)*\s*")
 _PAIR_SEPARATOR = re.compile(r"[&;]\s*")
@@ -69,12 +73,23 @@ def _as_text(data: str | bytes | None) -> str:
     return data
 
 
+def _decoded_escapes(escapes: re.Match[str]) -> str:
+    return bytes.fromhex(escapes.group().replace("%", "")).decode("utf-8", "replace")
+
+
+def percent_decoded(text: str) -> str:
+    """``urllib.parse.unquote(text)`` in one regex pass. Unquote decodes each run of ASCII characters to bytes
+    and those as UTF-8, invalid sequences replaced; an ASCII byte never continues a UTF-8 sequence, so
+    decoding each run of ``%XX`` escapes on its own gives the same text."""
+    return _PERCENT_ESCAPES.sub(_decoded_escapes, text)
+
+
 def _url_decoded(text: str) -> list[_Value]:
     if "%" not in text:
         return []
     decoded = text
     for _ in range(MAX_URL_DECODE_ROUNDS):
-        once = unquote(decoded)
+        once = percent_decoded(decoded)
         if once == decoded:
             break
         decoded = once
@@ -157,49 +172,66 @@ def _multipart(text: str, content_type: str | None) -> list[_Value]:
     return values
 
 
-def _decode_base64_token(token: str) -> str | None:
+def decode_base64_token(token: str) -> str | None:
+    """The printable UTF-8 text a base64 token (standard or URL-safe alphabet, padded or not) stands for."""
     if token.isdigit():
         return None
     unpadded = token.rstrip("=")
     if len(unpadded) % 4 == 1:
         return None
-    altchars = b"-_" if ("-" in unpadded or "_" in unpadded) else b"+/"
-    if altchars == b"-_" and ("+" in unpadded or "/" in unpadded):
-        return None
+    data = (unpadded + "=" * (-len(unpadded) % 4)).encode("ascii")
+    if "-" in unpadded or "_" in unpadded:
+        if "+" in unpadded or "/" in unpadded:
+            return None
+        data = data.translate(_URLSAFE_TO_STANDARD)
     try:
-        raw = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), altchars=altchars, validate=True)
-        decoded = raw.decode("utf-8")
+        decoded = binascii.a2b_base64(data, strict_mode=True).decode("utf-8")
     except (binascii.Error, ValueError):
         return None
-    if not decoded or not all(ch.isprintable() or ch in "\t\r\n" for ch in decoded):
+    if not decoded or not (decoded.isprintable() or decoded.translate(_WITHOUT_TAB_CR_LF).isprintable()):
         return None
     return decoded
 
 
-def _base64(text: str) -> list[_Value]:
+class _Base64Tokens:
+    """``decode_base64_token`` of every token seen in the views of one body, each decoded once."""
+
+    def __init__(self) -> None:
+        self.decoded: dict[str, str] = {}
+        self.undecodable: set[str] = set()
+
+    def decodable(self, tokens: list[str]) -> set[str]:
+        """The ones of ``tokens`` that decode."""
+        unique = set(tokens)
+        for token in unique - self.undecodable - self.decoded.keys():
+            decoded = decode_base64_token(token)
+            if decoded is None:
+                self.undecodable.add(token)
+            else:
+                self.decoded[token] = decoded
+        return unique & self.decoded.keys()
+
+
+def _base64(text: str, base64_tokens: _Base64Tokens) -> list[_Value]:
     """Decodable base64 tokens replaced in place, keeping the text around them (and so their keys)."""
-    replaced = False
-
-    def decode(token: re.Match[str]) -> str:
-        nonlocal replaced
-        decoded = _decode_base64_token(token.group(0))
-        if decoded is None:
-            return token.group(0)
-        replaced = True
-        return decoded
-
-    decoded_text = _BASE64_TOKEN.sub(decode, text)
-    return [_Value(None, decoded_text)] if replaced else []
+    pieces = _BETWEEN_BASE64_TOKENS.split(text)
+    tokens = pieces[1::2]
+    if not base64_tokens.decodable(tokens):
+        return []
+    pieces[1::2] = map(base64_tokens.decoded.get, tokens, tokens)
+    return [_Value(None, "".join(pieces))]
 
 
-def _decodings(text: str, content_type: str | None) -> list[tuple[str, list[_Value]]]:
+def _decodings(
+    text: str, content_type: str | None, base64_tokens: _Base64Tokens
+) -> list[tuple[str, list[_Value]]]:
     decodings = [
         ("url-decoded", _url_decoded(text)),
         ("query", _query(text)),
         ("form", _form(text)),
         ("json", _json(text)),
         ("multipart", _multipart(text, content_type)),
-        ("base64", _base64(text)),
+        ("base64", _base64(text, base64_tokens)),
     ]
     return [(label, values) for label, values in decodings if values]
 
@@ -217,19 +249,20 @@ def _expand(
     depth_left: int,
     budget: _Budget,
     views: dict[tuple[str, ...], list[_Value]],
+    base64_tokens: _Base64Tokens,
 ) -> None:
     if depth_left == 0:
         return
     children_by_label: dict[str, list[_Value]] = {}
     for value in values:
-        for label, children in _decodings(value.text, content_type):
+        for label, children in _decodings(value.text, content_type, base64_tokens):
             children_by_label.setdefault(label, []).extend(_under_key(value.key, children))
     for label, children in children_by_label.items():
         if not budget.take(children):
             return
         child_path = path + (label,)
         views.setdefault(child_path, []).extend(children)
-        _expand(children, child_path, None, depth_left - 1, budget, views)
+        _expand(children, child_path, None, depth_left - 1, budget, views, base64_tokens)
 
 
 def decoded_views(
@@ -238,7 +271,7 @@ def decoded_views(
     """``[("raw", text), (decoding path, decoded text), ...]``, shallow decodings first, no repeats."""
     raw = _as_text(text)[:MAX_SCAN_CHARS]
     nested: dict[tuple[str, ...], list[_Value]] = {}
-    _expand([_Value(None, raw)], (), content_type, depth, _Budget(MAX_VIEW_CHARS), nested)
+    _expand([_Value(None, raw)], (), content_type, depth, _Budget(MAX_VIEW_CHARS), nested, _Base64Tokens())
     views = [("raw", raw)]
     seen = {raw}
     for path in sorted(nested, key=len):

@@ -4,9 +4,10 @@ Each account's ``pii`` table (field -> value) becomes *variants*: the value in t
 trackers write it in (name orderings, phone and date formats, the email's local part), case-folded, then
 passed through chains of encoders (``encodings.py``) such as ``sha256(lower(email))``. Every variant keeps
 its chain of step names, so a match can say how the value was transformed ("sha256 of the lower-cased
-email"). One Aho-Corasick automaton holds every variant of every account; ``PiiMatcher.scan`` searches a
-text in one pass. Matching is exact and case-sensitive, which is right for base64; case-insensitivity
-of plain text and hex comes from the case-folded variants (hex digests are searched in lower and upper case).
+email"). ``PiiMatcher.scan`` finds every occurrence of every variant of every account in a text (see
+``_Occurrences`` for how, fast). Matching is exact and case-sensitive, which is right for base64;
+case-insensitivity of plain text and hex comes from the case-folded variants (hex digests are searched in
+lower and upper case).
 
 Chains: every plain variant gets one encoding step; the *canonical* plain variants (the value itself and
 its lower-cased form, the name parts, digit-only and E.164 phones, ISO and compact dates) are chained up
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
@@ -460,8 +462,106 @@ def _without_contained(matches: list[PiiMatch]) -> list[PiiMatch]:
     return sorted(kept, key=lambda m: (m.start, m.end, m.account, m.field))
 
 
+def _one_byte_per_char(text: str) -> bytes:
+    """``text`` as ASCII bytes, a ``?`` for each other character: byte ``i`` is character ``i``."""
+    return text.encode("ascii", "replace")
+
+
+class _GramIndex:
+    """Every occurrence of strings at least ``stride + width - 1`` long, found by looking up grams of the text.
+
+    Wherever such a string occurs it covers a whole ``width``-character gram of the text that starts at a
+    multiple of ``stride``, at an offset below ``stride`` into the string. So the index holds each string's
+    grams at offsets ``0 .. stride - 1``, and a scan looks up only the text's grams at multiples of ``stride``:
+    the text's bytes read as an array of machine integers and intersected with the index's grams, in C, a
+    block at a time, so that a hit is located by a search of its block only. Each hit is then checked exactly
+    against the text. Strings and text are both read through ``_one_byte_per_char``, so an occurrence always
+    shows as a hit.
+    """
+
+    BLOCK = 1 << 16  # bytes of text intersected at a time; a multiple of every stride
+
+    def __init__(self, strings: Iterable[str], width: int, stride: int) -> None:
+        self.width = width
+        self.stride = stride
+        self.typecode = next(code for code in "BHILQ" if array(code).itemsize == width)
+        strings_by_gram: dict[int, list[tuple[str, int]]] = {}
+        for string in strings:
+            data = _one_byte_per_char(string)
+            for offset in range(stride):
+                gram = array(self.typecode, data[offset : offset + width])[0]
+                strings_by_gram.setdefault(gram, []).append((string, offset))
+        self._strings_by_gram = {gram: tuple(strings) for gram, strings in strings_by_gram.items()}
+        self._grams = frozenset(strings_by_gram)
+
+    def occurrences(self, text: str, data: bytes) -> set[tuple[str, int]]:
+        """``(string, start)`` of every occurrence in ``text``, whose ``_one_byte_per_char`` is ``data``."""
+        found: set[tuple[str, int]] = set()
+        if not self._grams:
+            return found
+        view = memoryview(data)
+        step = self.stride // self.width
+        for block_start in range(0, len(data), self.BLOCK):
+            block_end = min(block_start + self.BLOCK, len(data))
+            grams = array(self.typecode)
+            grams.frombytes(view[block_start : block_end - (block_end - block_start) % self.width])
+            for gram in self._grams.intersection(grams[::step] if step > 1 else grams):
+                self._check_hits(text, data, gram, block_start, block_end, found)
+        return found
+
+    def _check_hits(
+        self, text: str, data: bytes, gram: int, block_start: int, block_end: int, found: set[tuple[str, int]]
+    ) -> None:
+        gram_bytes = array(self.typecode, [gram]).tobytes()
+        position = data.find(gram_bytes, block_start, block_end)
+        while position >= 0:
+            if position % self.stride == 0:
+                for string, offset in self._strings_by_gram[gram]:
+                    start = position - offset
+                    if start >= 0 and text.startswith(string, start):
+                        found.add((string, start))
+            position = data.find(gram_bytes, position + 1, block_end)
+
+
+class _Occurrences:
+    """Where each of a set of strings occurs in a text, every occurrence, overlapping ones included.
+
+    One Aho-Corasick pass over all the variants costs about one comparison per child of the automaton's root
+    per character, and the variants of a few accounts start with nearly every character. So only the few short
+    strings go through an automaton (with a small root); longer ones are found through gram indexes, which
+    look at one machine word of the text per ``stride`` characters.
+    """
+
+    SHORT_BELOW = 7  # an Aho-Corasick automaton for these
+    LONG_FROM = 23  # 8-character grams every 16 characters for these; 4-character grams every 4 between
+
+    def __init__(self, strings: Iterable[str]) -> None:
+        strings = list(strings)
+        self._short = ahocorasick.Automaton()
+        for string in strings:
+            if len(string) < self.SHORT_BELOW:
+                self._short.add_word(string, string)
+        self._has_short = len(self._short) > 0
+        if self._has_short:
+            self._short.make_automaton()
+        self._indexes = [
+            _GramIndex([string for string in strings if self.SHORT_BELOW <= len(string) < self.LONG_FROM], 4, 4),
+            _GramIndex([string for string in strings if len(string) >= self.LONG_FROM], 8, 16),
+        ]
+
+    def find(self, text: str) -> Iterator[tuple[str, int]]:
+        """``(string, start)`` pairs, each once, in no particular order."""
+        if self._has_short:
+            for last_index, string in self._short.iter(text):
+                yield string, last_index + 1 - len(string)
+        if len(text) >= self.SHORT_BELOW:
+            data = _one_byte_per_char(text)
+            for index in self._indexes:
+                yield from index.occurrences(text, data)
+
+
 class PiiMatcher:
-    """All variants of all given fields in one Aho-Corasick automaton.
+    """All variants of all given fields, found in a text in one scan.
 
     ``min_length``: variants shorter than this are not searched at all. ``distinctive_length``:
     variants shorter than this (or purely numeric) follow the precision rule in the module docstring.
@@ -485,19 +585,16 @@ class PiiMatcher:
                 if len(variant.text) >= min_length:
                     owners = owners_by_text.setdefault(variant.text, {})
                     owners.setdefault((variant.account, variant.field), variant)
-        self._automaton = ahocorasick.Automaton()
-        for text, owners in owners_by_text.items():
-            self._automaton.add_word(text, tuple(owners.values()))
-        self._empty = not owners_by_text
-        if not self._empty:
-            self._automaton.make_automaton()
+        self._owners = {text: tuple(owners.values()) for text, owners in owners_by_text.items()}
+        self._ambiguous = {text for text in self._owners if self.is_ambiguous(text)}
+        self._occurrences = _Occurrences(self._owners)
 
     @property
     def variant_count(self) -> int:
-        return len(self._automaton)
+        return len(self._owners)
 
     def variants(self) -> Iterator[PiiVariant]:
-        for _text, owners in self._automaton.items():
+        for owners in self._owners.values():
             yield from owners
 
     def is_ambiguous(self, text: str) -> bool:
@@ -506,16 +603,14 @@ class PiiMatcher:
     def scan(self, text: str, location: str, key: str | None = None) -> list[PiiMatch]:
         """Every variant in ``text``. ``key`` names what the whole text is the value of, if anything
         (a cookie, header, storage key or parameter name): a key hint for the precision rule."""
-        if self._empty or not text:
+        if not self._owners or not text:
             return []
         matches = []
-        for last_index, owners in self._automaton.iter(text):
-            end = last_index + 1
-            start = end - len(owners[0].text)
-            for variant in owners:
-                if self.is_ambiguous(variant.text) and not self._is_unambiguous_here(
-                    text, start, end, variant, key
-                ):
+        for variant_text, start in self._occurrences.find(text):
+            end = start + len(variant_text)
+            ambiguous = variant_text in self._ambiguous
+            for variant in self._owners[variant_text]:
+                if ambiguous and not self._is_unambiguous_here(text, start, end, variant, key):
                     continue
                 matches.append(
                     PiiMatch(

@@ -1,0 +1,139 @@
+"""The fast paths of the PII scan against straightforward reference implementations, on random inputs:
+the matcher's occurrence finding (an automaton for short variants, gram indexes for long ones) against a
+``str.find`` loop over every variant, and the decoders against the standard library."""
+
+import base64
+import binascii
+import string
+from urllib.parse import quote, unquote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from crawler.analyze import pii
+from crawler.analyze.decode import decode_base64_token, percent_decoded
+from crawler.analyze.pii import PiiMatch, PiiMatcher, pii_fields
+
+ACCOUNTS = {
+    "liam": {"name": "Liam Novak", "email": "Liam.Novak@Example.org", "student_id": "4417209",
+             "birth_date": "2012-11-23", "phone": "402-555-0147"},
+    "mateo": {"first_name": "Mateo", "last_name": "Álvarez-Ruiz", "email": "m.alvarez@example.com",
+              "student_id": "S-88213", "dob": "2013-07-30", "phone": "+1 402 555 0123"},
+}  # fmt: skip
+MATCHER = PiiMatcher([field for account, values in ACCOUNTS.items() for field in pii_fields(account, values)])
+VARIANTS = sorted({variant.text for variant in MATCHER.variants()})
+KEYS = ["sid", "dob", "phone", "fn", "email", "theme", "x", "student_id"]
+NOISE = string.ascii_letters + string.digits + string.punctuation + " \n\té中😀"
+
+
+def reference_scan(matcher: PiiMatcher, text: str, location: str, key: str | None = None) -> list[PiiMatch]:
+    """The precision rule of ``pii``'s docstring applied to every occurrence a ``str.find`` loop finds."""
+    matches = []
+    for variant in matcher.variants():
+        start = text.find(variant.text)
+        while start >= 0:
+            end = start + len(variant.text)
+            keep = True
+            if matcher.is_ambiguous(variant.text):
+                hints = matcher._hints[(variant.account, variant.field)]
+                near = [pii._key_before(text, start), key]
+                keep = pii._is_delimited(text, start, end) and (
+                    variant.is_full_date or any(k is not None and pii.key_resembles(k, hints) for k in near)
+                )
+            if keep:
+                matches.append(
+                    PiiMatch(variant.account, variant.field, variant.text, variant.chain, location, start, end)
+                )
+            start = text.find(variant.text, start + 1)
+    return pii._without_contained(matches)
+
+
+@st.composite
+def texts_with_variants(draw):
+    pieces = []
+    for _ in range(draw(st.integers(0, 12))):
+        kind = draw(st.integers(0, 3))
+        if kind == 0:
+            pieces.append(draw(st.sampled_from(VARIANTS)))
+        elif kind == 1:
+            pieces.append(f"{draw(st.sampled_from(KEYS))}={draw(st.sampled_from(VARIANTS))}&")
+        elif kind == 2:  # a variant cut short or run into another one
+            variant = draw(st.sampled_from(VARIANTS))
+            pieces.append(variant[: draw(st.integers(0, len(variant)))] + draw(st.sampled_from(VARIANTS)))
+        else:
+            pieces.append(draw(st.text(alphabet=NOISE, max_size=40)))
+    return "".join(pieces)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(texts_with_variants(), st.sampled_from([None, *KEYS]))
+def test_scan_finds_what_a_find_loop_over_every_variant_finds(text, key):
+    assert MATCHER.scan(text, "body", key=key) == reference_scan(MATCHER, text, "body", key=key)
+
+
+@pytest.mark.parametrize("block", [16, 64, 1 << 16])
+def test_gram_index_finds_every_occurrence_across_block_boundaries(monkeypatch, block):
+    monkeypatch.setattr(pii._GramIndex, "BLOCK", block)
+    strings = ["abcdefgh", "0123456789abcdef0123", "x" * 30, "ab" * 20, "é-ç-ø-é-ç-ø-é-ç-ø-é-ç-ø", "zz?zzzz"]
+    occurrences = pii._Occurrences(strings + ["abcd", "zz"])
+    text = "".join(("abcdefgh" * 3, "x" * 45, "ab" * 33, "é-ç-ø-" * 7, "0123456789abcdef" * 4, "zz?zzzzé"))
+    for shift in range(20):
+        shifted = "." * shift + text
+        expected = {
+            (s, start)
+            for s in strings + ["abcd", "zz"]
+            for start in range(len(shifted))
+            if shifted.startswith(s, start)
+        }
+        assert sorted(occurrences.find(shifted)) == sorted(expected)
+
+
+PERCENT_TEXT = st.lists(
+    st.one_of(
+        st.text(alphabet="%az09AF \u00e9\u4e2d", max_size=6),
+        st.binary(min_size=1, max_size=4).map(lambda data: "".join(f"%{byte:02X}" for byte in data)),
+        st.text(max_size=3).map(quote),
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(PERCENT_TEXT)
+def test_percent_decoded_is_unquote(text):
+    assert percent_decoded(text) == unquote(text)
+
+
+def reference_decode_base64_token(token: str) -> str | None:
+    """What ``decode_base64_token`` means, with the standard library's base64 module."""
+    if token.isdigit():
+        return None
+    unpadded = token.rstrip("=")
+    if len(unpadded) % 4 == 1:
+        return None
+    altchars = b"-_" if ("-" in unpadded or "_" in unpadded) else b"+/"
+    if altchars == b"-_" and ("+" in unpadded or "/" in unpadded):
+        return None
+    try:
+        decoded = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), altchars=altchars, validate=True)
+        text = decoded.decode("utf-8")
+    except (binascii.Error, ValueError):
+        return None
+    if not text or not all(ch.isprintable() or ch in "\t\r\n" for ch in text):
+        return None
+    return text
+
+
+BASE64_TOKENS = st.one_of(
+    st.from_regex(r"[A-Za-z0-9+/_-]{8,40}={0,2}", fullmatch=True),
+    st.text(min_size=1, max_size=30).map(lambda text: base64.b64encode(text.encode()).decode()),
+    st.text(min_size=1, max_size=30).map(lambda text: base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")),
+    st.binary(min_size=1, max_size=30).map(lambda data: base64.b64encode(data).decode()),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(BASE64_TOKENS)
+def test_decode_base64_token_agrees_with_the_base64_module(token):
+    assert decode_base64_token(token) == reference_decode_base64_token(token)
