@@ -5,7 +5,6 @@ import tomllib
 from urllib.parse import urlsplit
 
 import pytest
-from dns_stub import StubDns
 
 from crawler.analyze.analysis import AuditAnalysis
 from crawler.analyze.audit_data import AuditData, Rec
@@ -17,6 +16,7 @@ from crawler.knowledge.lists import load_lists
 from crawler.knowledge.trackers import load_builtin
 from crawler.observations import CnameChainObs, CookieObs, RequestObs
 from crawler.store.writer import Store
+from dns_stub import StubDns
 
 
 def test_a_chain_is_followed_to_its_end():

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
@@ -105,7 +105,8 @@ class PartyResolver:
         return cloaking.tracker if cloaking else self.knowledge.lookup(host)
 
 
-def cloaked_hosts(chains: Iterable[tuple[int, str, tuple[str, ...], str]], lookup) -> dict[str, Cloaking]:
+def cloaked_hosts(chains: Iterable[tuple[int, str, tuple[str, ...], str]],
+                  lookup: Callable[[tuple[str, ...]], TrackerInfo | None]) -> dict[str, Cloaking]:
     """Hosts whose CNAME chain reaches a tracker domain ``lookup`` (a chain → TrackerInfo | None) knows:
     ``chains`` are (row id, host, chain, resolver)."""
     found = {}

@@ -36,6 +36,7 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
         if registrable_domain(host) not in vendors.get(contacted["vendor_id"], ()):
             continue
         chain: tuple[str, ...] = (host,)
+        error: str | None
         if where.server is None and _reserved(host):
             skipped += 1
             error = (f"not looked up: {host} is a reserved name (RFC 6761) and no --dns-resolver is set; "
