@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -18,6 +19,14 @@ MAX_TIMEOUTS = 3  # resolver timeouts in a row after which the remaining hosts a
 RESERVED_SUFFIXES = (".test", ".localhost", ".invalid", ".example")  # RFC 6761: no public DNS answers for them
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def _reserved(host: str) -> bool:
     return any(host.endswith(suffix) or host == suffix[1:] for suffix in RESERVED_SUFFIXES)
 
@@ -31,9 +40,10 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
     vendors = {v["id"]: vendor_domains([v["start_url"], *json.loads(v["first_party"] or "[]")])
                for v in queries.audited_vendors(store, run_id)}
     timeouts, recorded, skipped = 0, 0, 0
+    looked_up: dict[str, tuple[tuple[str, ...], str | None]] = {}  # one lookup per host, whichever audits met it
     for contacted in queries.contacted_hosts(store, run_id):
         host = normalise_host(contacted["host"])
-        if registrable_domain(host) not in vendors.get(contacted["vendor_id"], ()):
+        if _is_ip(host) or registrable_domain(host) not in vendors.get(contacted["vendor_id"], ()):
             continue
         chain: tuple[str, ...] = (host,)
         error: str | None
@@ -45,8 +55,10 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
             error = "not looked up: this machine has no DNS resolver configured (give --dns-resolver HOST:PORT)"
         elif timeouts >= MAX_TIMEOUTS:
             error = f"not looked up: the resolver {where} stopped answering"
+        elif host in looked_up:
+            chain, error = looked_up[host]
         else:
-            chain, error = cname_chain(host, resolver)
+            chain, error = looked_up[host] = cname_chain(host, resolver)
             timeouts = timeouts + 1 if error and "did not answer" in error else 0
         store.insert(CnameChainObs.table, {
             "audit_id": contacted["audit_id"], "run_id": run_id, "vendor_id": contacted["vendor_id"],
