@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
+from .dns import DnsResolver
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowledge_warning, update_lists
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
@@ -264,10 +265,21 @@ def _options(*decorators):
     return apply
 
 
+def _check_dns_resolver(ctx, param, value):
+    try:
+        DnsResolver.parse(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{exc}. Fix: give the resolver as IP:PORT, e.g. 127.0.0.1:53") from None
+    return value
+
+
 browser_options = _options(
     click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser])."),
     click.option("--ignore-https-errors", is_flag=True, default=None,
                  help="Accept invalid certificates (overrides [browser])."),
+    click.option("--dns-resolver", default=None, callback=_check_dns_resolver, metavar="HOST:PORT",
+                 help="DNS server asked for first-party hosts' CNAME chains, to find CNAME-cloaked trackers "
+                      "(overrides [browser] dns_resolver; default: the system resolver)."),
     chromium_option,
 )
 seal_key_option = click.option("--seal-key", "seal_key", default=None, type=click.Path(dir_okay=False, path_type=Path),
@@ -297,7 +309,7 @@ config_options = _options(
 )
 
 
-def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors):
+def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors, dns_resolver):
     """Config, targets and browser settings of a run, or a usage error (exit 2) that names the fix.
     ``pick`` chooses the config's vendors to run."""
     from .jobs.runner import targets_for
@@ -307,7 +319,8 @@ def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ign
         vendors = pick(config)
         secrets = load_secrets_file(secrets_path) if secrets_path else None
         targets = targets_for(config, vendors, secrets)
-        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors)
+        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors,
+                                              dns_resolver)
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
@@ -330,7 +343,7 @@ def _finish(store: Store, result, quiet: bool) -> None:
 @browser_options
 @output_options
 @seal_key_option
-def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium, verbose, quiet,
+def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, dns_resolver, chromium, verbose, quiet,
          log_file, seal_key) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
 
@@ -347,7 +360,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
         store.seal_key = _read_seal_key(seal_key)
         try:
             result, _ = run_demo(store, judge, executable_override=chromium, host_resolver_rules=host_resolver_rules,
-                                 ignore_https_errors=ignore_https_errors,
+                                 ignore_https_errors=ignore_https_errors, dns_resolver=dns_resolver,
                                  progress=_progress(store, verbose, quiet, log_file))
         except BrowserNotFound as exc:
             raise AuditFailed(str(exc)) from None
@@ -375,7 +388,7 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, c
               help="Vendor × account audits run at once.")
 @run_options
 def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_path, policy, lists_dir,
-          host_resolver_rules, ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
+          host_resolver_rules, ignore_https_errors, dns_resolver, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -407,7 +420,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
         return vendors
 
     config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
-                                         ignore_https_errors)
+                                         ignore_https_errors, dns_resolver)
     judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
@@ -428,7 +441,7 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
 @click.argument("url")
 @click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
 @run_options
-def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, chromium,
+def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, dns_resolver, chromium,
          verbose, quiet, log_file, seal_key) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
@@ -449,7 +462,8 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     try:
         config = parse_config({"vendors": [{"id": vendor_id, "name": host, "status": "candidate", "start_url": url,
                                             "max_pages": max_pages}]}, "(scan)")
-        settings = LaunchSettings.from_config(BrowserConfig(), chromium, host_resolver_rules, ignore_https_errors)
+        settings = LaunchSettings.from_config(BrowserConfig(), chromium, host_resolver_rules, ignore_https_errors,
+                                              dns_resolver)
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
@@ -470,7 +484,7 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 @click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
 @run_options
 def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules,
-                   ignore_https_errors, chromium, verbose, quiet, log_file, seal_key) -> None:
+                   ignore_https_errors, dns_resolver, chromium, verbose, quiet, log_file, seal_key) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1). A refused login and pages that
@@ -489,7 +503,7 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
         return [vendor]
 
     config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
-                                         ignore_https_errors)
+                                         ignore_https_errors, dns_resolver)
     judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):

@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import Any, Literal, NoReturn, overload
 from urllib.parse import urlsplit
 
+from .dns import DnsResolver
+
 VENDOR_STATUSES = ("candidate", "approved", "terminated")
 STEP_ACTIONS = ("fill", "click", "press", "select", "check", "wait", "goto")
 TEMPLATE_FIELDS = ("{username}", "{password}", "{totp}")
@@ -35,6 +37,7 @@ class ConfigError(Exception):
 class BrowserConfig:
     host_resolver_rules: str | None = None
     ignore_https_errors: bool = False
+    dns_resolver: str | None = None  # HOST:PORT asked for first-party hosts' CNAME chains; None: the system resolver
     # SPKI hashes (base64 sha256) of certificates to trust; unlike ignore_https_errors, covers service workers.
     trusted_spki: tuple[str, ...] = ()
     headless: bool = True
@@ -219,7 +222,14 @@ class _Checker:
 def _browser(c: _Checker, raw: Any) -> BrowserConfig:
     where = "browser"
     c.only_keys(raw, where, {"host_resolver_rules", "ignore_https_errors", "trusted_spki", "headless", "executable_path",
-                             "block_third_party_cookies", "page_timeout_s", "vendor_timeout_s"})
+                             "block_third_party_cookies", "page_timeout_s", "vendor_timeout_s", "dns_resolver"})
+    dns_resolver = c.get(raw, where, "dns_resolver", str)
+    if dns_resolver is not None:
+        try:
+            DnsResolver.parse(dns_resolver)
+        except ValueError as exc:
+            c.fail("browser.dns_resolver", str(exc), "give the resolver as IP:PORT, e.g. \"127.0.0.1:53\", or remove "
+                   "the key to use the system resolver")
     page_timeout = c.get(raw, where, "page_timeout_s", (int, float), default=20.0)
     vendor_timeout = c.get(raw, where, "vendor_timeout_s", (int, float), default=600.0)
     for key, value, limit in (("page_timeout_s", page_timeout, MAX_PAGE_TIMEOUT_S),
@@ -229,6 +239,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
     return BrowserConfig(
         host_resolver_rules=c.get(raw, where, "host_resolver_rules", str),
         ignore_https_errors=c.get(raw, where, "ignore_https_errors", bool, default=False),
+        dns_resolver=dns_resolver,
         trusted_spki=c.strings(raw, where, "trusted_spki"),
         headless=c.get(raw, where, "headless", bool, default=True),
         executable_path=c.get(raw, where, "executable_path", str),

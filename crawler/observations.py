@@ -184,6 +184,21 @@ class ApiCallObs(_Row):
 
 
 @dataclass(frozen=True)
+class CnameChainObs(_Row):
+    """The DNS CNAME chain of a first-party host the audit contacted, looked up after the browsing: a first-party
+    name that is an alias of a tracker's domain (CNAME cloaking) is the tracker's, whatever its name says."""
+
+    table: ClassVar[str] = "cname_chains"
+    json_fields: ClassVar[tuple[str, ...]] = ("chain",)
+
+    time: float
+    host: str
+    chain: tuple  # the host, then each CNAME target in order; just the host when it is no alias
+    resolver: str  # "HOST:PORT", or "system"
+    error: str | None  # why the chain could not be looked up (it is then incomplete or empty)
+
+
+@dataclass(frozen=True)
 class PageObs(_Row):
     """One page visit."""
 

@@ -24,11 +24,14 @@ OCD = (
 DISCONNECT = json.dumps(
     {"categories": {"Advertising": [{"AdCo": {"https://adco.example/": ["adco.example"]}}]}}
 ).encode()
+ADGUARD_CNAME = (b"! Title: AdGuard CNAME original trackers list\n!\n! Company: Eulerian\n||eulerian.net^\n!\n"
+                 b"! Company: Adobe Experience Cloud (formerly Omniture)\n||sc.omtrdc.net^\n")
 BODIES = {
     LIST_SOURCES["easyprivacy"].url: EASYPRIVACY,
     LIST_SOURCES["easylist"].url: EASYLIST,
     LIST_SOURCES["open-cookie-database"].url: OCD,
     LIST_SOURCES["disconnect"].url: DISCONNECT,
+    LIST_SOURCES["adguard-cname"].url: ADGUARD_CNAME,
 }
 
 
@@ -42,6 +45,7 @@ def test_update_downloads_the_default_lists_and_writes_a_manifest(tmp_path):
         ("easyprivacy", True),
         ("easylist", True),
         ("open-cookie-database", True),
+        ("adguard-cname", True),
     ]
     assert (tmp_path / "easyprivacy.txt").read_bytes() == EASYPRIVACY
     assert not (tmp_path / "services.json").exists()  # non-commercial licence: only when asked by name

@@ -19,7 +19,7 @@ from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData
 from .decode import scan_part, scan_request
 from .fingerprinting import ScriptBehaviour, script_behaviours
 from .identifiers import STORAGE_LIFETIME, IdentifierParams, IdentifierVerdict, find_identifier
-from .party import PartyResolver
+from .party import Cloaking, PartyResolver, cloaked_hosts
 from .persistence import PersistenceFacts, Sending, analyse_persistence, carried_by, sendings
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
@@ -43,6 +43,7 @@ class HostFacts:
     category: str | None = None
     category_url: str | None = None
     category_source: str | None = None  # "builtin", "builtin path /tr", a list name, ...
+    cloaking: Cloaking | None = None  # a vendor's name whose CNAME chain reaches this tracker
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class CookieFacts:
     restart_value: str | None
 
     owner: str  # who controls the value: the organisation of the script that wrote it, else of its domain
+    cloaking: Cloaking | None = None  # set by (or kept on) a CNAME-cloaked first-party name: the tracker's cookie
 
     @property
     def login_retention(self) -> bool:
@@ -140,7 +142,9 @@ class AuditAnalysis:
         # The same vendor's analyses from its last complete audit, when a job compares with it.
         self.baseline: list[AuditAnalysis] = []
         self.baseline_run: dict[str, Any] | None = None
-        self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers)
+        cloaked = cloaked_hosts(((r.row_id, r.obs.host, r.obs.chain, r.obs.resolver) for r in data.cname_chains),
+                                knowledge.cname_trackers.first_tracker)
+        self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers, cloaked)
         self.identifier_params = IdentifierParams(
             min_lifetime_days=self.parameters.get("identifier_min_lifetime_days", 30),
             min_length=self.parameters.get("identifier_min_length", 8),
@@ -159,7 +163,7 @@ class AuditAnalysis:
         for host, records in by_host.items():
             if not host:
                 continue
-            tracker = self.knowledge.trackers.lookup(host)
+            tracker = self.parties.tracker(host)
             match, match_url = None, None
             classified: list[tuple[str, str, str]] = []  # (category, request URL, source), one per request
             for rec in records:
@@ -189,6 +193,7 @@ class AuditAnalysis:
                 request_ids=tuple(r.row_id for r in records),
                 page_urls=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
                 category=worst[0], category_url=worst[1], category_source=worst[2],
+                cloaking=self.parties.cloaking(host),
             )
         return facts
 
@@ -211,8 +216,13 @@ class AuditAnalysis:
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
             script_url = cookie.set_by_url if cookie.set_by_kind == "script" else None
             writer = urlsplit(script_url).hostname if script_url else None
+            # A cookie a cloaked name keeps, or sets on the vendor's domain from its response, is the tracker's.
+            setter = urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "header" and cookie.set_by_url else None
+            cloaking = self.parties.cloaking(host) or (self.parties.cloaking(setter) if setter else None)
+            if cloaking:
+                host = cloaking.host
             facts.append(CookieFacts(
-                rec=rec, party=self.parties.party(host), entity=self.parties.entity(host),
+                rec=rec, party=self.parties.party(host), entity=self.parties.entity(host), cloaking=cloaking,
                 owner=self.parties.entity(writer or host),
                 purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
                 identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params,

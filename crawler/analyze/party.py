@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 import tldextract
 
 from crawler.knowledge.hosts import normalise_host
-from crawler.knowledge.trackers import TrackerKnowledge
+from crawler.knowledge.trackers import TrackerInfo, TrackerKnowledge
 
 
 @lru_cache(maxsize=1)
@@ -58,21 +59,59 @@ def vendor_domains(urls_or_domains: Iterable[str]) -> frozenset[str]:
     return frozenset({registrable_domain(_host_of(item)) for item in urls_or_domains} - {""})
 
 
-class PartyResolver:
-    """Tells a vendor's own hosts from third parties and names who runs each host."""
+@dataclass(frozen=True)
+class Cloaking:
+    """A first-party name that DNS shows to be an alias of a tracker's domain (CNAME cloaking)."""
 
-    def __init__(self, first_party_urls_or_domains: Iterable[str], knowledge: TrackerKnowledge):
+    host: str
+    chain: tuple[str, ...]  # the host, then each CNAME target
+    tracker: TrackerInfo  # the listed tracker domain the chain reached
+    row_id: int  # the cname_chains row
+    resolver: str
+
+
+class PartyResolver:
+    """Tells a vendor's own hosts from third parties and names who runs each host. A vendor's host whose CNAME
+    chain reaches a known tracker is that tracker's: a third party under a first-party name."""
+
+    def __init__(self, first_party_urls_or_domains: Iterable[str], knowledge: TrackerKnowledge,
+                 cloaked: Mapping[str, Cloaking] | None = None):
         self.first_party_domains = vendor_domains(first_party_urls_or_domains)
         self.knowledge = knowledge
+        self.cloaked = dict(cloaked or {})
 
     def is_first_party(self, host: str) -> bool:
-        return registrable_domain(host) in self.first_party_domains
+        return registrable_domain(host) in self.first_party_domains and self.cloaking(host) is None
+
+    def cloaking(self, host: str) -> Cloaking | None:
+        return self.cloaked.get(normalise_host(host)) if self.cloaked and host else None
 
     def party(self, host: str) -> str:
         # No host (a chrome-extension:, data:, blob: or about: URL reaches no server): never a third party.
         return "first" if not host or self.is_first_party(host) else "third"
 
     def entity(self, host: str) -> str:
-        """The organisation owning the host per the knowledge base, else its registrable domain."""
+        """The organisation owning the host per the knowledge base (for a cloaked host, the tracker its CNAME
+        chain reaches), else its registrable domain."""
+        cloaking = self.cloaking(host)
+        if cloaking:
+            return cloaking.tracker.organisation
         info = self.knowledge.lookup(host)
         return info.organisation if info else registrable_domain(host)
+
+    def tracker(self, host: str) -> TrackerInfo | None:
+        """What the knowledge base says about the host, or about the tracker a cloaked host aliases."""
+        cloaking = self.cloaking(host)
+        return cloaking.tracker if cloaking else self.knowledge.lookup(host)
+
+
+def cloaked_hosts(chains: Iterable[tuple[int, str, tuple[str, ...], str]],
+                  lookup: Callable[[tuple[str, ...]], TrackerInfo | None]) -> dict[str, Cloaking]:
+    """Hosts whose CNAME chain reaches a tracker domain ``lookup`` (a chain → TrackerInfo | None) knows:
+    ``chains`` are (row id, host, chain, resolver)."""
+    found = {}
+    for row_id, host, chain, resolver in chains:
+        tracker = lookup(tuple(chain))
+        if tracker is not None and normalise_host(host) not in found:
+            found[normalise_host(host)] = Cloaking(normalise_host(host), tuple(chain), tracker, row_id, resolver)
+    return found

@@ -74,6 +74,7 @@ class LaunchSettings:
     executable_path: str
     host_resolver_rules: str | None = None
     ignore_https_errors: bool = False
+    dns_resolver: str | None = None  # HOST:PORT that CNAME chains are asked (crawler.jobs.cname); None: the system's
     trusted_spki: tuple[str, ...] = ()
     headless: bool = True
     block_third_party_cookies: bool = False
@@ -82,10 +83,12 @@ class LaunchSettings:
 
     @classmethod
     def from_config(cls, browser: BrowserConfig, executable_override: str | None = None,
-                    host_resolver_rules: str | None = None, ignore_https_errors: bool | None = None) -> "LaunchSettings":
+                    host_resolver_rules: str | None = None, ignore_https_errors: bool | None = None,
+                    dns_resolver: str | None = None) -> "LaunchSettings":
         return cls(
             executable_path=find_chromium(executable_override or browser.executable_path),
             host_resolver_rules=host_resolver_rules or browser.host_resolver_rules,
+            dns_resolver=dns_resolver or browser.dns_resolver,
             ignore_https_errors=browser.ignore_https_errors if ignore_https_errors is None else ignore_https_errors,
             trusted_spki=browser.trusted_spki,
             headless=browser.headless,

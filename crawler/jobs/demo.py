@@ -24,7 +24,7 @@ def demo_config_path() -> Path:
 
 def run_demo(store: Store, judge: Judge | None = None, executable_override: str | None = None,
              host_resolver_rules: str | None = None, ignore_https_errors: bool | None = None,
-             progress: Progress | None = None) -> tuple[RunResult, Config]:
+             dns_resolver: str | None = None, progress: Progress | None = None) -> tuple[RunResult, Config]:
     from fixtures.server import FixtureInternet
 
     config = load_config(demo_config_path())
@@ -37,7 +37,8 @@ def run_demo(store: Store, judge: Judge | None = None, executable_override: str 
         browser = dataclasses.replace(config.browser, host_resolver_rules=internet.host_resolver_rules,
                                       trusted_spki=(internet.spki,))
         config = dataclasses.replace(config, browser=browser)
-        settings = LaunchSettings.from_config(browser, executable_override, host_resolver_rules, ignore_https_errors)
+        settings = LaunchSettings.from_config(browser, executable_override, host_resolver_rules, ignore_https_errors,
+                                              dns_resolver)
         targets = targets_for(config, list(config.vendors), secrets=passwords)
         result = run_audit(store, settings, targets, mode="demo", command="trackaudit demo", config=config,
                            judge=judge, progress=progress)

@@ -19,6 +19,7 @@ from ..policy.judge import Judge
 from ..policy.engine import Judgement
 from ..progress import Progress
 from ..browse.protocol import Credentials, VendorAudit
+from .cname import record_cname_chains
 from .removal import RemovalCheck, logout_caveat
 from ..store.writer import Store
 from ..policy.verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
@@ -94,6 +95,7 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
     try:
         with progress or Progress() as shown:
             result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency, shown))
+        _record_cname_chains(store, run_id, settings.dns_resolver)
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
             result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
@@ -111,6 +113,15 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
                      verdict=_verdict(result) if judge and not failed else None)
     _seal(store, run_id)
     return result
+
+
+def _record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> None:
+    """The first-party hosts' CNAME chains, asked after the browsing so DNS never slows an audit down."""
+    try:
+        record_cname_chains(store, run_id, dns_resolver)
+    except Exception as exc:  # noqa: BLE001 - a lookup step that fails is an error row, never a failed run
+        store.insert("errors", {"run_id": run_id, "phase": "cname", "time": time.time(), "source": "cname",
+                                "message": f"the CNAME chains could not be looked up: {type(exc).__name__}: {exc}"})
 
 
 def _seal(store: Store, run_id: int) -> None:

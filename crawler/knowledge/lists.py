@@ -17,11 +17,12 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from crawler import __version__
+from crawler.knowledge.cname import CnameTrackers, load_builtin_cname, parse_adguard_cname
 from crawler.knowledge.cookies import CookieClassifier, builtin_patterns_text, builtin_patterns_version
 from crawler.knowledge.disconnect import parse_disconnect
 from crawler.knowledge.filterlists import FilterListEngine
@@ -42,7 +43,7 @@ class ListSource:
     name: str
     url: str
     filename: str
-    format: str  # "abp" | "open-cookie-database" | "disconnect"
+    format: str  # "abp" | "open-cookie-database" | "disconnect" | "adguard-cname"
     licence: str
     default: bool = True
 
@@ -70,6 +71,14 @@ LIST_SOURCES: dict[str, ListSource] = {
             "open-cookie-database.csv",
             "open-cookie-database",
             "Apache-2.0",
+        ),
+        # The tracker domains first-party subdomains are CNAME-cloaked to (matched against DNS chains).
+        ListSource(
+            "adguard-cname",
+            "https://raw.githubusercontent.com/AdguardTeam/cname-trackers/master/combined_original_trackers.txt",
+            "combined_original_trackers.txt",
+            "adguard-cname",
+            "MIT",
         ),
         # Non-commercial licence: never bundled, fetched only when asked for by name.
         ListSource(
@@ -128,6 +137,7 @@ class KnowledgeBundle:
     trackers: TrackerKnowledge
     filters: FilterListEngine
     ocd_rows: tuple[OcdCookie, ...]
+    cname_trackers: CnameTrackers = field(default_factory=load_builtin_cname)
 
     def cookie_classifier(self, remember_cookies: Iterable[str] = ()) -> CookieClassifier:
         return CookieClassifier(builtin=True, ocd_rows=self.ocd_rows, remember_cookies=remember_cookies)
@@ -203,6 +213,7 @@ def load_lists(
         ListInfo("builtin-trackers", builtin.version or "", _sha256(builtin_text().encode()), BUILTIN),
         ListInfo("builtin-cookies", builtin_patterns_version(), _sha256(builtin_patterns_text().encode()), BUILTIN),
     ]
+    cname_trackers = load_builtin_cname()
     trackers = builtin
     filter_texts: dict[str, str] = {}
     ocd_rows: tuple[OcdCookie, ...] = ()
@@ -218,6 +229,8 @@ def load_lists(
                 filter_texts[source.name] = text
             elif source.format == "open-cookie-database":
                 ocd_rows = parse_open_cookie_database(text)
+            elif source.format == "adguard-cname":
+                cname_trackers = cname_trackers.merge(parse_adguard_cname(text, builtin))
             else:
                 trackers = trackers.merge(parse_disconnect(json.loads(text)))
         except (OSError, *_MALFORMED) as error:
@@ -234,7 +247,8 @@ def load_lists(
                 fetched_at=fresh_entry.downloaded_at if fresh_entry else _file_date(path),
             )
         )
-    bundle = KnowledgeBundle(trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows)
+    bundle = KnowledgeBundle(trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows,
+                             cname_trackers=cname_trackers)
     return bundle, infos
 
 
@@ -310,6 +324,8 @@ def _check_format(source: ListSource, text: str) -> None:
             raise ValueError("no Adblock Plus header")
     elif source.format == "open-cookie-database":
         parse_open_cookie_database(text)
+    elif source.format == "adguard-cname":
+        parse_adguard_cname(text)
     else:
         parse_disconnect(json.loads(text))
 

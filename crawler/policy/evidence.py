@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
 from ..analyze.analysis import CookieFacts, PiiFlow
+from ..analyze.party import Cloaking
 
 Rows = Mapping[str, list[int]]
 
@@ -79,6 +80,19 @@ class TrackerHost:
 
 
 @dataclass(frozen=True)
+class CnameCloak:
+    """A vendor's name that DNS shows to be an alias of a tracker's domain (CNAME cloaking)."""
+
+    host: str
+    chain: tuple[str, ...]  # the host, then each CNAME target
+    tracker_domain: str
+    organisation: str
+    source: str  # the list that names the tracker domain
+    resolver: str
+    row_id: int  # the cname_chains row
+
+
+@dataclass(frozen=True)
 class Sending:
     """A request that carried an identifier to a receiver."""
 
@@ -136,6 +150,7 @@ class CookieEvidence(Evidence):
     value: str | None = None
     sources: tuple[str, ...] | None = None  # where a deleted cookie came back from
     in_last_audit: bool | None = None
+    cloaked: CnameCloak | None = None  # the cookie belongs to a CNAME-cloaked tracker under the vendor's name
 
     def fields_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -147,7 +162,7 @@ class CookieEvidence(Evidence):
             out["maximum_days"] = self.maximum_days
         if self.on_reconnect:
             out["renewed"] = self.renewed
-        for key in ("value", "sources", "in_last_audit"):
+        for key in ("value", "sources", "in_last_audit", "cloaked"):
             if getattr(self, key) is not None:
                 out[key] = _plain(getattr(self, key))
         return out
@@ -216,6 +231,7 @@ class TrackerEvidence(Evidence):
     observed: tuple[str, ...] | None = None
     pages: tuple[str, ...] | None = None
     in_last_audit: bool | None = None
+    cloaked: tuple[CnameCloak, ...] | None = None  # hosts under the vendor's name that alias the tracker (CNAME)
 
     def subject_keys(self) -> set[tuple[str, str]]:
         return {("host", h.host) for h in self.hosts or ()}
@@ -481,6 +497,17 @@ def cookie_description(fact: CookieFacts) -> CookieDescription:
         partition_key=cookie.partition_key, party=fact.party, entity=fact.entity, purpose=fact.purpose.purpose,
         purpose_source=fact.purpose.source, purpose_pattern=fact.purpose.pattern, set_by=cookie.set_by_url,
         set_by_kind=cookie.set_by_kind, phase=fact.rec.phase)
+
+
+def cname_cloak(cloaking: Cloaking) -> CnameCloak:
+    tracker = cloaking.tracker
+    return CnameCloak(cloaking.host, cloaking.chain, tracker.domain, tracker.organisation, tracker.source,
+                      cloaking.resolver, cloaking.row_id)
+
+
+def cloaking_words(cloaking: Cloaking) -> str:
+    return (f"{cloaking.host} is the vendor's name but a CNAME alias of {cloaking.tracker.organisation}'s tracker "
+            f"domain {cloaking.tracker.domain} ({' → '.join(cloaking.chain)}): CNAME cloaking")
 
 
 def flow_item(flow: PiiFlow) -> FlowItem:

@@ -108,6 +108,13 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "api": "The API, e.g. HTMLCanvasElement.toDataURL or navigator.userAgent",
         "target": "The canvas or peer connection called on", "detail": "Text drawn, colour, font, read-back size and format",
     }),
+    "cname_chains": ("DNS CNAME chains of the first-party hosts each audit contacted, looked up after the browsing: "
+                     "a vendor's name that aliases a tracker's domain is a CNAME-cloaked tracker.", {
+        "time": "When it was looked up (Unix time)", "host": "The first-party host",
+        "chain": "JSON: the host, then each CNAME target in order (just the host when it is no alias)",
+        "resolver": "The DNS server asked (HOST:PORT), or system",
+        "error": "Why the chain could not be looked up (or was not: a reserved .test name without --dns-resolver)",
+    }),
     "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
         "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
@@ -142,7 +149,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls", "pages",
-                      "errors")
+                      "errors", "cname_chains")
 
 def datasette_metadata(database: str = "audit") -> dict[str, Any]:
     """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..observations import (
     ApiCallObs,
+    CnameChainObs,
     CookieObs,
     ErrorObs,
     PageObs,
@@ -25,7 +26,8 @@ from .schema import PROVENANCE
 if TYPE_CHECKING:
     from .writer import Store
 
-OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs)
+OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs,
+                     CnameChainObs)
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
 
@@ -166,6 +168,14 @@ def verdicts(store: Store, run_id: int) -> dict[str, Row]:
     return {v["vendor_id"]: v for v in run_rows(store, "verdicts", run_id)}
 
 
+def contacted_hosts(store: Store, run_id: int) -> list[Row]:
+    """Each host every audit of the run sent a request to, once per audit, with the provenance of its first
+    request (audit_id, run_id, vendor_id, account, phase), in audit and host order."""
+    return _rows(store, "select audit_id, run_id, vendor_id, account, phase, host, min(id) as first_request "
+                        "from requests where run_id = ? and host is not null and host != '' "
+                        "group by audit_id, host order by audit_id, host", [run_id])
+
+
 def request_counts(store: Store, run_id: int) -> dict[str, dict[str, int]]:
     """vendor → host → how many requests went to it."""
     counts: dict[str, dict[str, int]] = {}
@@ -224,7 +234,7 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             continue
         recorded = StoredAudit(audit, known[audit["vendor_id"]], _rows(
             store, "select * from phases where audit_id = ? order by id", [audit["id"]]))
-        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs):
+        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs, CnameChainObs):
             recorded.observations[obs_type] = [(prov["id"], prov["phase"], obs) for prov, obs in _observations(
                 store, obs_type, "audit_id = ?", [audit["id"]])]
         audits.append(recorded)

@@ -96,7 +96,7 @@ _UNIX_TIME_COLUMNS_5 = {
     "script_cookie_writes": ("time",), "pages": ("started", "finished"), "errors": ("time",),
 }
 # Every table's Unix-time columns (each has a NAME_utc view beside it).
-UNIX_TIME_COLUMNS = {**_UNIX_TIME_COLUMNS_5, "api_calls": ("time",)}
+UNIX_TIME_COLUMNS = {**_UNIX_TIME_COLUMNS_5, "api_calls": ("time",), "cname_chains": ("time",)}
 # Columns derived from others of the same row (labels for browsing); the evidence digests leave them out.
 DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 # Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
@@ -170,6 +170,15 @@ def _migration_9(db: sqlite_utils.Database) -> None:
     db.table("audits").add_column("canaries", str)
 
 
+def _migration_10(db: sqlite_utils.Database) -> None:
+    """The CNAME chains of the first-party hosts each audit contacted (CNAME-cloaked trackers)."""
+    db.table("cname_chains").create({
+        "id": int, **PROVENANCE, "time": float, "host": str, "chain": str, "resolver": str, "error": str,
+    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("cname_chains").create_index(["run_id", "vendor_id", "phase"])
+    _utc_view(db, "cname_chains", ("time",))
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -181,6 +190,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_7,
     _migration_8,
     _migration_9,
+    _migration_10,
 ]
 
 
