@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Iterable
 
 import dns.flags
 import dns.message
@@ -17,7 +18,7 @@ class StubDns:
     """``cnames``: name → target. Other names get an empty answer (no CNAME); names in ``nxdomain`` NXDOMAIN;
     names in ``silent`` get no answer at all (a timeout). ``queries`` records what was asked."""
 
-    def __init__(self, cnames: dict[str, str], nxdomain: set[str] = frozenset(), silent: set[str] = frozenset()):
+    def __init__(self, cnames: dict[str, str], nxdomain: Iterable[str] = (), silent: Iterable[str] = ()):
         self.cnames = {k.lower().rstrip("."): v for k, v in cnames.items()}
         self.nxdomain, self.silent = set(nxdomain), set(silent)
         self.queries: list[tuple[str, str]] = []
