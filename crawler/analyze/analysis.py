@@ -14,7 +14,7 @@ from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
 from ..knowledge.trackers import CATEGORY_SEVERITY, TrackerInfo
-from ..observations import CookieObs, RequestObs, StorageObs
+from ..observations import CookieObs, RequestObs, RetentionCookieObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
 from .fingerprinting import ScriptBehaviour, script_behaviours
@@ -26,6 +26,11 @@ from .pii import PiiMatch, PiiMatcher, pii_fields
 NETWORK_SCHEMES = ("http", "https", "ws", "wss")
 
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
+
+# How a cookie's place in IV.B's login-retention exception was established, when not by its name alone.
+RETENTION_CONFIGURED = "configured in remember_cookies"
+RETENTION_PROVEN = "proven by elimination: without it the student was logged out"
+RETENTION_NOT_NEEDED = "proven by elimination: without it the student stayed logged in"
 
 
 @dataclass(frozen=True)
@@ -57,15 +62,27 @@ class CookieFacts:
     restart_value: str | None
 
     owner: str  # who controls the value: the organisation of the script that wrote it, else of its domain
+    retention_test: RetentionCookieObs | None = None  # the relaunches without it, when the retention phase ran
 
     @property
     def login_retention(self) -> bool:
-        """A cookie that keeps the login: the district's word for any cookie; a name pattern only for the
-        vendor's own cookies (a third party does not log the student in). A persistent session cookie of
-        the vendor keeps the login across restarts too."""
+        """A cookie that keeps the login: the district's word for any cookie; else what relaunching without it
+        showed, whatever its name; else (not tested) a name pattern, only for the vendor's own cookies (a third
+        party does not log the student in). A persistent session cookie of the vendor keeps the login too."""
         if self.purpose.source == "district":
             return self.purpose.purpose == "login_retention"
+        if self.retention_test is not None and self.retention_test.needed is not None:
+            return self.retention_test.needed
         return self.party == "first" and self.purpose.purpose in ("login_retention", "login_session")
+
+    @property
+    def retention_basis(self) -> str | None:
+        """How its login-retention status was established, when by configuration or by behaviour."""
+        if self.purpose.source == "district" and self.purpose.purpose == "login_retention":
+            return RETENTION_CONFIGURED
+        if self.retention_test is not None and self.retention_test.needed is not None:
+            return RETENTION_PROVEN if self.retention_test.needed else RETENTION_NOT_NEEDED
+        return None
 
     @property
     def essential(self) -> bool:
@@ -199,6 +216,7 @@ class AuditAnalysis:
         classifier = self.knowledge.cookie_classifier(self.data.remember_cookies)
         control = self.data.cookie_jar("control")
         restart = self.data.cookie_jar("reconnect")
+        tested = {(r.obs.name, r.obs.domain, r.obs.path): r.obs for r in self.data.retention}
         facts = []
         for key, rec in self.data.audited_cookies().items():
             cookie = rec.obs
@@ -215,7 +233,7 @@ class AuditAnalysis:
                 purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
                 identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params,
                                            now=self.data.started),
-                control_value=control_value, restart_value=restart_value,
+                control_value=control_value, restart_value=restart_value, retention_test=tested.get(key),
             ))
         return facts
 

@@ -25,9 +25,10 @@ from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from ..coverage import Coverage, Visit, explain
-from .login import LoginResult, perform_login, totp
+from .login import LoginResult, perform_login, totp, wait_for_success
 from ..observations import PageObs, PhaseResult
 from .probes import Canaries, probe_page, record_canaries
+from .retention import SUCCESS_TIMEOUT_S, eliminate
 from ..progress import Progress
 from ..store.writer import AuditSink
 
@@ -118,6 +119,9 @@ class VendorAudit:
             browser = await self._open(workdir / "audited", "reconnect")
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
+                if self.vendor.login and logged_in and self.login_result:
+                    saved = await browser.context.cookies()
+                    await self._phase("retention", lambda: self._prove_retention(saved, workdir / "retention"))
                 if self.vendor.logout_url and self.vendor.login and logged_in:
                     await self._phase("logout", lambda: self._visit_all(browser, [self.vendor.logout_url]))
                 await self._phase("respawn", lambda: self._respawn(browser))
@@ -216,6 +220,31 @@ class VendorAudit:
                 else:
                     queue.append((link, depth + 1))
         await self._inventory(browser)
+
+    async def _prove_retention(self, saved: list[dict], profile_dir: Path) -> PhaseResult:
+        """Which saved cookies keep the login: relaunches in a throwaway profile (the audited one is untouched),
+        each from the cookies saved after the reconnect minus those left out, checked on the page the login led
+        to. Nothing these relaunches load is recorded as the audit's traffic."""
+        check_url = self.login_result.final_url or self.vendor.start_url
+        context = await launch_profile(self.playwright, self.settings, profile_dir)
+        try:
+            async def logged_in(cookies: list[dict]) -> bool:
+                await context.clear_cookies()
+                if cookies:
+                    await context.add_cookies(cookies)
+                page = await context.new_page()
+                try:
+                    await page.goto(check_url, wait_until="load", timeout=self.settings.page_timeout_s * 1000)
+                    return await wait_for_success(page, self.vendor.login, SUCCESS_TIMEOUT_S * 1000)
+                finally:
+                    await page.close()
+
+            elimination = await eliminate(saved, self.site_domains, logged_in)
+        finally:
+            await context.close()
+        for tested in elimination.tested:
+            self.sink.add(tested)
+        return elimination.result
 
     async def _respawn(self, browser: _Browser) -> None:
         await browser.context.clear_cookies()

@@ -136,6 +136,7 @@ class CookieEvidence(Evidence):
     value: str | None = None
     sources: tuple[str, ...] | None = None  # where a deleted cookie came back from
     in_last_audit: bool | None = None
+    retention: str | None = None  # how its place in IV.B's login-retention exception was established
 
     def fields_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -147,7 +148,7 @@ class CookieEvidence(Evidence):
             out["maximum_days"] = self.maximum_days
         if self.on_reconnect:
             out["renewed"] = self.renewed
-        for key in ("value", "sources", "in_last_audit"):
+        for key in ("value", "sources", "in_last_audit", "retention"):
             if getattr(self, key) is not None:
                 out[key] = _plain(getattr(self, key))
         return out

@@ -17,6 +17,7 @@ from ..observations import (
     ErrorObs,
     PageObs,
     RequestObs,
+    RetentionCookieObs,
     ScriptCookieWrite,
     StorageObs,
 )
@@ -25,7 +26,8 @@ from .schema import PROVENANCE
 if TYPE_CHECKING:
     from .writer import Store
 
-OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs)
+OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs,
+                     RetentionCookieObs)
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
 
@@ -223,7 +225,8 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             continue
         recorded = StoredAudit(audit, known[audit["vendor_id"]], _rows(
             store, "select * from phases where audit_id = ? order by id", [audit["id"]]))
-        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs):
+        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs,
+                         RetentionCookieObs):
             recorded.observations[obs_type] = [(prov["id"], prov["phase"], obs) for prov, obs in _observations(
                 store, obs_type, "audit_id = ?", [audit["id"]])]
         audits.append(recorded)
