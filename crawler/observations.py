@@ -191,7 +191,8 @@ class ApiCallObs(_Row):
 class RetentionCookieObs(_Row):
     """A persistent first-party cookie the retention phase tested: the student was relaunched without it (alone
     or in a group) from the cookies saved after the reconnect. ``needed``: without it the student was logged out
-    (True), stayed logged in (False), or it was removed in a group that was needed together (None)."""
+    (True), stayed logged in (False), or it was removed in a group that was needed together (None). When even the
+    relaunch with every saved cookie was not logged in, each is recorded not needed, with nothing left out."""
 
     table: ClassVar[str] = "retention_cookies"
 

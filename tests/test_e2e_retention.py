@@ -9,8 +9,8 @@ import os
 
 import pytest
 import sqlite_utils
-from conftest import run_cli
 
+from conftest import run_cli
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e

@@ -31,6 +31,7 @@ LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # wha
 RETENTION_CONFIGURED = "configured in remember_cookies"
 RETENTION_PROVEN = "proven by elimination: without it the student was logged out"
 RETENTION_NOT_NEEDED = "proven by elimination: without it the student stayed logged in"
+RETENTION_NOT_KEPT = "proven by relaunching: even with it the student was not logged in"
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,17 @@ class CookieFacts:
 
     @property
     def retention_basis(self) -> str | None:
-        """How its login-retention status was established, when by configuration or by behaviour."""
-        if self.purpose.source == "district" and self.purpose.purpose == "login_retention":
-            return RETENTION_CONFIGURED
-        if self.retention_test is not None and self.retention_test.needed is not None:
-            return RETENTION_PROVEN if self.retention_test.needed else RETENTION_NOT_NEEDED
+        """How it was established that the cookie keeps the login (configured, or proven), or that it does not
+        although its name says it would; None when neither was established or there was nothing to overrule."""
+        if self.purpose.source == "district":
+            return RETENTION_CONFIGURED if self.purpose.purpose == "login_retention" else None
+        test = self.retention_test
+        if test is None or test.needed is None:
+            return None
+        if test.needed:
+            return RETENTION_PROVEN
+        if self.party == "first" and self.purpose.purpose in ("login_retention", "login_session"):
+            return RETENTION_NOT_NEEDED if test.left_out else RETENTION_NOT_KEPT
         return None
 
     @property

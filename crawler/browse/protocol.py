@@ -117,16 +117,23 @@ class VendorAudit:
                 await self._close(browser)
             await control_done
             browser = await self._open(workdir / "audited", "reconnect")
+            # The throwaway profile for the retention relaunches starts while the reconnect runs.
+            trial_profile = None
+            if self.vendor.login and logged_in and self.login_result:
+                trial_profile = asyncio.ensure_future(launch_profile(self.playwright, self.settings,
+                                                                     workdir / "retention"))
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
-                if self.vendor.login and logged_in and self.login_result:
+                if trial_profile:
                     saved = await browser.context.cookies()
-                    await self._phase("retention", lambda: self._prove_retention(saved, workdir / "retention"))
+                    await self._phase("retention", lambda: self._prove_retention(saved, trial_profile))
                 if self.vendor.logout_url and self.vendor.login and logged_in:
                     await self._phase("logout", lambda: self._visit_all(browser, [self.vendor.logout_url]))
                 await self._phase("respawn", lambda: self._respawn(browser))
             finally:
                 await self._close(browser)
+                if trial_profile:
+                    await _close_launched(trial_profile)
         finally:
             if not control_done.done():
                 control_done.cancel()
@@ -221,27 +228,27 @@ class VendorAudit:
                     queue.append((link, depth + 1))
         await self._inventory(browser)
 
-    async def _prove_retention(self, saved: list[dict], profile_dir: Path) -> PhaseResult:
+    async def _prove_retention(self, saved: list[dict], trial_profile: asyncio.Future) -> PhaseResult:
         """Which saved cookies keep the login: relaunches in a throwaway profile (the audited one is untouched),
         each from the cookies saved after the reconnect minus those left out, checked on the page the login led
         to. Nothing these relaunches load is recorded as the audit's traffic."""
         check_url = self.login_result.final_url or self.vendor.start_url
-        context = await launch_profile(self.playwright, self.settings, profile_dir)
-        try:
-            async def logged_in(cookies: list[dict]) -> bool:
-                await context.clear_cookies()
-                if cookies:
-                    await context.add_cookies(cookies)
-                page = await context.new_page()
-                try:
-                    await page.goto(check_url, wait_until="load", timeout=self.settings.page_timeout_s * 1000)
-                    return await wait_for_success(page, self.vendor.login, SUCCESS_TIMEOUT_S * 1000)
-                finally:
-                    await page.close()
+        context = await trial_profile
 
-            elimination = await eliminate(saved, self.site_domains, logged_in)
-        finally:
-            await context.close()
+        async def logged_in(cookies: list[dict]) -> bool:
+            await context.clear_cookies()
+            if cookies:
+                await context.add_cookies(cookies)
+            page = await context.new_page()
+            try:
+                await page.goto(check_url, wait_until="load", timeout=self.settings.page_timeout_s * 1000)
+                if _same_page(page.url, self.vendor.login.url) and not _same_page(check_url, self.vendor.login.url):
+                    return False  # sent to the login page: no need to wait for the sign of being logged in
+                return await wait_for_success(page, self.vendor.login, SUCCESS_TIMEOUT_S * 1000)
+            finally:
+                await page.close()
+
+        elimination = await eliminate(saved, self.site_domains, logged_in)
         for tested in elimination.tested:
             self.sink.add(tested)
         return elimination.result
@@ -483,6 +490,23 @@ class NetworkActivity:
             if now - began >= cap_s:
                 return False
             await asyncio.sleep(0.05)
+
+
+async def _close_launched(launch: asyncio.Future) -> None:
+    """Close a browser whose launch may have failed or still be under way."""
+    try:
+        context = await launch
+    except Exception:
+        return
+    try:
+        await context.close()
+    except Exception:
+        pass
+
+
+def _same_page(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.hostname, a.path.rstrip("/")) == (b.hostname, b.path.rstrip("/"))
 
 
 def _first_line(exc: BaseException) -> str:

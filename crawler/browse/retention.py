@@ -47,7 +47,9 @@ async def eliminate(saved: Sequence[Cookie], site_domains: Collection[str], logg
     if not await logged_in(kept):
         note = (f"relaunched with the {len(kept)} persistent cookies saved after the reconnect, the student was not "
                 f"logged in: no cookie keeps the login, so IV.B's login-retention exception covers none")
-        return Elimination(PhaseResult(RETENTION_NOT_KEPT, note=note), (), 1)
+        tested = tuple(RetentionCookieObs(name=c["name"], domain=c["domain"], path=c["path"], needed=False, trial=1,
+                                          left_out=0) for c in tested_cookies)
+        return Elimination(PhaseResult(RETENTION_NOT_KEPT, note=note), tested, 1)
     relaunches = 1
     budget = max_relaunches - 1
     size = max(1, math.ceil(len(tested_cookies) / budget)) if budget > 0 else len(tested_cookies) or 1
@@ -66,7 +68,8 @@ async def eliminate(saved: Sequence[Cookie], site_domains: Collection[str], logg
     not_needed = [t.name for t in tested if t.needed is False]
     together = [t.name for t in tested if t.needed is None]
     parts = [f"{relaunches} relaunches from the cookies saved after the reconnect"]
-    parts.append(f"needed for the login: {', '.join(proven)}" if proven else "no single cookie was needed for the login")
+    parts.append(f"needed for the login: {', '.join(proven)}" if proven
+                 else "no single cookie was needed for the login")
     if not_needed:
         parts.append(f"logged in without: {', '.join(not_needed)}")
     if together:

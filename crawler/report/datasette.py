@@ -108,6 +108,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "api": "The API, e.g. HTMLCanvasElement.toDataURL or navigator.userAgent",
         "target": "The canvas or peer connection called on", "detail": "Text drawn, colour, font, read-back size and format",
     }),
+    "retention_cookies": ("The persistent first-party cookies the retention phase tested (IV.B's login-retention "
+                          "exception, proven by behaviour): relaunched from the cookies saved after the reconnect "
+                          "without each (or a group), was the student still logged in?", {
+        "name": "Cookie name", "domain": "Cookie domain", "path": "Cookie path",
+        "needed": "1: without it the student was logged out (the login retention IV.B allows); 0: logged in without "
+                  "it (or not logged in even with every cookie); empty: needed with its group, not told apart",
+        "trial": "The relaunch that decided it (1 is the relaunch with every saved cookie)",
+        "left_out": "How many cookies that relaunch left out (0: none, the login was not kept at all)",
+    }),
     "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
         "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
@@ -141,8 +150,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
 }
 
-OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls", "pages",
-                      "errors")
+OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls",
+                      "retention_cookies", "pages", "errors")
 
 def datasette_metadata(database: str = "audit") -> dict[str, Any]:
     """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""
