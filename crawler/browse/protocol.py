@@ -1,4 +1,4 @@
-"""The audit protocol for one vendor × account: control, login, crawl, reconnect, logout, respawn.
+"""The audit protocol for one vendor × account: control, login, crawl, reconnect, retention, logout, respawn.
 
 Each phase stamps what it observes; a phase that fails is recorded and the next one still runs.
 """

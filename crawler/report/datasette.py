@@ -24,7 +24,7 @@ PROVENANCE = {
     "run_id": "The run: runs.id",
     "vendor_id": "The vendor: vendors.id",
     "account": "The test account's role (e.g. student)",
-    "phase": "Protocol phase: control, login, crawl, reconnect, logout, respawn (audit); removal-login, "
+    "phase": "Protocol phase: control, login, crawl, reconnect, retention, logout, respawn (audit); removal-login, "
              "removal-public, removal-replay (post-termination check)",
 }
 
