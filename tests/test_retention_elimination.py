@@ -19,7 +19,7 @@ def run(saved, needs, max_relaunches=MAX_RELAUNCHES):
     async def logged_in(cookies):
         names = {c["name"] for c in cookies}
         calls.append(names)
-        return needs(names)
+        return list(cookies) if needs(names) else None
 
     result = asyncio.run(eliminate(saved, SITE, logged_in, max_relaunches))
     return result, calls
@@ -59,3 +59,22 @@ def test_a_login_not_kept_by_any_cookie_covers_none():
     result, calls = run(saved, lambda names: False)
     assert result.result.result == RETENTION_NOT_KEPT and len(calls) == 1
     assert [(t.name, t.needed, t.left_out) for t in result.tested] == [("remember_device", False, 0)]
+
+
+def test_a_token_the_site_replaced_while_logged_in_is_the_one_sent_next():
+    """A remember-me token valid once: each logged-in relaunch gets a new one, which the next relaunch sends."""
+    valid = {"zq_k": "t0"}
+    sent = []
+
+    async def logged_in(cookies):
+        token = next((c["value"] for c in cookies if c["name"] == "zq_k"), None)
+        sent.append(token)
+        if token != valid["zq_k"]:
+            return None
+        valid["zq_k"] = f"t{len(sent)}"
+        return [*(c for c in cookies if c["name"] != "zq_k"), {**cookie("zq_k"), "value": valid["zq_k"]}]
+
+    saved = [{**cookie("zq_k"), "value": "t0"}, cookie("remember_device")]
+    result = asyncio.run(eliminate(saved, SITE, logged_in))
+    assert {t.name: t.needed for t in result.tested} == {"remember_device": False, "zq_k": True}
+    assert sent == ["t0", "t1", None]

@@ -235,7 +235,7 @@ class VendorAudit:
         check_url = self.login_result.final_url or self.vendor.start_url
         context = await trial_profile
 
-        async def logged_in(cookies: list[dict]) -> bool:
+        async def logged_in(cookies: list[dict]) -> list[dict] | None:
             await context.clear_cookies()
             if cookies:
                 await context.add_cookies(cookies)
@@ -243,8 +243,10 @@ class VendorAudit:
             try:
                 await page.goto(check_url, wait_until="load", timeout=self.settings.page_timeout_s * 1000)
                 if _same_page(page.url, self.vendor.login.url) and not _same_page(check_url, self.vendor.login.url):
-                    return False  # sent to the login page: no need to wait for the sign of being logged in
-                return await wait_for_success(page, self.vendor.login, SUCCESS_TIMEOUT_S * 1000)
+                    return None  # sent to the login page: no need to wait for the sign of being logged in
+                if not await wait_for_success(page, self.vendor.login, SUCCESS_TIMEOUT_S * 1000):
+                    return None
+                return await context.cookies()
             finally:
                 await page.close()
 
