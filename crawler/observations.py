@@ -11,10 +11,14 @@ from dataclasses import asdict, dataclass, fields
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
-PHASES = ("control", "login", "crawl", "reconnect", "logout", "respawn",  # an audit, in protocol order
+PHASES = ("control", "login", "crawl", "reconnect", "retention", "logout", "respawn",  # an audit, in protocol order
           "removal-login", "removal-public", "removal-replay")  # a post-termination check
 # A phase's result, stored with the phase (phases.result): the saved browser state still opened the account.
 RECOGNISED = "recognised"
+# The retention phase's results: which cookies keep the login was proven; the login was not kept at all; or the
+# check could not be made (the relaunch with every saved cookie was not logged in either way).
+RETENTION_PROVEN = "proven"
+RETENTION_NOT_KEPT = "login not kept"
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,23 @@ class CnameChainObs(_Row):
     chain: tuple  # the host, then each CNAME target in order; just the host when it is no alias
     resolver: str  # "HOST:PORT", or "system"
     error: str | None  # why the chain could not be looked up (it is then incomplete or empty)
+
+
+@dataclass(frozen=True)
+class RetentionCookieObs(_Row):
+    """A persistent first-party cookie the retention phase tested: the student was relaunched without it (alone
+    or in a group) from the cookies saved after the reconnect. ``needed``: without it the student was logged out
+    (True), stayed logged in (False), or it was removed in a group that was needed together (None). When even the
+    relaunch with every saved cookie was not logged in, each is recorded not needed, with nothing left out."""
+
+    table: ClassVar[str] = "retention_cookies"
+
+    name: str
+    domain: str
+    path: str
+    needed: bool | None
+    trial: int  # the relaunch that decided it (1 is the relaunch with every saved cookie)
+    left_out: int  # how many cookies that relaunch left out
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 identifier is sent again or renewed. Allowed only for the cookie the district accepts as login retention."""
 
 
+from crawler.analyze.audit_data import Rec
+from crawler.observations import RetentionCookieObs
 from recorded import VENDOR_HOST, analyse, audit, cookie, end_of, judge, only, request, script_write, storage
 
 RULE = "IV.B-identifier-on-reconnect"
@@ -136,3 +138,42 @@ def test_identifier_inside_a_json_storage_value_sent_again():
     finding = only(judge(audit(*items, beacon), RULE))
     assert finding.subject == "localStorage cn_state"
     assert finding.evidence.rows == {"storage_items": [items[1].row_id], "requests": [beacon.row_id]}
+
+
+def _tested(data, name, needed, left_out=1):
+    """The retention phase's result for a cookie: relaunched without it, the student was logged out (needed)."""
+    data.retention.append(Rec(900 + len(data.retention), "retention",
+                              RetentionCookieObs(name, VENDOR_HOST, "/", needed, trial=2, left_out=left_out)))
+    return data
+
+
+def test_a_cookie_proven_to_keep_the_login_is_allowed_whatever_its_name():
+    token = "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c"
+    control, crawl, reconnect = lifecycle("zq_k", token, "0a1b2c3d4e5f60718293a4b5c6d7e8f9", days=30)
+    data = audit(control, crawl, reconnect, request(HOME, "reconnect", cookie_header=f"zq_k={token}"))
+    assert only(judge(data, RULE)).subject == "cookie zq_k"  # untested, an obscure name is judged as an identifier
+    data = audit(*lifecycle("zq_k", token, "0a1b2c3d4e5f60718293a4b5c6d7e8f9", days=30),
+                 request(HOME, "reconnect", cookie_header=f"zq_k={token}"))
+    assert judge(_tested(data, "zq_k", True), RULE) == []
+
+
+def test_a_remember_named_identifier_the_login_does_without_is_judged_like_any_identifier():
+    def device_audit():
+        return audit(*lifecycle("remember_device", VID, CONTROL_VID),
+                     request(HOME, "reconnect", cookie_header=f"remember_device={VID}"))
+    assert judge(device_audit(), RULE) == []  # untested, the name pattern stands for login retention
+    finding = only(judge(_tested(device_audit(), "remember_device", False), RULE))
+    assert finding.subject == "cookie remember_device" and finding.severity == "violation"
+    assert "proven by elimination: without it the student stayed logged in" in finding.message
+    assert finding.evidence.retention == "proven by elimination: without it the student stayed logged in"
+    # Needed only together with others, not told apart: the name still decides.
+    assert judge(_tested(device_audit(), "remember_device", None, left_out=3), RULE) == []
+
+
+def test_the_districts_remember_cookies_outrank_the_elimination():
+    data = audit(*lifecycle("remember_device", VID, CONTROL_VID),
+                 request(HOME, "reconnect", cookie_header=f"remember_device={VID}"),
+                 remember_cookies=("remember_device",))
+    assert judge(_tested(data, "remember_device", False), RULE) == []
+    [fact] = [f for f in analyse(data).cookies if f.rec.obs.name == "remember_device"]
+    assert fact.retention_basis == "configured in remember_cookies"

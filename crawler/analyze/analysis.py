@@ -14,7 +14,7 @@ from ..knowledge.cookies import CookiePurpose
 from ..knowledge.filterlists import FilterMatch
 from ..knowledge.lists import KnowledgeBundle
 from ..knowledge.trackers import CATEGORY_SEVERITY, TrackerInfo
-from ..observations import CookieObs, RequestObs, StorageObs
+from ..observations import CookieObs, RequestObs, RetentionCookieObs, StorageObs
 from .audit_data import AFTER_CONTROL, BEFORE_RESTART, SIGHTING_ORDER, AuditData, Rec
 from .decode import scan_part, scan_request
 from .fingerprinting import ScriptBehaviour, script_behaviours
@@ -26,6 +26,12 @@ from .pii import PiiMatch, PiiMatcher, pii_fields
 NETWORK_SCHEMES = ("http", "https", "ws", "wss")
 
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
+
+# How a cookie's place in IV.B's login-retention exception was established, when not by its name alone.
+RETENTION_CONFIGURED = "configured in remember_cookies"
+RETENTION_PROVEN = "proven by elimination: without it the student was logged out"
+RETENTION_NOT_NEEDED = "proven by elimination: without it the student stayed logged in"
+RETENTION_NOT_KEPT = "proven by relaunching: even with it the student was not logged in"
 
 
 @dataclass(frozen=True)
@@ -59,15 +65,33 @@ class CookieFacts:
 
     owner: str  # who controls the value: the organisation of the script that wrote it, else of its domain
     cloaking: Cloaking | None = None  # set by (or kept on) a CNAME-cloaked first-party name: the tracker's cookie
+    retention_test: RetentionCookieObs | None = None  # the relaunches without it, when the retention phase ran
 
     @property
     def login_retention(self) -> bool:
-        """A cookie that keeps the login: the district's word for any cookie; a name pattern only for the
-        vendor's own cookies (a third party does not log the student in). A persistent session cookie of
-        the vendor keeps the login across restarts too."""
+        """A cookie that keeps the login: the district's word for any cookie; else what relaunching without it
+        showed, whatever its name; else (not tested) a name pattern, only for the vendor's own cookies (a third
+        party does not log the student in). A persistent session cookie of the vendor keeps the login too."""
         if self.purpose.source == "district":
             return self.purpose.purpose == "login_retention"
+        if self.retention_test is not None and self.retention_test.needed is not None:
+            return self.retention_test.needed
         return self.party == "first" and self.purpose.purpose in ("login_retention", "login_session")
+
+    @property
+    def retention_basis(self) -> str | None:
+        """How it was established that the cookie keeps the login (configured, or proven), or that it does not
+        although its name says it would; None when neither was established or there was nothing to overrule."""
+        if self.purpose.source == "district":
+            return RETENTION_CONFIGURED if self.purpose.purpose == "login_retention" else None
+        test = self.retention_test
+        if test is None or test.needed is None:
+            return None
+        if test.needed:
+            return RETENTION_PROVEN
+        if self.party == "first" and self.purpose.purpose in ("login_retention", "login_session"):
+            return RETENTION_NOT_NEEDED if test.left_out else RETENTION_NOT_KEPT
+        return None
 
     @property
     def essential(self) -> bool:
@@ -206,6 +230,7 @@ class AuditAnalysis:
         classifier = self.knowledge.cookie_classifier(self.data.remember_cookies)
         control = self.data.cookie_jar("control")
         restart = self.data.cookie_jar("reconnect")
+        tested = {(r.obs.name, r.obs.domain, r.obs.path): r.obs for r in self.data.retention}
         facts = []
         for key, rec in self.data.audited_cookies().items():
             cookie = rec.obs
@@ -227,7 +252,7 @@ class AuditAnalysis:
                 purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
                 identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params,
                                            now=self.data.started),
-                control_value=control_value, restart_value=restart_value,
+                control_value=control_value, restart_value=restart_value, retention_test=tested.get(key),
             ))
         return facts
 

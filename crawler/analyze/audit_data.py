@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import ApiCallObs, CnameChainObs, CookieObs, PageObs, PhaseResult, RequestObs, ScriptCookieWrite, StorageObs
+from ..observations import (ApiCallObs, CnameChainObs, CookieObs, PageObs, PhaseResult, RequestObs,
+                            RetentionCookieObs, ScriptCookieWrite, StorageObs)
 from ..store import queries
 from ..store.writer import Store
 
@@ -51,6 +52,7 @@ class AuditData:
     script_writes: list[Rec[ScriptCookieWrite]] = field(default_factory=list)
     api_calls: list[Rec[ApiCallObs]] = field(default_factory=list)
     cname_chains: list[Rec[CnameChainObs]] = field(default_factory=list)
+    retention: list[Rec[RetentionCookieObs]] = field(default_factory=list)  # cookies tested for keeping the login
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     phase_results: dict[str, PhaseResult] = field(default_factory=dict)
 
@@ -111,7 +113,8 @@ def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
     )
     for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
                              (PageObs, data.pages), (ScriptCookieWrite, data.script_writes),
-                             (ApiCallObs, data.api_calls), (CnameChainObs, data.cname_chains)):
+                             (ApiCallObs, data.api_calls), (CnameChainObs, data.cname_chains),
+                             (RetentionCookieObs, data.retention)):
         target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
     for phase in recorded.phases:
         data.phase_times[phase["phase"]] = (phase["started_at"], phase["finished_at"])

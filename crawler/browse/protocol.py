@@ -1,4 +1,4 @@
-"""The audit protocol for one vendor × account: control, login, crawl, reconnect, logout, respawn.
+"""The audit protocol for one vendor × account: control, login, crawl, reconnect, retention, logout, respawn.
 
 Each phase stamps what it observes; a phase that fails is recorded and the next one still runs.
 """
@@ -14,7 +14,7 @@ import shutil
 import tempfile
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,9 +29,10 @@ from ..store.seal import inside_results, redact_file, session_paths
 from .forms import page_forms
 from ..config import Account, Vendor
 from ..coverage import Coverage, Visit, explain
-from .login import LoginResult, perform_login, totp
+from .login import LoginResult, perform_login, totp, wait_for_success
 from ..observations import PageObs, PhaseResult
 from .probes import Canaries, probe_page, record_canaries
+from .retention import SUCCESS_TIMEOUT_S, eliminate
 from ..progress import Progress
 from ..store.writer import AuditSink
 
@@ -120,14 +121,24 @@ class VendorAudit:
                 await self._close(browser)
             await control_done
             browser = await self._open(workdir / "audited", "reconnect")
+            # The throwaway profile for the retention relaunches starts while the reconnect runs.
+            trial_profile = None
+            if self.vendor.login and logged_in and self.login_result:
+                trial_profile = asyncio.ensure_future(launch_profile(self.playwright, self.settings,
+                                                                     workdir / "retention"))
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
+                if trial_profile:
+                    saved = await browser.context.cookies()
+                    await self._phase("retention", lambda: self._prove_retention(saved, trial_profile))
                 logout_url = self.vendor.logout_url
                 if logout_url and self.vendor.login and logged_in:
                     await self._phase("logout", lambda: self._visit_all(browser, [logout_url]))
                 await self._phase("respawn", lambda: self._respawn(browser))
             finally:
                 await self._close(browser)
+                if trial_profile:
+                    await _close_launched(trial_profile)
         finally:
             if not control_done.done():
                 control_done.cancel()
@@ -225,6 +236,35 @@ class VendorAudit:
                 else:
                     queue.append((link, depth + 1))
         await self._inventory(browser)
+
+    async def _prove_retention(self, saved: Sequence[Any], trial_profile: asyncio.Future) -> PhaseResult:
+        """Which saved cookies keep the login: relaunches in a throwaway profile (the audited one is untouched),
+        each from the cookies saved after the reconnect minus those left out, checked on the page the login led
+        to. Nothing these relaunches load is recorded as the audit's traffic."""
+        login = self.vendor.login
+        assert login is not None and self.login_result is not None  # the phase runs after a successful login
+        check_url = self.login_result.final_url or self.vendor.start_url
+        context = await trial_profile
+
+        async def logged_in(cookies: list[dict]) -> list[dict] | None:
+            await context.clear_cookies()
+            if cookies:
+                await context.add_cookies(cookies)
+            page = await context.new_page()
+            try:
+                await page.goto(check_url, wait_until="load", timeout=self.settings.page_timeout_s * 1000)
+                if _same_page(page.url, login.url) and not _same_page(check_url, login.url):
+                    return None  # sent to the login page: no need to wait for the sign of being logged in
+                if not await wait_for_success(page, login, SUCCESS_TIMEOUT_S * 1000):
+                    return None
+                return await context.cookies()
+            finally:
+                await page.close()
+
+        elimination = await eliminate(saved, self.site_domains, logged_in)
+        for tested in elimination.tested:
+            self.sink.add(tested)
+        return elimination.result
 
     async def _respawn(self, browser: _Browser) -> None:
         await browser.context.clear_cookies()
@@ -465,6 +505,23 @@ class NetworkActivity:
             if now - began >= cap_s:
                 return False
             await asyncio.sleep(0.05)
+
+
+async def _close_launched(launch: asyncio.Future) -> None:
+    """Close a browser whose launch may have failed or still be under way."""
+    try:
+        context = await launch
+    except Exception:
+        return
+    try:
+        await context.close()
+    except Exception:
+        pass
+
+
+def _same_page(url: str, other: str) -> bool:
+    a, b = urlsplit(url), urlsplit(other)
+    return (a.hostname, a.path.rstrip("/")) == (b.hostname, b.path.rstrip("/"))
 
 
 def _first_line(exc: BaseException) -> str:

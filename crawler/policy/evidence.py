@@ -151,6 +151,7 @@ class CookieEvidence(Evidence):
     sources: tuple[str, ...] | None = None  # where a deleted cookie came back from
     in_last_audit: bool | None = None
     cloaked: CnameCloak | None = None  # the cookie belongs to a CNAME-cloaked tracker under the vendor's name
+    retention: str | None = None  # how its place in IV.B's login-retention exception was established
 
     def fields_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -162,7 +163,7 @@ class CookieEvidence(Evidence):
             out["maximum_days"] = self.maximum_days
         if self.on_reconnect:
             out["renewed"] = self.renewed
-        for key in ("value", "sources", "in_last_audit", "cloaked"):
+        for key in ("value", "sources", "in_last_audit", "cloaked", "retention"):
             if getattr(self, key) is not None:
                 out[key] = _plain(getattr(self, key))
         return out

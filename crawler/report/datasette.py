@@ -24,7 +24,7 @@ PROVENANCE = {
     "run_id": "The run: runs.id",
     "vendor_id": "The vendor: vendors.id",
     "account": "The test account's role (e.g. student)",
-    "phase": "Protocol phase: control, login, crawl, reconnect, logout, respawn (audit); removal-login, "
+    "phase": "Protocol phase: control, login, crawl, reconnect, retention, logout, respawn (audit); removal-login, "
              "removal-public, removal-replay (post-termination check)",
 }
 
@@ -115,6 +115,15 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
         "resolver": "The DNS server asked (HOST:PORT), or system",
         "error": "Why the chain could not be looked up (or was not: a reserved .test name without --dns-resolver)",
     }),
+    "retention_cookies": ("The persistent first-party cookies the retention phase tested (IV.B's login-retention "
+                          "exception, proven by behaviour): relaunched from the cookies saved after the reconnect "
+                          "without each (or a group), was the student still logged in?", {
+        "name": "Cookie name", "domain": "Cookie domain", "path": "Cookie path",
+        "needed": "1: without it the student was logged out (the login retention IV.B allows); 0: logged in without "
+                  "it (or not logged in even with every cookie); empty: needed with its group, not told apart",
+        "trial": "The relaunch that decided it (1 is the relaunch with every saved cookie)",
+        "left_out": "How many cookies that relaunch left out (0: none, the login was not kept at all)",
+    }),
     "pages": ("Page visits, with the screenshot taken (a file beside the database).", {
         "url": "URL visited", "final_url": "URL after redirects", "status": "HTTP status of the document",
         "title": "Page title", "depth": "Link depth from the configured pages", "started": "Start (Unix time)",
@@ -148,8 +157,8 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
     }),
 }
 
-OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls", "pages",
-                      "errors", "cname_chains")
+OBSERVATION_TABLES = ("phases", "requests", "cookies", "storage_items", "script_cookie_writes", "api_calls",
+                      "retention_cookies", "pages", "errors", "cname_chains")
 
 def datasette_metadata(database: str = "audit") -> dict[str, Any]:
     """Datasette metadata (the ``--metadata`` JSON) for a trackaudit database whose file stem is ``database``."""

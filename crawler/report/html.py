@@ -308,7 +308,8 @@ def _cookie_view(ev: CookieEvidence, finding: FindingInfo, report: Report) -> di
     maximum = ev.maximum_days if ev.maximum_days is not None else report.policy.max_lifetime_days
     view: dict[str, Any] = {"value": ev.cookie.value if ev.cookie else ev.value,
                             "identifier_reasons": list(ev.identifier_reasons or ()), "renewed": ev.renewed,
-                            "sources": list(ev.sources or ()), "in_last_audit": ev.in_last_audit}
+                            "sources": list(ev.sources or ()), "in_last_audit": ev.in_last_audit,
+                            "retention": ev.retention}
     if ev.cookie is not None:
         view["cookie"] = _cookie_rows(ev.cookie, maximum)
         days = ev.cookie.lifetime_days

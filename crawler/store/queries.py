@@ -18,6 +18,7 @@ from ..observations import (
     ErrorObs,
     PageObs,
     RequestObs,
+    RetentionCookieObs,
     ScriptCookieWrite,
     StorageObs,
 )
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from .writer import Store
 
 OBSERVATION_TYPES = (RequestObs, CookieObs, StorageObs, ScriptCookieWrite, PageObs, ErrorObs, ApiCallObs,
-                     CnameChainObs)
+                     CnameChainObs, RetentionCookieObs)
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
 
@@ -234,7 +235,8 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             continue
         recorded = StoredAudit(audit, known[audit["vendor_id"]], _rows(
             store, "select * from phases where audit_id = ? order by id", [audit["id"]]))
-        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs, CnameChainObs):
+        for obs_type in (RequestObs, CookieObs, StorageObs, PageObs, ScriptCookieWrite, ApiCallObs, CnameChainObs,
+                         RetentionCookieObs):
             recorded.observations[obs_type] = [(prov["id"], prov["phase"], obs) for prov, obs in _observations(
                 store, obs_type, "audit_id = ?", [audit["id"]])]
         audits.append(recorded)

@@ -179,6 +179,16 @@ def _migration_10(db: sqlite_utils.Database) -> None:
     _utc_view(db, "cname_chains", ("time",))
 
 
+def _migration_11(db: sqlite_utils.Database) -> None:
+    """The persistent first-party cookies the retention phase tested by relaunching without them: whether the
+    login needed each (IV.B's login-retention exception, proven by behaviour)."""
+    db.table("retention_cookies").create({
+        "id": int, **PROVENANCE, "name": str, "domain": str, "path": str, "needed": int, "trial": int,
+        "left_out": int,
+    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("retention_cookies").create_index(["run_id", "vendor_id", "phase"])
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -191,6 +201,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_8,
     _migration_9,
     _migration_10,
+    _migration_11,
 ]
 
 

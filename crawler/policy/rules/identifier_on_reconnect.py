@@ -36,9 +36,12 @@ class IdentifierOnReconnect(Rule):
                        f"in cookie {fact.rec.obs.name} ({fact.rec.obs.domain}) was {' and '.join(seen)}. IV.B forbids "
                        f"stored information that is automatically sent or updated when the student reconnects, "
                        f"except a persistent cookie that keeps the login.")
+            if fact.retention_basis:
+                message += (f" It is not that cookie ({fact.retention_basis}), whatever its name says.")
             evidence = CookieEvidence(rows(cookies=cookie_ids, requests=request_ids), cookie_description(fact),
                                       identifier_reasons=tuple(fact.identifier.reasons), on_reconnect=True,
-                                      renewed=renewed[key].how if key in renewed else None)
+                                      renewed=renewed[key].how if key in renewed else None,
+                                      retention=fact.retention_basis)
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
         for kept, sent in analysis.resent_storage:
             item = kept.rec.obs
