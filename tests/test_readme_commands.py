@@ -28,6 +28,7 @@ SKIPPED = {
     (".venv/bin/datasette",): "serves until stopped; tests/test_datasette_links.py starts it on the demo database "
                               "with the metadata this line names",
     ("export",): "sets the password of a real vendor's account",
+    ("kubectl",): "needs a Kubernetes cluster; tests/test_deploy_kubernetes.py validates the manifests it applies",
 }
 FIXTURE_WEB_PATHS = ("results/fixtures/", "results/first/")  # tests/test_fixtures_serve.py runs those commands
 
