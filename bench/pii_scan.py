@@ -64,12 +64,18 @@ def measure(megabytes: float = 20.0) -> dict:
 def main(megabytes: float = 20.0) -> None:
     f = measure(megabytes)
     print(f"built {f['variants']} variants of {len(ACCOUNTS)} accounts in {f['build_s']:.2f} s")
-    print(f"scan: {f['scan_mb_s']:.1f} MB/s ({f['scan_cpu_mb_s']:.1f} MB/s of CPU time) over {megabytes:g} MB "
-          f"of random text, {f['matches']} matches")
-    print(f"one pass vs a loop of `in` over {f['naive_variants']} variants, 1 MB: "
-          f"{f['speedup']:.0f}x faster ({f['naive_hits']} naive hits)")
-    print(f"scan_part (with decoded views): {f['decoded_mb_s']:.1f} MB/s ({f['decoded_cpu_mb_s']:.1f} MB/s of CPU "
-          f"time), {f['decoded_matches']} matches")
+    print(
+        f"scan: {f['scan_mb_s']:.1f} MB/s ({f['scan_cpu_mb_s']:.1f} MB/s of CPU time) over {megabytes:g} MB "
+        f"of random text, {f['matches']} matches"
+    )
+    print(
+        f"one pass vs a loop of `in` over {f['naive_variants']} variants, 1 MB: "
+        f"{f['speedup']:.0f}x faster ({f['naive_hits']} naive hits)"
+    )
+    print(
+        f"scan_part (with decoded views): {f['decoded_mb_s']:.1f} MB/s ({f['decoded_cpu_mb_s']:.1f} MB/s of CPU "
+        f"time), {f['decoded_matches']} matches"
+    )
 
 
 if __name__ == "__main__":

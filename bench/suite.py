@@ -41,14 +41,20 @@ from crawler.store.writer import Store  # noqa: E402
 from fixtures.server import FixtureInternet  # noqa: E402
 
 SHARED_LISTS = REPO.parent / "shared" / "lists"
-PASSWORDS = {"maya.okafor@students.mps.test": "Bp bench/pass+1", "liam.novak@students.mps.test": "Lq bench/pass+2",
-             "noah.kim@students.mps.test": "Cn bench/pass+3", "emma.garcia@students.mps.test": "Qb bench/pass+4"}
+PASSWORDS = {
+    "maya.okafor@students.mps.test": "Bp bench/pass+1",
+    "liam.novak@students.mps.test": "Lq bench/pass+2",
+    "noah.kim@students.mps.test": "Cn bench/pass+3",
+    "emma.garcia@students.mps.test": "Qb bench/pass+4",
+}
 # The password variables that fixtures/demo.toml and fixtures/jobs.toml name, for the accounts above.
-PASSWORD_ENV = {"TRACKAUDIT_DEMO_BRIGHTPATH_PASSWORD": PASSWORDS["maya.okafor@students.mps.test"],
-                "TRACKAUDIT_TEST_BRIGHTPATH_PASSWORD": PASSWORDS["maya.okafor@students.mps.test"],
-                "TRACKAUDIT_DEMO_LEAKYQUIZ_PASSWORD": PASSWORDS["liam.novak@students.mps.test"],
-                "TRACKAUDIT_TEST_CLASSNOTES_PASSWORD": PASSWORDS["noah.kim@students.mps.test"],
-                "TRACKAUDIT_TEST_QUIZBLAST_PASSWORD": PASSWORDS["emma.garcia@students.mps.test"]}
+PASSWORD_ENV = {
+    "TRACKAUDIT_DEMO_BRIGHTPATH_PASSWORD": PASSWORDS["maya.okafor@students.mps.test"],
+    "TRACKAUDIT_TEST_BRIGHTPATH_PASSWORD": PASSWORDS["maya.okafor@students.mps.test"],
+    "TRACKAUDIT_DEMO_LEAKYQUIZ_PASSWORD": PASSWORDS["liam.novak@students.mps.test"],
+    "TRACKAUDIT_TEST_CLASSNOTES_PASSWORD": PASSWORDS["noah.kim@students.mps.test"],
+    "TRACKAUDIT_TEST_QUIZBLAST_PASSWORD": PASSWORDS["emma.garcia@students.mps.test"],
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,8 +82,10 @@ def vendor_blocks(max_pages: int | None = None) -> dict[str, str]:
 
 
 def write_config(path: Path, internet: FixtureInternet, blocks: list[str], vendor_timeout_s: int = 600) -> Path:
-    browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-               f'trusted_spki = ["{internet.spki}"]\nvendor_timeout_s = {vendor_timeout_s}\n\n')
+    browser = (
+        f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+        f'trusted_spki = ["{internet.spki}"]\nvendor_timeout_s = {vendor_timeout_s}\n\n'
+    )
     path.write_text(browser + "\n".join(blocks))
     return path
 
@@ -88,8 +96,9 @@ def bench_env() -> dict[str, str]:
 
 def cli(args: list[str], cwd: Path) -> tuple[subprocess.CompletedProcess, float]:
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd, env=bench_env(), capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", *args], cwd=cwd, env=bench_env(), capture_output=True, text=True
+    )
     if proc.returncode not in (0, 1):
         raise RuntimeError(f"trackaudit {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return proc, time.monotonic() - started
@@ -106,32 +115,51 @@ def load_judge(tiny: bool) -> Judge:
 
 # -- 1. a BrightPath audit against bare Playwright ----------------------------------------------------------
 def audit_overhead(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]:
-    config_path = write_config(work / "brightpath.toml", internet,
-                               [vendor_blocks(2 if tiny else None)["brightpath"]])
+    config_path = write_config(work / "brightpath.toml", internet, [vendor_blocks(2 if tiny else None)["brightpath"]])
     config = load_config(config_path)
     settings = LaunchSettings.from_config(config.browser)
     secrets = dict(PASSWORD_ENV)
     store = Store(work / "brightpath.db")
     judge = load_judge(tiny)
     started = time.monotonic()
-    result = run_audit(store, settings, targets_for(config, list(config.vendors), secrets), mode="audit",
-                       command="bench", config=config, judge=judge)
+    result = run_audit(
+        store,
+        settings,
+        targets_for(config, list(config.vendors), secrets),
+        mode="audit",
+        command="bench",
+        config=config,
+        judge=judge,
+    )
     audit_s = time.monotonic() - started
-    visits = {phase: [r["url"] for r in store.db.query(
-        "select url from pages where run_id = ? and phase = ? order by id", [result.run_id, phase])]
-        for phase in ("control", "login", "crawl", "reconnect", "logout", "respawn")}
+    visits = {
+        phase: [
+            r["url"]
+            for r in store.db.query(
+                "select url from pages where run_id = ? and phase = ? order by id", [result.run_id, phase]
+            )
+        ]
+        for phase in ("control", "login", "crawl", "reconnect", "logout", "respawn")
+    }
     started = time.monotonic()
-    asyncio.run(bare_playwright(settings, config.vendors[0], PASSWORDS[config.vendors[0].accounts[0].username],
-                                visits, work))
+    asyncio.run(
+        bare_playwright(settings, config.vendors[0], PASSWORDS[config.vendors[0].accounts[0].username], visits, work)
+    )
     bare_s = time.monotonic() - started
     ratio = audit_s / bare_s
-    return [Figure("BrightPath audit / bare Playwright, same visits",
-                   f"{ratio:.2f}x ({audit_s:.1f} s / {bare_s:.1f} s, {sum(map(len, visits.values()))} visits)",
-                   "<= 1.3x", None if tiny else ratio <= 1.3)]
+    return [
+        Figure(
+            "BrightPath audit / bare Playwright, same visits",
+            f"{ratio:.2f}x ({audit_s:.1f} s / {bare_s:.1f} s, {sum(map(len, visits.values()))} visits)",
+            "<= 1.3x",
+            None if tiny else ratio <= 1.3,
+        )
+    ]
 
 
-async def bare_playwright(settings: LaunchSettings, vendor, password: str, visits: dict[str, list[str]],
-                          work: Path) -> None:
+async def bare_playwright(
+    settings: LaunchSettings, vendor, password: str, visits: dict[str, list[str]], work: Path
+) -> None:
     """The audit's visits with nothing recorded: three persistent launches (control beside the login, audited,
     reconnect), the same settling, the login typed as the config says."""
     from playwright.async_api import async_playwright
@@ -162,7 +190,9 @@ async def bare_playwright(settings: LaunchSettings, vendor, password: str, visit
     async def audited(context, page, activity) -> None:
         await visit_all(page, activity, [vendor.login.url])
         for step in vendor.login.steps:  # the fixture vendors' logins fill, check and click
-            value = (step.value or "").replace("{username}", vendor.accounts[0].username).replace("{password}", password)
+            value = (
+                (step.value or "").replace("{username}", vendor.accounts[0].username).replace("{password}", password)
+            )
             if step.action == "fill":
                 await page.fill(step.selector, value)
             elif step.action == "check":
@@ -179,9 +209,11 @@ async def bare_playwright(settings: LaunchSettings, vendor, password: str, visit
         await visit_all(page, activity, visits["respawn"])
 
     async with async_playwright() as playwright:
+
         async def audited_then_reconnect() -> None:
             await session(playwright, "audited", audited)
             await session(playwright, "audited", reconnect)
+
         await asyncio.gather(session(playwright, "control", control), audited_then_reconnect())
 
 
@@ -191,15 +223,25 @@ def pii(tiny: bool) -> list[Figure]:
 
     figures = pii_scan.measure(0.2 if tiny else 20.0)
     return [
-        Figure("PII matcher, 3 accounts' variants",
-               f"{figures['scan_mb_s']:.1f} MB/s over {figures['megabytes']:g} MB "
-               f"(CPU time: {figures['scan_cpu_mb_s']:.1f} MB/s)",
-               ">= 50 MB/s", None if tiny else figures["scan_mb_s"] >= 50),
-        Figure("PII matcher / loop of `in`", f"{figures['speedup']:.0f}x ({figures['variants']} variants)",
-               ">= 20x", None if tiny else figures["speedup"] >= 20),
-        Figure("PII matcher with decoded views",
-               f"{figures['decoded_mb_s']:.1f} MB/s (CPU time: {figures['decoded_cpu_mb_s']:.1f} MB/s)", ">= 10 MB/s",
-               None if tiny else figures["decoded_mb_s"] >= 10),
+        Figure(
+            "PII matcher, 3 accounts' variants",
+            f"{figures['scan_mb_s']:.1f} MB/s over {figures['megabytes']:g} MB "
+            f"(CPU time: {figures['scan_cpu_mb_s']:.1f} MB/s)",
+            ">= 50 MB/s",
+            None if tiny else figures["scan_mb_s"] >= 50,
+        ),
+        Figure(
+            "PII matcher / loop of `in`",
+            f"{figures['speedup']:.0f}x ({figures['variants']} variants)",
+            ">= 20x",
+            None if tiny else figures["speedup"] >= 20,
+        ),
+        Figure(
+            "PII matcher with decoded views",
+            f"{figures['decoded_mb_s']:.1f} MB/s (CPU time: {figures['decoded_cpu_mb_s']:.1f} MB/s)",
+            ">= 10 MB/s",
+            None if tiny else figures["decoded_mb_s"] >= 10,
+        ),
     ]
 
 
@@ -210,19 +252,36 @@ def concurrency(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figur
     else:  # 8 vendors: the five fixture vendors, three of them a second time under another id
         blocks = vendor_blocks()
         picked = [blocks[v] for v in ("brightpath", "leakyquiz", "classnotes", "quizblast", "funmathzone")]
-        picked += [blocks[v].replace(f'id = "{v}"', f'id = "{v}-b"', 1) for v in ("brightpath", "leakyquiz", "classnotes")]
+        picked += [
+            blocks[v].replace(f'id = "{v}"', f'id = "{v}-b"', 1) for v in ("brightpath", "leakyquiz", "classnotes")
+        ]
     config = write_config(work / "vendors.toml", internet, picked)
     vendor_ids = [block.split('id = "', 1)[1].split('"', 1)[0] for block in picked]
     per_hour = {}
     for workers in (1, 2):
-        args = ["audit", "--config", str(config), *[a for v in vendor_ids for a in ("--vendor", v)],
-                "--concurrency", str(workers), "--quiet", "--db", str(work / f"concurrency-{workers}.db"), *lists_args(tiny)]
+        args = [
+            "audit",
+            "--config",
+            str(config),
+            *[a for v in vendor_ids for a in ("--vendor", v)],
+            "--concurrency",
+            str(workers),
+            "--quiet",
+            "--db",
+            str(work / f"concurrency-{workers}.db"),
+            *lists_args(tiny),
+        ]
         _, seconds = cli(args, work)
         per_hour[workers] = len(vendor_ids) / seconds * 3600
     ratio = per_hour[2] / per_hour[1]
-    return [Figure(f"{len(vendor_ids)} vendors, --concurrency 2 / 1",
-                   f"{ratio:.2f}x ({per_hour[2]:.0f} / {per_hour[1]:.0f} vendors per hour)", ">= 1.6x",
-                   None if tiny else ratio >= 1.6)]
+    return [
+        Figure(
+            f"{len(vendor_ids)} vendors, --concurrency 2 / 1",
+            f"{ratio:.2f}x ({per_hour[2]:.0f} / {per_hour[1]:.0f} vendors per hour)",
+            ">= 1.6x",
+            None if tiny else ratio >= 1.6,
+        )
+    ]
 
 
 # -- 4. and 5. a 500-page crawl, then its judgement and reports ---------------------------------------------
@@ -284,8 +343,7 @@ class MemoryWatch:
             return None
         mean_p = sum(p for p, _ in points) / len(points)
         mean_b = sum(b for _, b in points) / len(points)
-        return (sum((p - mean_p) * (b - mean_b) for p, b in points)
-                / sum((p - mean_p) ** 2 for p, _ in points))
+        return sum((p - mean_p) * (b - mean_b) for p, b in points) / sum((p - mean_p) ** 2 for p, _ in points)
 
 
 def _rss(process: psutil.Process) -> int:
@@ -299,11 +357,26 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
     pages = 4 if tiny else 500
     config = write_config(work / "storyshelf.toml", internet, [STORYSHELF.format(pages=pages)], vendor_timeout_s=7200)
     db_path = work / "storyshelf.db"
-    args = [sys.executable, "-m", "crawler", "audit", "--config", str(config), "--vendor", "storyshelf",
-            "--concurrency", "1", "--quiet", "--db", str(db_path), *lists_args(tiny)]
+    args = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "audit",
+        "--config",
+        str(config),
+        "--vendor",
+        "storyshelf",
+        "--concurrency",
+        "1",
+        "--quiet",
+        "--db",
+        str(db_path),
+        *lists_args(tiny),
+    ]
     started = time.monotonic()
-    process = subprocess.Popen(args, cwd=work, env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               text=True)
+    process = subprocess.Popen(
+        args, cwd=work, env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     with MemoryWatch(process.pid, db_path) as watch:
         output = process.communicate()[0]
     seconds = time.monotonic() - started
@@ -312,18 +385,35 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
     store = Store(db_path)
     run_id = store.db.execute("select max(id) from runs").fetchone()[0]
     visited = store.db.execute("select count(*) from pages where run_id = ?", [run_id]).fetchone()[0]
-    crawled = store.db.execute("select count(*) from pages where run_id = ? and phase = 'crawl'", [run_id]).fetchone()[0]
-    evidence = sum(f.stat().st_size for kind in ("evidence", "screenshots")
-                   for f in (work / kind / f"run-{run_id}").rglob("*") if f.is_file())
+    crawled = store.db.execute("select count(*) from pages where run_id = ? and phase = 'crawl'", [run_id]).fetchone()[
+        0
+    ]
+    evidence = sum(
+        f.stat().st_size
+        for kind in ("evidence", "screenshots")
+        for f in (work / kind / f"run-{run_id}").rglob("*")
+        if f.is_file()
+    )
     growth = watch.browser_growth_mb_per_page()
     figures = [
-        Figure(f"{crawled}-page crawl: peak RSS of the Python process", f"{watch.peak_python_mb:.0f} MB "
-               f"({crawled / seconds:.2f} pages/s)", "< 300 MB", None if tiny else watch.peak_python_mb < 300),
-        Figure(f"{crawled}-page crawl: browser growth per page",
-               "n/a (too few samples)" if growth is None else f"{growth:.3f} MB/page", "< 0.2 MB/page",
-               None if tiny or growth is None else growth < 0.2),
-        Figure(f"{crawled}-page crawl: evidence per page", f"{evidence / max(1, visited) / 1024:.0f} KB/page "
-               f"({evidence / 2**20:.0f} MB for {visited} visits)", "reported", None),
+        Figure(
+            f"{crawled}-page crawl: peak RSS of the Python process",
+            f"{watch.peak_python_mb:.0f} MB ({crawled / seconds:.2f} pages/s)",
+            "< 300 MB",
+            None if tiny else watch.peak_python_mb < 300,
+        ),
+        Figure(
+            f"{crawled}-page crawl: browser growth per page",
+            "n/a (too few samples)" if growth is None else f"{growth:.3f} MB/page",
+            "< 0.2 MB/page",
+            None if tiny or growth is None else growth < 0.2,
+        ),
+        Figure(
+            f"{crawled}-page crawl: evidence per page",
+            f"{evidence / max(1, visited) / 1024:.0f} KB/page ({evidence / 2**20:.0f} MB for {visited} visits)",
+            "reported",
+            None,
+        ),
     ]
     judge = load_judge(tiny)
     started = time.monotonic()
@@ -331,17 +421,26 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
     for fmt, extension in EXTENSIONS.items():
         write_report(store, run_id, fmt, work / "reports" / f"report.{extension}", judge.pack)
     report_s = time.monotonic() - started
-    figures.append(Figure(f"{crawled}-page audit: judge + {len(EXTENSIONS)} report formats", f"{report_s:.2f} s",
-                          "< 5 s", None if tiny else report_s < 5))
+    figures.append(
+        Figure(
+            f"{crawled}-page audit: judge + {len(EXTENSIONS)} report formats",
+            f"{report_s:.2f} s",
+            "< 5 s",
+            None if tiny else report_s < 5,
+        )
+    )
     return figures
 
 
 # -- the table ----------------------------------------------------------------------------------------------
 def table(figures: list[Figure]) -> str:
     rows = [("Figure", "Measured", "Goal", "Met")] + [
-        (f.name, f.measured, f.goal, {True: "yes", False: "NO", None: "-"}[f.met]) for f in figures]
+        (f.name, f.measured, f.goal, {True: "yes", False: "NO", None: "-"}[f.met]) for f in figures
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths)) + " |" for row in rows]
+    lines = [
+        "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |" for row in rows
+    ]
     lines.insert(1, "|" + "|".join("-" * (width + 2) for width in widths) + "|")
     return "\n".join(lines)
 
@@ -349,20 +448,29 @@ def table(figures: list[Figure]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="every figure on a tiny input (a smoke test)")
-    parser.add_argument("--only", choices=["audit", "pii", "concurrency", "crawl"], action="append",
-                        help="measure only these figures (repeatable)")
+    parser.add_argument(
+        "--only",
+        choices=["audit", "pii", "concurrency", "crawl"],
+        action="append",
+        help="measure only these figures (repeatable)",
+    )
     args = parser.parse_args(argv)
     only = set(args.only or ["audit", "pii", "concurrency", "crawl"])
     load = os.getloadavg()
-    print(f"trackaudit bench{' (tiny)' if args.tiny else ''}: {os.cpu_count()} CPUs, load average "
-          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start", flush=True)
+    print(
+        f"trackaudit bench{' (tiny)' if args.tiny else ''}: {os.cpu_count()} CPUs, load average "
+        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start",
+        flush=True,
+    )
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="trackaudit-bench-") as scratch, FixtureInternet(PASSWORDS) as internet:
         work = Path(scratch)
-        steps = [("audit", lambda: audit_overhead(internet, work / "audit", args.tiny)),
-                 ("pii", lambda: pii(args.tiny)),
-                 ("concurrency", lambda: concurrency(internet, work / "concurrency", args.tiny)),
-                 ("crawl", lambda: big_crawl(internet, work / "crawl", args.tiny))]
+        steps = [
+            ("audit", lambda: audit_overhead(internet, work / "audit", args.tiny)),
+            ("pii", lambda: pii(args.tiny)),
+            ("concurrency", lambda: concurrency(internet, work / "concurrency", args.tiny)),
+            ("crawl", lambda: big_crawl(internet, work / "crawl", args.tiny)),
+        ]
         for name, step in steps:
             if name in only:
                 (work / name).mkdir()

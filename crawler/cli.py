@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -15,10 +15,10 @@ import click
 
 from . import __version__
 from .browse.browser import BrowserNotFound, LaunchSettings
-from .dns import DnsResolver
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
-from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowledge_warning, update_lists
+from .dns import DnsResolver
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
+from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowledge_warning, update_lists
 from .store import queries
 from .store.schema import NotOurDatabase
 from .store.writer import Store
@@ -92,8 +92,10 @@ def _results_db(db_path: Path | None) -> Path:
     if DEMO_DB.exists():
         click.echo(f"Database: {DEMO_DB} (the demo's; there is no {DEFAULT_DB})", err=True)
         return DEMO_DB
-    raise UsageProblem(f"{DEFAULT_DB}: no such database, and no demo database {DEMO_DB} either. Fix: run an audit "
-                       f"first ('./run demo' writes {DEMO_DB}), or pass --db with the database an audit wrote")
+    raise UsageProblem(
+        f"{DEFAULT_DB}: no such database, and no demo database {DEMO_DB} either. Fix: run an audit "
+        f"first ('./run demo' writes {DEMO_DB}), or pass --db with the database an audit wrote"
+    )
 
 
 class RunReference(click.ParamType):
@@ -107,8 +109,9 @@ class RunReference(click.ParamType):
         try:
             return int(value)
         except ValueError:
-            self.fail(f"{value!r} is not a run id. Fix: give a number (see 'trackaudit findings') or 'latest'",
-                      param, ctx)
+            self.fail(
+                f"{value!r} is not a run id. Fix: give a number (see 'trackaudit findings') or 'latest'", param, ctx
+            )
 
 
 RUN = RunReference()
@@ -120,8 +123,10 @@ def _run_id(store: Store, reference: int | str) -> int:
     if run_id is None:
         raise UsageProblem(f"{store.path}: no run yet. Fix: run an audit first, or pass --db with another database")
     if queries.run(store, run_id) is None:
-        raise UsageProblem(f"{store.path}: no run {run_id} (the latest is {queries.latest_run_id(store)}). "
-                           f"Fix: pass a run id the database has, or 'latest'")
+        raise UsageProblem(
+            f"{store.path}: no run {run_id} (the latest is {queries.latest_run_id(store)}). "
+            f"Fix: pass a run id the database has, or 'latest'"
+        )
     return run_id
 
 
@@ -134,13 +139,14 @@ def _open_store(db_path: Path, read_only: bool = False) -> Store:
     except NotOurDatabase as exc:
         raise UsageProblem(f"{exc}. Fix: pass --db with a trackaudit database") from None
     except Exception as exc:  # unwritable, locked
-        raise UsageProblem(f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a writable "
-                           f"path to a trackaudit database") from None
+        raise UsageProblem(
+            f"{db_path}: cannot open the database ({exc}). Fix: pass --db with a writable path to a trackaudit database"
+        ) from None
 
 
 def _print_run(store: Store, result, quiet: bool = False) -> None:
-    from .report.text import format_findings
     from .report.summary import format_summary, run_summary
+    from .report.text import format_findings
 
     if quiet:
         for vendor_id, verdict in sorted(result.verdicts.items()):
@@ -180,8 +186,10 @@ def _run_lock(db_path: Path):
     except DatabaseBusy as exc:
         raise AuditFailed(str(exc)) from None
     except OSError as exc:
-        raise UsageProblem(f"{db_path}: cannot write beside the database ({exc.strerror or exc}). "
-                           f"Fix: pass --db with a path in a folder you can write") from None
+        raise UsageProblem(
+            f"{db_path}: cannot write beside the database ({exc.strerror or exc}). "
+            f"Fix: pass --db with a path in a folder you can write"
+        ) from None
     try:
         with scratch_folder():
             yield lock
@@ -192,7 +200,7 @@ def _run_lock(db_path: Path):
 def _due_targets(store: Store, targets):
     """Targets whose vendor has no complete audit younger than its audit_every_days (an incomplete audit does
     not count); says which are skipped."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = []
     for target in targets:
         last = queries.last_complete_audit(store, target.vendor.id)
@@ -201,8 +209,11 @@ def _due_targets(store: Store, targets):
         elif last:
             age = now - datetime.fromisoformat(last["started_at"])
             if age < timedelta(days=target.vendor.audit_every_days):
-                click.echo(f"{target.vendor.id}: last audited {last['started_at']} (run {last['run_id']}), "
-                           f"every {target.vendor.audit_every_days} days: not due", err=True)
+                click.echo(
+                    f"{target.vendor.id}: last audited {last['started_at']} (run {last['run_id']}), "
+                    f"every {target.vendor.audit_every_days} days: not due",
+                    err=True,
+                )
                 continue
         due.append(target)
     return due
@@ -210,10 +221,16 @@ def _due_targets(store: Store, targets):
 
 def output_options(command):
     """--verbose, --quiet, --log-file: how much a run says while it works."""
-    command = click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                           help="Also write a detailed log here (passwords masked).")(command)
+    command = click.option(
+        "--log-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Also write a detailed log here (passwords masked).",
+    )(command)
     command = click.option("--quiet", "-q", is_flag=True, help="Print only the verdicts (for cron).")(command)
-    command = click.option("--verbose", "-v", is_flag=True, help="Log every phase and page instead of a progress bar.")(command)
+    command = click.option("--verbose", "-v", is_flag=True, help="Log every phase and page instead of a progress bar.")(
+        command
+    )
     return command
 
 
@@ -224,23 +241,46 @@ def _progress(store: Store, verbose: bool, quiet: bool, log_file: Path | None):
     try:
         progress = configure(verbose, quiet, log_file, store.redactor)
     except OSError as exc:
-        raise UsageProblem(f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
-                           f"Fix: pass --log-file with a path you can write") from None
+        raise UsageProblem(
+            f"{log_file}: cannot write the log file ({exc.strerror or exc}). "
+            f"Fix: pass --log-file with a path you can write"
+        ) from None
     if not sandbox_enabled():
         logging.getLogger("trackaudit").warning(
             "Running as root: Chromium refuses its sandbox for root, so the audited sites run unsandboxed. "
-            "Fix: run trackaudit as a dedicated non-root user")
+            "Fix: run trackaudit as a dedicated non-root user"
+        )
     return progress
 
 
-db_option = click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-                         help=f"SQLite database (default {DEFAULT_DB}).")
-chromium_option = click.option("--chromium", "chromium", default=None, metavar="PATH",
-                               help="Chromium executable (default: $TRACKAUDIT_CHROMIUM, Debian's chromium, Playwright's).")
-policy_option = click.option("--policy", "policy", default=None, metavar="NAME_OR_PATH",
-                             help="Policy pack: a name in policies/ or a TOML file (default mps-7400.1).")
-lists_option = click.option("--lists-dir", "lists_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-                            help="Extra folder of tracker/cookie lists (besides the cache of 'lists update').")
+db_option = click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"SQLite database (default {DEFAULT_DB}).",
+)
+chromium_option = click.option(
+    "--chromium",
+    "chromium",
+    default=None,
+    metavar="PATH",
+    help="Chromium executable (default: $TRACKAUDIT_CHROMIUM, Debian's chromium, Playwright's).",
+)
+policy_option = click.option(
+    "--policy",
+    "policy",
+    default=None,
+    metavar="NAME_OR_PATH",
+    help="Policy pack: a name in policies/ or a TOML file (default mps-7400.1).",
+)
+lists_option = click.option(
+    "--lists-dir",
+    "lists_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Extra folder of tracker/cookie lists (besides the cache of 'lists update').",
+)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -262,6 +302,7 @@ def _options(*decorators):
         for decorator in reversed(decorators):
             command = decorator(command)
         return command
+
     return apply
 
 
@@ -275,16 +316,27 @@ def _check_dns_resolver(ctx, param, value):
 
 browser_options = _options(
     click.option("--host-resolver-rules", default=None, help="Chromium host resolver rules (overrides [browser])."),
-    click.option("--ignore-https-errors", is_flag=True, default=None,
-                 help="Accept invalid certificates (overrides [browser])."),
-    click.option("--dns-resolver", default=None, callback=_check_dns_resolver, metavar="HOST:PORT",
-                 help="DNS server asked for first-party hosts' CNAME chains, to find CNAME-cloaked trackers "
-                      "(overrides [browser] dns_resolver; default: the system resolver)."),
+    click.option(
+        "--ignore-https-errors", is_flag=True, default=None, help="Accept invalid certificates (overrides [browser])."
+    ),
+    click.option(
+        "--dns-resolver",
+        default=None,
+        callback=_check_dns_resolver,
+        metavar="HOST:PORT",
+        help="DNS server asked for first-party hosts' CNAME chains, to find CNAME-cloaked trackers "
+        "(overrides [browser] dns_resolver; default: the system resolver).",
+    ),
     chromium_option,
 )
-seal_key_option = click.option("--seal-key", "seal_key", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                               help="A secret key file: the evidence seal becomes an HMAC that cannot be recomputed "
-                                    "without it (verify-evidence then needs the same key).")
+seal_key_option = click.option(
+    "--seal-key",
+    "seal_key",
+    default=None,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A secret key file: the evidence seal becomes an HMAC that cannot be recomputed "
+    "without it (verify-evidence then needs the same key).",
+)
 run_options = _options(db_option, policy_option, lists_option, browser_options, output_options, seal_key_option)
 
 
@@ -294,18 +346,28 @@ def _read_seal_key(path: Path | None) -> bytes | None:
     try:
         key = path.read_bytes().strip()
     except OSError as exc:
-        raise UsageProblem(f"{path}: cannot read the seal key ({exc.strerror or exc}). Fix: pass --seal-key with a "
-                           f"readable file") from None
+        raise UsageProblem(
+            f"{path}: cannot read the seal key ({exc.strerror or exc}). Fix: pass --seal-key with a readable file"
+        ) from None
     if len(key) < 16:
-        raise UsageProblem(f"{path}: the seal key is shorter than 16 bytes. Fix: e.g. "
-                           f"'head -c 32 /dev/urandom | base64 > {path}' and keep it apart from the results")
+        raise UsageProblem(
+            f"{path}: the seal key is shorter than 16 bytes. Fix: e.g. "
+            f"'head -c 32 /dev/urandom | base64 > {path}' and keep it apart from the results"
+        )
     return key
 
+
 config_options = _options(
-    click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-                 help="vendors.toml"),
-    click.option("--secrets", "secrets_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
-                 help="NAME=value file holding the password variables, instead of the environment."),
+    click.option(
+        "--config", "config_path", required=True, type=click.Path(dir_okay=False, path_type=Path), help="vendors.toml"
+    ),
+    click.option(
+        "--secrets",
+        "secrets_path",
+        default=None,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="NAME=value file holding the password variables, instead of the environment.",
+    ),
 )
 
 
@@ -319,8 +381,9 @@ def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ign
         vendors = pick(config)
         secrets = load_secrets_file(secrets_path) if secrets_path else None
         targets = targets_for(config, vendors, secrets)
-        settings = LaunchSettings.from_config(config.browser, chromium, host_resolver_rules, ignore_https_errors,
-                                              dns_resolver)
+        settings = LaunchSettings.from_config(
+            config.browser, chromium, host_resolver_rules, ignore_https_errors, dns_resolver
+        )
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
@@ -336,15 +399,31 @@ def _finish(store: Store, result, quiet: bool) -> None:
 
 
 @main.command()
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="SQLite database (default results/demo.db).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite database (default results/demo.db).",
+)
 @policy_option
 @lists_option
 @browser_options
 @output_options
 @seal_key_option
-def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, dns_resolver, chromium, verbose, quiet,
-         log_file, seal_key) -> None:
+def demo(
+    db_path,
+    policy,
+    lists_dir,
+    host_resolver_rules,
+    ignore_https_errors,
+    dns_resolver,
+    chromium,
+    verbose,
+    quiet,
+    log_file,
+    seal_key,
+) -> None:
     """Audit the bundled fixture vendors on loopback, judge them and summarise what was seen.
 
     The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
@@ -359,9 +438,15 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, d
         store = _open_store(db_path)
         store.seal_key = _read_seal_key(seal_key)
         try:
-            result, _ = run_demo(store, judge, executable_override=chromium, host_resolver_rules=host_resolver_rules,
-                                 ignore_https_errors=ignore_https_errors, dns_resolver=dns_resolver,
-                                 progress=_progress(store, verbose, quiet, log_file))
+            result, _ = run_demo(
+                store,
+                judge,
+                executable_override=chromium,
+                host_resolver_rules=host_resolver_rules,
+                ignore_https_errors=ignore_https_errors,
+                dns_resolver=dns_resolver,
+                progress=_progress(store, verbose, quiet, log_file),
+            )
         except BrowserNotFound as exc:
             raise AuditFailed(str(exc)) from None
         except ConfigError as exc:
@@ -380,15 +465,43 @@ def demo(db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, d
 @main.command()
 @config_options
 @click.option("--vendor", "vendor_ids", multiple=True, metavar="ID", help="Audit only this vendor (repeatable).")
-@click.option("--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days.")
-@click.option("--shard", default=None, metavar="I/N|auto",
-              help="Audit only worker I's share of N (balanced by pages × accounts); merge the databases afterwards. "
-                   "'auto' reads $JOB_COMPLETION_INDEX (from 0) and $TRACKAUDIT_SHARD_COUNT (a Kubernetes Indexed Job).")
-@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 16),
-              help="Vendor × account audits run at once.")
+@click.option(
+    "--due", is_flag=True, help="Only vendors whose last complete audit is older than their audit_every_days."
+)
+@click.option(
+    "--shard",
+    default=None,
+    metavar="I/N|auto",
+    help="Audit only worker I's share of N (balanced by pages × accounts); merge the databases afterwards. "
+    "'auto' reads $JOB_COMPLETION_INDEX (from 0) and $TRACKAUDIT_SHARD_COUNT (a Kubernetes Indexed Job).",
+)
+@click.option(
+    "--concurrency",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Vendor × account audits run at once.",
+)
 @run_options
-def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_path, policy, lists_dir,
-          host_resolver_rules, ignore_https_errors, dns_resolver, chromium, verbose, quiet, log_file, seal_key) -> None:
+def audit(
+    config_path,
+    secrets_path,
+    vendor_ids,
+    due,
+    shard,
+    concurrency,
+    db_path,
+    policy,
+    lists_dir,
+    host_resolver_rules,
+    ignore_https_errors,
+    dns_resolver,
+    chromium,
+    verbose,
+    quiet,
+    log_file,
+    seal_key,
+) -> None:
     """Audit the vendors of a config file (every approved one unless --vendor is given).
 
     Each vendor's run is compared with its previous complete audit; a candidate vendor gets a pre-approval
@@ -400,8 +513,11 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
     from .jobs.runner import run_audit
 
     def pick(config):
-        vendors = [config.vendor(v) for v in vendor_ids] if vendor_ids else \
-            [v for v in config.vendors if v.status == "approved"]
+        vendors = (
+            [config.vendor(v) for v in vendor_ids]
+            if vendor_ids
+            else [v for v in config.vendors if v.status == "approved"]
+        )
         if not vendors:
             raise UsageProblem(f"{config_path}: no approved vendor to audit. Fix: name one with --vendor ID")
         if shard:
@@ -415,12 +531,15 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
                 raise UsageProblem(f"--shard {shard}: this worker's share is empty. Fix: use fewer workers")
         terminated = [v.id for v in vendors if v.status == "terminated"]
         if terminated:
-            raise UsageProblem(f"{config_path}: {', '.join(terminated)} is terminated. Fix: check it with "
-                               f"'trackaudit verify-removal --config {config_path} --vendor {terminated[0]}'")
+            raise UsageProblem(
+                f"{config_path}: {', '.join(terminated)} is terminated. Fix: check it with "
+                f"'trackaudit verify-removal --config {config_path} --vendor {terminated[0]}'"
+            )
         return vendors
 
-    config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
-                                         ignore_https_errors, dns_resolver)
+    config, targets, settings = _prepare(
+        config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors, dns_resolver
+    )
     judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
@@ -432,8 +551,17 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
                 click.echo("No vendor is due for an audit.")
                 return
         command = "trackaudit audit " + " ".join(sys.argv[2:])
-        result = run_audit(store, settings, targets, mode="audit", command=command, config=config, judge=judge,
-                           concurrency=concurrency, progress=_progress(store, verbose, quiet, log_file))
+        result = run_audit(
+            store,
+            settings,
+            targets,
+            mode="audit",
+            command=command,
+            config=config,
+            judge=judge,
+            concurrency=concurrency,
+            progress=_progress(store, verbose, quiet, log_file),
+        )
     _finish(store, result, quiet)
 
 
@@ -441,8 +569,21 @@ def audit(config_path, secrets_path, vendor_ids, due, shard, concurrency, db_pat
 @click.argument("url")
 @click.option("--max-pages", default=10, show_default=True, type=click.IntRange(1, 200), help="Pages to visit.")
 @run_options
-def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore_https_errors, dns_resolver, chromium,
-         verbose, quiet, log_file, seal_key) -> None:
+def scan(
+    url,
+    max_pages,
+    db_path,
+    policy,
+    lists_dir,
+    host_resolver_rules,
+    ignore_https_errors,
+    dns_resolver,
+    chromium,
+    verbose,
+    quiet,
+    log_file,
+    seal_key,
+) -> None:
     """Pre-approval scan of a candidate vendor's public pages, with no account and no config file.
 
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
@@ -453,17 +594,28 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     parts = urlsplit(url)
     host = parts.hostname
     if parts.scheme not in ("http", "https") or not host:
-        raise UsageProblem(f"{url!r} is not an absolute http(s) URL. Fix: give the full address, e.g. https://app.example.com/")
+        raise UsageProblem(
+            f"{url!r} is not an absolute http(s) URL. Fix: give the full address, e.g. https://app.example.com/"
+        )
     if parts.username is not None or parts.password is not None:
         # Credentials in a URL would be stored with every request and page of the run.
-        raise UsageProblem("the URL holds a user name or password (user:pass@). Fix: scan the public address "
-                           "without them; audit a logged-in account with 'trackaudit audit --config'")
+        raise UsageProblem(
+            "the URL holds a user name or password (user:pass@). Fix: scan the public address "
+            "without them; audit a logged-in account with 'trackaudit audit --config'"
+        )
     vendor_id = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in host)
     try:
-        config = parse_config({"vendors": [{"id": vendor_id, "name": host, "status": "candidate", "start_url": url,
-                                            "max_pages": max_pages}]}, "(scan)")
-        settings = LaunchSettings.from_config(BrowserConfig(), chromium, host_resolver_rules, ignore_https_errors,
-                                              dns_resolver)
+        config = parse_config(
+            {
+                "vendors": [
+                    {"id": vendor_id, "name": host, "status": "candidate", "start_url": url, "max_pages": max_pages}
+                ]
+            },
+            "(scan)",
+        )
+        settings = LaunchSettings.from_config(
+            BrowserConfig(), chromium, host_resolver_rules, ignore_https_errors, dns_resolver
+        )
     except ConfigError as exc:
         raise UsageProblem(str(exc)) from None
     except BrowserNotFound as exc:
@@ -473,9 +625,15 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
     with _run_lock(db_path):
         store = _open_store(db_path)
         store.seal_key = _read_seal_key(seal_key)
-        result = run_audit(store, settings, targets_for(config, list(config.vendors)), mode="scan",
-                           command=f"trackaudit scan {url}", judge=judge,
-                           progress=_progress(store, verbose, quiet, log_file))
+        result = run_audit(
+            store,
+            settings,
+            targets_for(config, list(config.vendors)),
+            mode="scan",
+            command=f"trackaudit scan {url}",
+            judge=judge,
+            progress=_progress(store, verbose, quiet, log_file),
+        )
     _finish(store, result, quiet)
 
 
@@ -483,8 +641,22 @@ def scan(url, max_pages, db_path, policy, lists_dir, host_resolver_rules, ignore
 @config_options
 @click.option("--vendor", "vendor_id", required=True, metavar="ID", help="The terminated vendor to check.")
 @run_options
-def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_dir, host_resolver_rules,
-                   ignore_https_errors, dns_resolver, chromium, verbose, quiet, log_file, seal_key) -> None:
+def verify_removal(
+    config_path,
+    secrets_path,
+    vendor_id,
+    db_path,
+    policy,
+    lists_dir,
+    host_resolver_rules,
+    ignore_https_errors,
+    dns_resolver,
+    chromium,
+    verbose,
+    quiet,
+    log_file,
+    seal_key,
+) -> None:
     """Check a terminated vendor: the test account must no longer log in, the public pages must no longer
     serve the trackers its last audit recorded, and the browser state that audit left must not be
     recognised. Ends in a verdict: removal verified, or not verified (exit 1). A refused login and pages that
@@ -498,12 +670,15 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
     def pick(config):
         vendor = config.vendor(vendor_id)
         if vendor.status != "terminated":
-            raise UsageProblem(f"{config_path}: vendor {vendor_id} has status {vendor.status!r}; verify-removal checks "
-                               f"terminated vendors. Fix: set status = \"terminated\" once its contract has ended")
+            raise UsageProblem(
+                f"{config_path}: vendor {vendor_id} has status {vendor.status!r}; verify-removal checks "
+                f'terminated vendors. Fix: set status = "terminated" once its contract has ended'
+            )
         return [vendor]
 
-    config, targets, settings = _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules,
-                                         ignore_https_errors, dns_resolver)
+    config, targets, settings = _prepare(
+        config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors, dns_resolver
+    )
     judge = _load_judge(policy, lists_dir, warn_about_lists=True)
     db_path = db_path or DEFAULT_DB
     with _run_lock(db_path):
@@ -511,20 +686,34 @@ def verify_removal(config_path, secrets_path, vendor_id, db_path, policy, lists_
         store.seal_key = _read_seal_key(seal_key)
         with_state = []
         for target in targets:
-            cookies, storage, baseline = saved_state(store, vendor_id, target.account.id if target.account else "anonymous")
+            cookies, storage, baseline = saved_state(
+                store, vendor_id, target.account.id if target.account else "anonymous"
+            )
             caveat = logout_caveat(store, vendor_id, baseline["run_id"] if baseline else None)
             if caveat and target is targets[0]:
                 click.echo(f"Warning: {caveat}", err=True)
             with_state.append(dataclasses.replace(target, saved_cookies=tuple(cookies), saved_storage=tuple(storage)))
         command = "trackaudit verify-removal " + " ".join(sys.argv[2:])
-        result = run_audit(store, settings, with_state, mode="verify-removal", command=command, config=config,
-                           judge=judge, progress=_progress(store, verbose, quiet, log_file))
+        result = run_audit(
+            store,
+            settings,
+            with_state,
+            mode="verify-removal",
+            command=command,
+            config=config,
+            judge=judge,
+            progress=_progress(store, verbose, quiet, log_file),
+        )
     _finish(store, result, quiet)
 
 
 results_db_option = click.option(
-    "--db", "db_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help=f"SQLite database (default {DEFAULT_DB}, or the demo's results/demo.db when there is no {DEFAULT_DB}).")
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"SQLite database (default {DEFAULT_DB}, or the demo's results/demo.db when there is no {DEFAULT_DB}).",
+)
 
 
 @main.command()
@@ -549,8 +738,11 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
     judge = _load_judge(policy, lists_dir)
     after = analyse_run(store, run_b, judge.pack, judge.knowledge, vendor_id)
     if not after:
-        raise UsageProblem(f"run {run_b} audited no vendor" + (f" named {vendor_id}" if vendor_id else "")
-                           + ". Fix: pick a run that audited it (see 'trackaudit findings --run N')")
+        raise UsageProblem(
+            f"run {run_b} audited no vendor"
+            + (f" named {vendor_id}" if vendor_id else "")
+            + ". Fix: pick a run that audited it (see 'trackaudit findings --run N')"
+        )
     if run_a is None:
         compare_with: dict[int, list[str]] = {}
         for vid in sorted(after):
@@ -567,8 +759,11 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
         before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
         common = sorted(set(before) & set(after))
         if not common:
-            raise UsageProblem(f"runs {run_a} and {run_b} have no vendor in common"
-                               + (f" named {vendor_id}" if vendor_id else "") + ". Fix: pick runs that audited the same vendor")
+            raise UsageProblem(
+                f"runs {run_a} and {run_b} have no vendor in common"
+                + (f" named {vendor_id}" if vendor_id else "")
+                + ". Fix: pick runs that audited the same vendor"
+            )
         pairs = [(vid, run_a, before[vid]) for vid in common]
         for vid in sorted(set(before) ^ set(after)):
             click.echo(f"{vid}: only in run {run_a if vid in before else run_b}")
@@ -598,12 +793,23 @@ def findings(run_ref, vendor_id, db_path) -> None:
 
 @main.command()
 @click.argument("run_ref", metavar="[RUN]", type=RUN, default="latest")
-@click.option("--format", "fmt", type=click.Choice(["html", "json", "csv", "md", "junit"]), default="html",
-              show_default=True, help="html: the full report; json: versioned schema; csv: findings; "
-                                      "md: a short summary for an email or ticket; junit: one test case per vendor × clause.")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="File to write (default: DB-report-run-N.<ext> beside the database, e.g. "
-                   "results/audit-report-run-3.html for results/audit.db; '-' for standard output).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "json", "csv", "md", "junit"]),
+    default="html",
+    show_default=True,
+    help="html: the full report; json: versioned schema; csv: findings; "
+    "md: a short summary for an email or ticket; junit: one test case per vendor × clause.",
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File to write (default: DB-report-run-N.<ext> beside the database, e.g. "
+    "results/audit-report-run-3.html for results/audit.db; '-' for standard output).",
+)
 @results_db_option
 @policy_option
 def report(run_ref, fmt, out_path, db_path, policy) -> None:
@@ -637,14 +843,18 @@ def verify_evidence_command(run_ref, db_path, seal_key) -> None:
     run_id = _run_id(store, run_ref)
     manifest = read_manifest(store, run_id)
     if manifest is None:
-        click.echo(f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
-                   f"its manifest was removed).")
+        click.echo(
+            f"Run {run_id}: no evidence manifest, so nothing can be verified (the run was never sealed, or "
+            f"its manifest was removed)."
+        )
         sys.exit(EXIT_VIOLATIONS)
     problems = verify_evidence(store, run_id, _read_seal_key(seal_key))
     if not problems:
-        click.echo(f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
-                   f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "
-                   f"match the manifest).")
+        click.echo(
+            f"Run {run_id}: evidence intact ({len(manifest['artefacts'])} artefacts, "
+            f"{sum(t['rows'] for t in manifest['rows'].values())} database rows in {len(manifest['rows'])} tables "
+            f"match the manifest)."
+        )
         _print_seal(store, run_id)
         return
     click.echo(f"Run {run_id}: evidence CHANGED since it was sealed:")
@@ -669,7 +879,9 @@ def merge(target, sources) -> None:
         if run.already_merged:
             click.echo(f"{run.source} run {run.source_run}: already merged as {target} run {run.target_run}, skipped")
             continue
-        flag = f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
+        flag = (
+            f"  (its evidence had {run.evidence_problems} problem(s) before the merge)" if run.evidence_problems else ""
+        )
         click.echo(f"{run.source} run {run.source_run} -> {target} run {run.target_run}{flag}")
 
 
@@ -678,11 +890,18 @@ def lists() -> None:
     """Tracker and cookie lists: download current ones, show what is loaded."""
 
 
-@lists.command("update", help="Download lists into the cache (default: "
-               f"{', '.join(n for n, s in LIST_SOURCES.items() if s.default)}).")
+@lists.command(
+    "update",
+    help=f"Download lists into the cache (default: {', '.join(n for n, s in LIST_SOURCES.items() if s.default)}).",
+)
 @click.argument("names", nargs=-1)
-@click.option("--cache", "cache_dir", default=None, type=click.Path(file_okay=False, path_type=Path),
-              help="List cache folder (default $TRACKAUDIT_LISTS_DIR or ~/.cache/trackaudit/lists).")
+@click.option(
+    "--cache",
+    "cache_dir",
+    default=None,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="List cache folder (default $TRACKAUDIT_LISTS_DIR or ~/.cache/trackaudit/lists).",
+)
 def lists_update(names, cache_dir) -> None:
     cache_dir = cache_dir or default_cache_dir()
     try:
@@ -691,7 +910,9 @@ def lists_update(names, cache_dir) -> None:
         raise UsageProblem(str(exc)) from None
     for update in updates:
         if update.entry is not None:
-            click.echo(f"{update.name}: version {update.entry.version}, {update.entry.bytes} bytes, sha256 {update.entry.sha256[:16]}…")
+            click.echo(
+                f"{update.name}: version {update.entry.version}, {update.entry.bytes} bytes, sha256 {update.entry.sha256[:16]}…"
+            )
         else:
             click.echo(f"FAILED: {update.error}", err=True)
     click.echo(f"Cache: {cache_dir}")
@@ -705,7 +926,9 @@ def lists_show(lists_dir) -> None:
     """What an audit would load now: built-in knowledge and cached lists, with versions."""
     judge = _load_judge(None, lists_dir)
     for entry in judge.provenance():
-        click.echo(f"{entry['name']:<24} version {entry['version']:<20} sha256 {entry['sha256'][:16]}…  {entry['source']}")
+        click.echo(
+            f"{entry['name']:<24} version {entry['version']:<20} sha256 {entry['sha256'][:16]}…  {entry['source']}"
+        )
     missing = [n for n in LIST_SOURCES if n not in {i.name for i in judge.lists}]
     if missing:
         click.echo(f"\nNot loaded: {', '.join(missing)} (run 'trackaudit lists update' to fetch them)")
@@ -717,14 +940,35 @@ def fixtures_group() -> None:
 
 
 @fixtures_group.command("serve")
-@click.option("--https-port", default=DEFAULT_FIXTURE_PORTS["https"], show_default=True, type=click.IntRange(1, 65535),
-              help="Port of the HTTPS server (every fixture host's port 443).")
-@click.option("--http-port", default=DEFAULT_FIXTURE_PORTS["http"], show_default=True, type=click.IntRange(1, 65535),
-              help="Port of the HTTP server (every fixture host's port 80).")
-@click.option("--closed-port", default=DEFAULT_FIXTURE_PORTS["closed"], show_default=True,
-              type=click.IntRange(1, 65535), help="A port held closed: every other port of a fixture host refuses.")
-@click.option("--dir", "out_dir", default=Path("results") / "fixtures", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="Where vendors.toml and the secrets file go.")
+@click.option(
+    "--https-port",
+    default=DEFAULT_FIXTURE_PORTS["https"],
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the HTTPS server (every fixture host's port 443).",
+)
+@click.option(
+    "--http-port",
+    default=DEFAULT_FIXTURE_PORTS["http"],
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port of the HTTP server (every fixture host's port 80).",
+)
+@click.option(
+    "--closed-port",
+    default=DEFAULT_FIXTURE_PORTS["closed"],
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="A port held closed: every other port of a fixture host refuses.",
+)
+@click.option(
+    "--dir",
+    "out_dir",
+    default=Path("results") / "fixtures",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where vendors.toml and the secrets file go.",
+)
 def fixtures_serve(https_port, http_port, closed_port, out_dir) -> None:
     """Serve the fixture vendors on 127.0.0.1 until Ctrl-C; print the browser flags, the test accounts and a
     ready vendors.toml to audit them with."""
@@ -736,8 +980,10 @@ def fixtures_serve(https_port, http_port, closed_port, out_dir) -> None:
     try:
         served = start_fixtures(out_dir, https_port, http_port, closed_port)
     except OSError as exc:
-        raise UsageProblem(f"cannot listen on 127.0.0.1 ports {https_port}, {http_port} and {closed_port} ({exc.strerror}). "
-                           "Fix: pick free ones with --https-port, --http-port and --closed-port") from None
+        raise UsageProblem(
+            f"cannot listen on 127.0.0.1 ports {https_port}, {http_port} and {closed_port} ({exc.strerror}). "
+            "Fix: pick free ones with --https-port, --http-port and --closed-port"
+        ) from None
     flags = shlex.join(served.browser_flags)
     first = FIRST_VENDOR
     click.echo(f"Fixture web on 127.0.0.1: HTTPS port {https_port}, HTTP port {http_port} (Ctrl-C stops it).\n")

@@ -24,12 +24,18 @@ def failure_class(error: str | None, status: int | None = None) -> str | None:
         name = code.group(1) if code else ""
         if name in ("ERR_NAME_NOT_RESOLVED", "ERR_NAME_RESOLUTION_FAILED", "ERR_DNS_TIMED_OUT"):
             return DNS
-        if name.startswith(("ERR_CERT_", "ERR_SSL_")) or name in ("ERR_BAD_SSL_CLIENT_AUTH_CERT", "ERR_INSECURE_RESPONSE"):
+        if name.startswith(("ERR_CERT_", "ERR_SSL_")) or name in (
+            "ERR_BAD_SSL_CLIENT_AUTH_CERT",
+            "ERR_INSECURE_RESPONSE",
+        ):
             return TLS
         if name == "ERR_CONNECTION_REFUSED":
             return REFUSED
-        if name in ("ERR_TIMED_OUT", "ERR_CONNECTION_TIMED_OUT") or "timeout" in error.lower() \
-                or "did not finish" in error:
+        if (
+            name in ("ERR_TIMED_OUT", "ERR_CONNECTION_TIMED_OUT")
+            or "timeout" in error.lower()
+            or "did not finish" in error
+        ):
             return TIMEOUT
         return CONNECTION
     if status is not None and status >= 400:
@@ -44,14 +50,18 @@ def explain(kind: str, url: str, error: str | None = None) -> str:
     if kind == DNS:
         return f"could not resolve {host} (DNS): check start_url or --host-resolver-rules"
     if kind == TLS:
-        return (f"certificate not trusted for {host} (TLS{', ' + code.group(1) if code else ''}): check the address, "
-                "or trust the certificate with [browser].trusted_spki")
+        return (
+            f"certificate not trusted for {host} (TLS{', ' + code.group(1) if code else ''}): check the address, "
+            "or trust the certificate with [browser].trusted_spki"
+        )
     if kind == REFUSED:
         return f"{host} refused the connection: check start_url and that the service is up (or --host-resolver-rules)"
     if kind == TIMEOUT:
         return f"{url} did not answer in time: check that the service is up, or raise [browser].page_timeout_s"
     if kind == CONNECTION:
-        return f"the connection to {host} failed ({code.group(1) if code else error}): check the address and the network"
+        return (
+            f"the connection to {host} failed ({code.group(1) if code else error}): check the address and the network"
+        )
     return f"{url} answered {kind.removeprefix('HTTP ')}: check the address in the config"
 
 
@@ -106,15 +116,19 @@ class Coverage:
             if url and visits and all(self._failed(v) for v in visits):
                 if label == "login page" and not self.removal and self.login_outcome != "success":
                     continue  # the login message says it, with the fix
-                gaps.append(f"the {label} could not be loaded: {explain(visits[0].failure or '', url, visits[0].error)}")
+                gaps.append(
+                    f"the {label} could not be loaded: {explain(visits[0].failure or '', url, visits[0].error)}"
+                )
         if self.login_url and not self.removal and self.login_outcome != "success":
             gaps.append(self.login_message or f"login failed ({self.login_outcome})")
         failed = [v for v in self.visits if self._failed(v)]
         if self.visits and len(failed) * 2 > len(self.visits):
             kinds = Counter(v.failure for v in failed)
-            gaps.append(f"{len(failed)} of {len(self.visits)} page visits failed "
-                        f"({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), e.g. "
-                        f"{explain(failed[0].failure or '', failed[0].url, failed[0].error)}")
+            gaps.append(
+                f"{len(failed)} of {len(self.visits)} page visits failed "
+                f"({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))}), e.g. "
+                f"{explain(failed[0].failure or '', failed[0].url, failed[0].error)}"
+            )
         return gaps
 
 

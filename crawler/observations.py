@@ -11,8 +11,18 @@ from dataclasses import asdict, dataclass, fields
 from types import UnionType
 from typing import Any, ClassVar, Union, get_args, get_origin, get_type_hints
 
-PHASES = ("control", "login", "crawl", "reconnect", "retention", "logout", "respawn",  # an audit, in protocol order
-          "removal-login", "removal-public", "removal-replay")  # a post-termination check
+PHASES = (
+    "control",
+    "login",
+    "crawl",
+    "reconnect",
+    "retention",
+    "logout",
+    "respawn",  # an audit, in protocol order
+    "removal-login",
+    "removal-public",
+    "removal-replay",
+)  # a post-termination check
 # A phase's result, stored with the phase (phases.result): the saved browser state still opened the account.
 RECOGNISED = "recognised"
 # The retention phase's results: which cookies keep the login was proven; the login was not kept at all; or the

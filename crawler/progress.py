@@ -27,7 +27,7 @@ class Progress:
     def audit_finished(self, key: str, summary: str) -> None:
         LOGGER.info("%s: %s", key, summary)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -39,15 +39,31 @@ class RichProgress(Progress):
 
     def __init__(self) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, SpinnerColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+        from rich.progress import (
+            Progress as Bars,
+        )
 
         self.console = Console(stderr=True)
-        self._bars = Bars(SpinnerColumn(), TextColumn("{task.fields[key]:<28}"), BarColumn(bar_width=24),
-                          MofNCompleteColumn(), TextColumn("{task.fields[phase]:<10} {task.fields[url]}"),
-                          TimeElapsedColumn(), console=self.console, transient=False)
+        self._bars = Bars(
+            SpinnerColumn(),
+            TextColumn("{task.fields[key]:<28}"),
+            BarColumn(bar_width=24),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[phase]:<10} {task.fields[url]}"),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
         self._tasks: dict[str, int] = {}
 
-    def __enter__(self) -> "RichProgress":
+    def __enter__(self) -> RichProgress:
         self._bars.start()
         return self
 

@@ -27,8 +27,11 @@ _ENCODE_URI_COMPONENT_SAFE = "!'()*-._~"  # JavaScript's encodeURIComponent
 # A field starts at the beginning or after a separator, so scanning stays linear on long unbroken text.
 _FIELD = re.compile(r"(?:(?<=[\s&?;,\"'<>(\[{])|^)(?P<key>[^\s&=?#\"'<>;]{1,200})=(?P<value>[^\s&#\"'<>]*)")
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)+"')
-_MULTIPART_PART = re.compile(r"(?P<head>Content-Disposition:[^\r\n]*(?:\r?\n[^\r\n]+)*\r?\n\r?\n)"
-                             r"(?P<value>.*?)(?=\r?\n--)", re.IGNORECASE | re.DOTALL)
+_MULTIPART_PART = re.compile(
+    r"(?P<head>Content-Disposition:[^\r\n]*(?:\r?\n[^\r\n]+)*\r?\n\r?\n)"
+    r"(?P<value>.*?)(?=\r?\n--)",
+    re.IGNORECASE | re.DOTALL,
+)
 _PERCENT_ESCAPE = re.compile(r"%[0-9A-F]{2}")
 _MAX_DEPTH = 4
 
@@ -50,16 +53,26 @@ def secret_forms(secret: str) -> set[str]:
     """The forms in which a typed password travels: as typed, URL-encoded (form bodies) and base64."""
     # surrogatepass: even a password with lone surrogates (a non-UTF-8 environment) has bytes to encode.
     raw = secret.encode("utf-8", errors="surrogatepass")
-    percent = {quote(raw, safe=""), quote_plus(raw), quote(raw),
-               _percent(raw, _CHROMIUM_FORM_SAFE, space_as_plus=True),
-               _percent(raw, _CHROMIUM_FORM_SAFE), _percent(raw, _ENCODE_URI_COMPONENT_SAFE)}
+    percent = {
+        quote(raw, safe=""),
+        quote_plus(raw),
+        quote(raw),
+        _percent(raw, _CHROMIUM_FORM_SAFE, space_as_plus=True),
+        _percent(raw, _CHROMIUM_FORM_SAFE),
+        _percent(raw, _ENCODE_URI_COMPONENT_SAFE),
+    }
     forms = {secret} | percent | {_PERCENT_ESCAPE.sub(lambda m: m.group(0).lower(), form) for form in percent}
     for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
         text = encoded.decode("ascii")
         forms |= {text, text.rstrip("=")}
     # As JSON and HTML would write it: HARs are JSON, trace snapshots are HTML.
-    forms |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1],
-              json.dumps(secret).replace("/", "\\/")[1:-1], html.escape(secret), html.escape(secret, quote=False)}
+    forms |= {
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        json.dumps(secret).replace("/", "\\/")[1:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
+    }
     return {form for form in forms if form}
 
 

@@ -35,8 +35,9 @@ class CliRun:
 
 def run_cli(args, cwd: Path, env_extra=None, timeout=300) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "crawler", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "crawler", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 @contextmanager
@@ -77,13 +78,18 @@ def demo_run(tmp_path_factory) -> CliRun:
         started = time.monotonic()
         lists = ["--lists-dir", str(SHARED_LISTS)] if SHARED_LISTS.is_dir() else []
         proc = run_cli(["demo", *lists], cwd=workdir, env_extra=DEMO_PASSWORDS)
-        return {"stdout": proc.stdout, "stderr": proc.stderr, "returncode": proc.returncode,
-                "seconds": time.monotonic() - started}
+        return {
+            "stdout": proc.stdout,
+            "stderr": proc.stderr,
+            "returncode": proc.returncode,
+            "seconds": time.monotonic() - started,
+        }
 
     result, workdir = once_per_session(tmp_path_factory, "demo", produce)
     assert result["returncode"] == 0, result["stdout"] + result["stderr"]  # a complete demo run exits 0
-    return CliRun(workdir / "results" / "demo.db", result["stdout"], result["stderr"], result["returncode"],
-                  result["seconds"])
+    return CliRun(
+        workdir / "results" / "demo.db", result["stdout"], result["stderr"], result["returncode"], result["seconds"]
+    )
 
 
 def pytest_collection_modifyitems(config, items):

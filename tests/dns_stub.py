@@ -59,6 +59,7 @@ class StubDns:
             if name in self.nxdomain:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             elif name in self.cnames:
-                response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "CNAME",
-                                                           self.cnames[name].rstrip(".") + "."))
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, "IN", "CNAME", self.cnames[name].rstrip(".") + ".")
+                )
             self._socket.sendto(response.to_wire(), client)

@@ -46,8 +46,16 @@ class LoopbackHTTPS(http.client.HTTPSConnection):
         self.sock = UNVERIFIED.wrap_socket(raw, server_hostname=self.host)
 
 
-def fetch(internet: FixtureInternet, host: str, path: str, *, method: str = "GET", body: bytes | None = None,
-          cookies: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> Reply:
+def fetch(
+    internet: FixtureInternet,
+    host: str,
+    path: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    cookies: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Reply:
     connection = LoopbackHTTPS(host, internet.https_port, context=UNVERIFIED)
     sent = dict(headers or {})
     if cookies:

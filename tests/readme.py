@@ -37,7 +37,7 @@ def readme_commands(text: str | None = None) -> list[Command]:
             while words:
                 end = words.index("&&") if "&&" in words else len(words)
                 commands.append(Command(section, block, line, tuple(words[:end])))
-                words = words[end + 1:]
+                words = words[end + 1 :]
     return commands
 
 

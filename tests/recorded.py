@@ -49,8 +49,7 @@ PHASE_TIMES: dict[str, tuple[float, float]] = {
     phase: (T0 + i * 600.0, T0 + i * 600.0 + 540.0) for i, phase in enumerate(PHASES)
 }
 
-ROW_BASE = {"requests": 1001, "cookies": 2001, "storage": 3001, "script_writes": 4001, "pages": 5001,
-            "api_calls": 6001}
+ROW_BASE = {"requests": 1001, "cookies": 2001, "storage": 3001, "script_writes": 4001, "pages": 5001, "api_calls": 6001}
 
 
 @dataclass
@@ -98,13 +97,27 @@ def cookie(
     cookie's host (a Set-Cookie header)."""
     host = domain.lstrip(".")
     expires = None if expires_in_days is None else end_of(phase) + expires_in_days * DAY
-    return Recorded("cookies", phase, CookieObs(
-        name=name, value=value, domain=domain,
-        host_only=(not domain.startswith(".")) if host_only is None else host_only,
-        path=path, expires=expires, session=expires is None, http_only=http_only, secure=secure,
-        same_site=same_site, partition_key=partition_key, size=len(name) + len(value), source_scheme="Secure",
-        set_by_kind=set_by_kind, set_by_url=set_by_url if set_by_url is not None else f"https://{host}/",
-    ))
+    return Recorded(
+        "cookies",
+        phase,
+        CookieObs(
+            name=name,
+            value=value,
+            domain=domain,
+            host_only=(not domain.startswith(".")) if host_only is None else host_only,
+            path=path,
+            expires=expires,
+            session=expires is None,
+            http_only=http_only,
+            secure=secure,
+            same_site=same_site,
+            partition_key=partition_key,
+            size=len(name) + len(value),
+            source_scheme="Secure",
+            set_by_kind=set_by_kind,
+            set_by_url=set_by_url if set_by_url is not None else f"https://{host}/",
+        ),
+    )
 
 
 def request(
@@ -139,15 +152,35 @@ def request(
         request_headers.append(("Content-Type", content_type or _guess_content_type(post_data)))
     request_headers += list(headers)
     encrypted = parts.scheme in ("https", "wss")
-    return Recorded("requests", phase, RequestObs(
-        time=PHASE_TIMES[phase][0] + 1, method=method, url=url, host=parts.hostname or "", scheme=parts.scheme,
-        resource_type="document" if is_navigation else resource_type, frame_url=page_url, page_url=page_url,
-        is_navigation=is_navigation, from_service_worker=False, initiator_type="script" if initiator_url else None,
-        initiator_url=initiator_url, request_headers=tuple(request_headers), cookie_header=cookie_header,
-        referer=referer, post_data=post_data, status=status, response_headers=(), set_cookies=tuple(set_cookies),
-        remote_address="127.0.0.1:443" if encrypted else "127.0.0.1:80",
-        tls_protocol=tls_protocol if encrypted else None, tls_cipher=tls_cipher if encrypted else None, failure=None,
-    ))
+    return Recorded(
+        "requests",
+        phase,
+        RequestObs(
+            time=PHASE_TIMES[phase][0] + 1,
+            method=method,
+            url=url,
+            host=parts.hostname or "",
+            scheme=parts.scheme,
+            resource_type="document" if is_navigation else resource_type,
+            frame_url=page_url,
+            page_url=page_url,
+            is_navigation=is_navigation,
+            from_service_worker=False,
+            initiator_type="script" if initiator_url else None,
+            initiator_url=initiator_url,
+            request_headers=tuple(request_headers),
+            cookie_header=cookie_header,
+            referer=referer,
+            post_data=post_data,
+            status=status,
+            response_headers=(),
+            set_cookies=tuple(set_cookies),
+            remote_address="127.0.0.1:443" if encrypted else "127.0.0.1:80",
+            tls_protocol=tls_protocol if encrypted else None,
+            tls_cipher=tls_cipher if encrypted else None,
+            failure=None,
+        ),
+    )
 
 
 def _guess_content_type(body: str) -> str:
@@ -165,33 +198,79 @@ def storage(
     frame_url: str | None = None,
 ) -> Recorded:
     """A client-side storage item (localStorage, sessionStorage, indexedDB, cacheStorage, serviceWorker)."""
-    return Recorded("storage", phase, StorageObs(
-        kind=kind, origin=origin, frame_url=frame_url or origin.rstrip("/") + "/", container=container, key=key,
-        value=value, size=len(key) + len(value or ""),
-    ))
+    return Recorded(
+        "storage",
+        phase,
+        StorageObs(
+            kind=kind,
+            origin=origin,
+            frame_url=frame_url or origin.rstrip("/") + "/",
+            container=container,
+            key=key,
+            value=value,
+            size=len(key) + len(value or ""),
+        ),
+    )
 
 
 def script_write(cookie_string: str, phase: str = "crawl", *, script_url: str, frame_url: str = PAGE_URL) -> Recorded:
     """A ``document.cookie`` assignment seen by the instrumentation script."""
-    return Recorded("script_writes", phase, ScriptCookieWrite(
-        time=PHASE_TIMES[phase][0] + 2, frame_url=frame_url, script_url=script_url, cookie_string=cookie_string,
-    ))
+    return Recorded(
+        "script_writes",
+        phase,
+        ScriptCookieWrite(
+            time=PHASE_TIMES[phase][0] + 2,
+            frame_url=frame_url,
+            script_url=script_url,
+            cookie_string=cookie_string,
+        ),
+    )
 
 
-def api_call(api: str, detail: str | None = None, phase: str = "crawl", *, script_url: str,
-             target: str | None = None, frame_url: str = PAGE_URL, page_url: str = PAGE_URL) -> Recorded:
+def api_call(
+    api: str,
+    detail: str | None = None,
+    phase: str = "crawl",
+    *,
+    script_url: str,
+    target: str | None = None,
+    frame_url: str = PAGE_URL,
+    page_url: str = PAGE_URL,
+) -> Recorded:
     """A call to a fingerprinting-prone JavaScript API seen by the instrumentation script."""
-    return Recorded("api_calls", phase, ApiCallObs(
-        time=PHASE_TIMES[phase][0] + 3, page_url=page_url, frame_url=frame_url, script_url=script_url, api=api,
-        target=target, detail=detail,
-    ))
+    return Recorded(
+        "api_calls",
+        phase,
+        ApiCallObs(
+            time=PHASE_TIMES[phase][0] + 3,
+            page_url=page_url,
+            frame_url=frame_url,
+            script_url=script_url,
+            api=api,
+            target=target,
+            detail=detail,
+        ),
+    )
 
 
 def page(url: str = PAGE_URL, phase: str = "crawl", *, depth: int = 0, status: int = 200) -> Recorded:
     start = PHASE_TIMES[phase][0]
-    return Recorded("pages", phase, PageObs(url=url, final_url=url, status=status, title=None, depth=depth,
-                                            started=start, finished=start + 1, screenshot=None,
-                                            screenshot_sha256=None, error=None))
+    return Recorded(
+        "pages",
+        phase,
+        PageObs(
+            url=url,
+            final_url=url,
+            status=status,
+            title=None,
+            depth=depth,
+            started=start,
+            finished=start + 1,
+            screenshot=None,
+            screenshot_sha256=None,
+            error=None,
+        ),
+    )
 
 
 def audit(
@@ -210,9 +289,15 @@ def audit(
     left nothing, e.g. a respawn phase whose jar is empty)."""
     counters = {table: itertools.count(base) for table, base in ROW_BASE.items()}
     data = AuditData(
-        run_id=1, vendor_id=vendor_id, vendor_name="ClassNook", account=account, start_url=start_url,
-        first_party=tuple(first_party), remember_cookies=tuple(remember_cookies),
-        pii=dict(STUDENT if pii is None else pii), login_outcome="success",
+        run_id=1,
+        vendor_id=vendor_id,
+        vendor_name="ClassNook",
+        account=account,
+        start_url=start_url,
+        first_party=tuple(first_party),
+        remember_cookies=tuple(remember_cookies),
+        pii=dict(STUDENT if pii is None else pii),
+        login_outcome="success",
     )
     for item in observations:
         if item.row_id is not None:
@@ -242,8 +327,9 @@ def analyse(data: AuditData, pack: PolicyPack | str | Path | None = None) -> Aud
     return AuditAnalysis(data, knowledge(), _pack(pack).parameters)
 
 
-def judge(data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None = None,
-          **params: Any) -> list[Finding]:
+def judge(
+    data: AuditData, rule_id: str, *, pack: PolicyPack | str | Path | None = None, **params: Any
+) -> list[Finding]:
     """Run one rule of a pack (the district's by default) on an audit and list its findings.
 
     Keyword ``params`` override that rule's parameters (as a pack's ``params`` table would)."""
@@ -272,5 +358,6 @@ def only(findings: list[Finding], subject: str | None = None) -> Finding:
     """The one finding (about ``subject``, if given); fails listing what there was otherwise."""
     chosen = [f for f in findings if subject is None or f.subject == subject]
     assert len(chosen) == 1, f"expected one finding{' about ' + subject if subject else ''}, got " + repr(
-        [(f.subject, f.message) for f in findings])
+        [(f.subject, f.message) for f in findings]
+    )
     return chosen[0]

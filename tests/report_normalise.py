@@ -9,9 +9,30 @@ import re
 from typing import Any
 
 DROPPED_KEYS = {
-    "id", "row_id", "request_id", "rows", "page_ids", "created_at", "generated_at", "started_at", "finished_at",
-    "seconds", "expires", "sha256", "manifest_sha256", "bytes", "database", "time", "evidence_manifest",
-    "generator", "screenshot", "screenshot_sha256", "previous_run_id", "baseline_run_id", "run_id", "audit_id",
+    "id",
+    "row_id",
+    "request_id",
+    "rows",
+    "page_ids",
+    "created_at",
+    "generated_at",
+    "started_at",
+    "finished_at",
+    "seconds",
+    "expires",
+    "sha256",
+    "manifest_sha256",
+    "bytes",
+    "database",
+    "time",
+    "evidence_manifest",
+    "generator",
+    "screenshot",
+    "screenshot_sha256",
+    "previous_run_id",
+    "baseline_run_id",
+    "run_id",
+    "audit_id",
     "knowledge_warning",  # depends on the lists' age on the day the run was made
 }
 TOKEN = re.compile(r"[A-Za-z0-9_\-]{16,}")
@@ -39,8 +60,12 @@ def normalise(value: Any) -> Any:
     if isinstance(value, dict):
         normalised = {k: normalise(v) for k, v in sorted(value.items()) if k not in DROPPED_KEYS}
         if isinstance(normalised.get("sent"), list):  # a sample of sendings: keep who received it, and where
-            normalised["sent"] = sorted({json.dumps({k: v for k, v in item.items() if k != "url"}, sort_keys=True)
-                                         for item in normalised["sent"]})
+            normalised["sent"] = sorted(
+                {
+                    json.dumps({k: v for k, v in item.items() if k != "url"}, sort_keys=True)
+                    for item in normalised["sent"]
+                }
+            )
         return normalised
     if isinstance(value, list):
         items = [normalise(v) for v in value]

@@ -4,33 +4,42 @@ import os
 
 import pytest
 from click.testing import CliRunner
-from test_config import VALID, write
 
 from crawler.cli import main
 from crawler.config import ConfigError, load_config
+from test_config import VALID, write
 
 
-@pytest.mark.parametrize("change, key", [
-    (('role = "student"', 'role = "../../x"'), "vendors[0].accounts[0].role"),
-    (('role = "student"', 'role = ""'), "vendors[0].accounts[0].role"),
-    (('id = "brightpath"', 'id = "../../x"'), "vendors[0].id"),
-    (('id = "brightpath"', 'id = ".hidden"'), "vendors[0].id"),
-    (('ignore_https_errors = true', 'ignore_https_errors = true\npage_timeout_s = nan'), "browser.page_timeout_s"),
-    (('ignore_https_errors = true', 'ignore_https_errors = true\npage_timeout_s = inf'), "browser.page_timeout_s"),
-    (('ignore_https_errors = true', 'ignore_https_errors = true\npage_timeout_s = -1'), "browser.page_timeout_s"),
-    (('ignore_https_errors = true', 'ignore_https_errors = true\npage_timeout_s = 1e300'), "browser.page_timeout_s"),
-    (('ignore_https_errors = true', 'ignore_https_errors = true\nvendor_timeout_s = nan'), "browser.vendor_timeout_s"),
-    (('logout_url =', 'audit_every_days = 99999999999\nlogout_url ='), "vendors[0].audit_every_days"),
-    (('logout_url =', 'audit_every_days = -3\nlogout_url ='), "vendors[0].audit_every_days"),
-    (('logout_url =', 'max_pages = 99999999999\nlogout_url ='), "vendors[0].max_pages"),
-    (('logout_url =', 'max_pages = -1\nlogout_url ='), "vendors[0].max_pages"),
-    (('start_url = "https://www.brightpath.test/"', 'start_url = "file:///etc/passwd"'), "vendors[0].start_url"),
-    (('url = "https://www.brightpath.test/login"', 'url = "file:///etc/passwd"'), "vendors[0].login.url"),
-    (('{check = "#remember"}', '{goto = "file:///etc/passwd"}'), "vendors[0].login.steps[2].goto"),
-    (('{check = "#remember"}', '{wait = nan}'), "vendors[0].login.steps[2].wait"),
-    (('{check = "#remember"}', '{wait = -inf}'), "vendors[0].login.steps[2].wait"),
-    (('{check = "#remember"}', '{wait = "1e12"}'), "vendors[0].login.steps[2].wait"),
-])
+@pytest.mark.parametrize(
+    "change, key",
+    [
+        (('role = "student"', 'role = "../../x"'), "vendors[0].accounts[0].role"),
+        (('role = "student"', 'role = ""'), "vendors[0].accounts[0].role"),
+        (('id = "brightpath"', 'id = "../../x"'), "vendors[0].id"),
+        (('id = "brightpath"', 'id = ".hidden"'), "vendors[0].id"),
+        (("ignore_https_errors = true", "ignore_https_errors = true\npage_timeout_s = nan"), "browser.page_timeout_s"),
+        (("ignore_https_errors = true", "ignore_https_errors = true\npage_timeout_s = inf"), "browser.page_timeout_s"),
+        (("ignore_https_errors = true", "ignore_https_errors = true\npage_timeout_s = -1"), "browser.page_timeout_s"),
+        (
+            ("ignore_https_errors = true", "ignore_https_errors = true\npage_timeout_s = 1e300"),
+            "browser.page_timeout_s",
+        ),
+        (
+            ("ignore_https_errors = true", "ignore_https_errors = true\nvendor_timeout_s = nan"),
+            "browser.vendor_timeout_s",
+        ),
+        (("logout_url =", "audit_every_days = 99999999999\nlogout_url ="), "vendors[0].audit_every_days"),
+        (("logout_url =", "audit_every_days = -3\nlogout_url ="), "vendors[0].audit_every_days"),
+        (("logout_url =", "max_pages = 99999999999\nlogout_url ="), "vendors[0].max_pages"),
+        (("logout_url =", "max_pages = -1\nlogout_url ="), "vendors[0].max_pages"),
+        (('start_url = "https://www.brightpath.test/"', 'start_url = "file:///etc/passwd"'), "vendors[0].start_url"),
+        (('url = "https://www.brightpath.test/login"', 'url = "file:///etc/passwd"'), "vendors[0].login.url"),
+        (('{check = "#remember"}', '{goto = "file:///etc/passwd"}'), "vendors[0].login.steps[2].goto"),
+        (('{check = "#remember"}', "{wait = nan}"), "vendors[0].login.steps[2].wait"),
+        (('{check = "#remember"}', "{wait = -inf}"), "vendors[0].login.steps[2].wait"),
+        (('{check = "#remember"}', '{wait = "1e12"}'), "vendors[0].login.steps[2].wait"),
+    ],
+)
 def test_bad_values_are_config_errors_and_exit_2(tmp_path, monkeypatch, change, key):
     assert change[0] in VALID
     path = write(tmp_path, VALID.replace(*change, 1))
@@ -51,7 +60,9 @@ def test_a_safe_role_and_id_still_load(tmp_path):
 
 
 def test_a_scan_url_with_credentials_is_refused(tmp_path):
-    result = CliRunner().invoke(main, ["scan", "https://user:hunter22@app.vendor.test/", "--db", str(tmp_path / "a.db")])
+    result = CliRunner().invoke(
+        main, ["scan", "https://user:hunter22@app.vendor.test/", "--db", str(tmp_path / "a.db")]
+    )
     assert result.exit_code == 2 and "user:pass@" in result.output and "hunter22" not in result.output
     assert not (tmp_path / "a.db").exists()
 
@@ -72,8 +83,9 @@ def test_an_unwritable_db_is_exit_2_naming_the_path(tmp_path, monkeypatch):
 def test_an_unwritable_log_file_is_exit_2_naming_the_path(tmp_path, monkeypatch):
     (tmp_path / "file").write_text("not a folder")
     log = tmp_path / "file" / "run.log"
-    result = CliRunner().invoke(main, [*_audit_args(tmp_path, monkeypatch), "--db", str(tmp_path / "a.db"),
-                                       "--log-file", str(log)])
+    result = CliRunner().invoke(
+        main, [*_audit_args(tmp_path, monkeypatch), "--db", str(tmp_path / "a.db"), "--log-file", str(log)]
+    )
     assert result.exit_code == 2, result.output
     assert str(log) in result.output and "Fix:" in result.output and "Traceback" not in result.output
 
@@ -89,8 +101,9 @@ def _foreign_database(path):
     return path.read_bytes()
 
 
-@pytest.mark.parametrize("command", [["findings"], ["report", "--out", "-"], ["diff", "1", "2"],
-                                     ["verify-evidence", "1"]])
+@pytest.mark.parametrize(
+    "command", [["findings"], ["report", "--out", "-"], ["diff", "1", "2"], ["verify-evidence", "1"]]
+)
 def test_read_only_commands_leave_another_applications_database_unchanged(tmp_path, command):
     db = tmp_path / "contacts.db"
     before = _foreign_database(db)

@@ -19,7 +19,8 @@ HOTJAR = "https://script.hotjar.com/modules.js"
 
 def classnook_audit(*extra):
     return [
-        page(PAGE_URL, "control"), page(PAGE_URL, "crawl"),
+        page(PAGE_URL, "control"),
+        page(PAGE_URL, "crawl"),
         cookie("cn_vid", "Qw8eRt6yUi4oPa2sDf0g", "app.classnook.com", "control", expires_in_days=400),
         cookie("cn_vid", "Xk3pQ9vLm2Rt7WzA1bYc", "app.classnook.com", "crawl", expires_in_days=400),
         cookie("cn_session", "s1", "app.classnook.com", "crawl"),
@@ -35,7 +36,8 @@ def second_audit():
     """Google Analytics gone, Hotjar arrived and was sent the student's email."""
     return classnook_audit(
         request(HOTJAR, "crawl", resource_type="script"),
-        request(f"https://in.hotjar.com/api/v2/client/sites/1/visit-data?email={STUDENT['email']}", "crawl"))
+        request(f"https://in.hotjar.com/api/v2/client/sites/1/visit-data?email={STUDENT['email']}", "crawl"),
+    )
 
 
 QUIET_URL = "https://quietpad.example/"
@@ -49,9 +51,19 @@ def record_run(store: Store, audits: dict[str, list], started_at: str) -> int:
     for vendor_id, observations in audits.items():
         sink = store.start_audit(run_id, vendor_id, "student", "liam", pii=STUDENT)
         for phase in dict.fromkeys(item.phase for item in observations):
-            store.insert("phases", {"audit_id": sink.audit_id, "run_id": run_id, "vendor_id": vendor_id,
-                                    "account": "student", "phase": phase, "started_at": PHASE_TIMES[phase][0],
-                                    "finished_at": PHASE_TIMES[phase][1], "outcome": "complete"})
+            store.insert(
+                "phases",
+                {
+                    "audit_id": sink.audit_id,
+                    "run_id": run_id,
+                    "vendor_id": vendor_id,
+                    "account": "student",
+                    "phase": phase,
+                    "started_at": PHASE_TIMES[phase][0],
+                    "finished_at": PHASE_TIMES[phase][1],
+                    "outcome": "complete",
+                },
+            )
         for item in observations:
             sink.add(item.obs, item.phase)
         sink.finish("complete", login_outcome="success")
@@ -72,8 +84,10 @@ def _write_database(path):
     store.upsert_vendor(Vendor("classnook", "ClassNook", "active", VENDOR_URL))
     store.upsert_vendor(Vendor("quietpad", "QuietPad", "active", QUIET_URL))
     judge = Judge.load()
-    for audits, started_at in (({"classnook": first_audit(), "quietpad": [page(QUIET_URL)]}, "2026-10-01T08:00:00Z"),
-                               ({"classnook": second_audit(), "quietpad": [page(QUIET_URL)]}, "2026-11-01T08:00:00Z")):
+    for audits, started_at in (
+        ({"classnook": first_audit(), "quietpad": [page(QUIET_URL)]}, "2026-10-01T08:00:00Z"),
+        ({"classnook": second_audit(), "quietpad": [page(QUIET_URL)]}, "2026-11-01T08:00:00Z"),
+    ):
         run_id = record_run(store, audits, started_at)
         for judgement in judge.judge(store, run_id):
             verdict = scheduled_verdict(judgement.findings, [])
@@ -89,7 +103,9 @@ def run(*args):
 
 
 def test_findings_of_the_latest_run_by_vendor_and_clause(database):
-    assert run("findings", "--db", str(database)) == """\
+    assert (
+        run("findings", "--db", str(database))
+        == """\
 Run 2 (audit, 2026-11-01T08:00:00Z, complete, policy MPS 7400.1)
 
 ClassNook [classnook]: 4 violation(s), 0 warning(s), 0 info — scheduled audit: VIOLATIONS FOUND
@@ -115,10 +131,13 @@ advertising and behavioural profiling of students.
 QuietPad [quietpad]: 0 violation(s), 0 warning(s), 0 info — scheduled audit: COMPLIANT
   no findings
 """
+    )
 
 
 def test_findings_of_one_vendor_in_an_earlier_run(database):
-    assert run("findings", "--run", "1", "--vendor", "classnook", "--db", str(database)) == """\
+    assert (
+        run("findings", "--run", "1", "--vendor", "classnook", "--db", str(database))
+        == """\
 Run 1 (audit, 2026-10-01T08:00:00Z, complete, policy MPS 7400.1)
 
 ClassNook [classnook]: 1 violation(s), 1 warning(s), 0 info — scheduled audit: VIOLATIONS FOUND
@@ -131,10 +150,13 @@ reasonably necessary.
 pages, known as www.google-analytics.com: analytics (builtin). IV.D requires handling student data in compliance \
 with FERPA and COPPA, which rule out advertising and behavioural profiling of students.
 """
+    )
 
 
 def test_diff_between_the_two_runs(database):
-    assert run("diff", "1", "2", "--db", str(database)) == """\
+    assert (
+        run("diff", "1", "2", "--db", str(database))
+        == """\
 classnook: run 1 → run 2: 8 change(s)
   + third-party host in.hotjar.com  (Hotjar)
   + third-party host script.hotjar.com  (Hotjar)
@@ -146,8 +168,10 @@ classnook: run 1 → run 2: 8 change(s)
   + PII flow         name to Hotjar  (the lower-cased name as First.Last)
 quietpad: run 1 → run 2: 0 change(s)
 """
+    )
 
 
 def test_diff_of_one_vendor(database):
     assert run("diff", "1", "2", "--vendor", "quietpad", "--db", str(database)) == (
-        "quietpad: run 1 → run 2: 0 change(s)\n")
+        "quietpad: run 1 → run 2: 0 change(s)\n"
+    )

@@ -23,7 +23,9 @@ def test_a_chain_is_followed_to_its_end():
     with StubDns({"metrics.vendor.example": "vendor.eulerian.net", "vendor.eulerian.net": "edge.eulerian.net"}) as stub:
         resolver = DnsResolver.parse(stub.address).dnspython()
         assert cname_chain("Metrics.Vendor.example", resolver) == (
-            ("metrics.vendor.example", "vendor.eulerian.net", "edge.eulerian.net"), None)
+            ("metrics.vendor.example", "vendor.eulerian.net", "edge.eulerian.net"),
+            None,
+        )
         assert cname_chain("www.vendor.example", resolver) == (("www.vendor.example",), None)
 
 
@@ -46,16 +48,23 @@ def test_a_bad_resolver_is_refused_with_the_fix(text, tmp_path):
     with pytest.raises(ValueError):
         DnsResolver.parse(text)
     config = tmp_path / "vendors.toml"
-    config.write_text(f'[browser]\ndns_resolver = "{text}"\n[[vendors]]\nid = "v"\nname = "V"\nstatus = "approved"\n'
-                      f'start_url = "https://www.v.example/"\n')
+    config.write_text(
+        f'[browser]\ndns_resolver = "{text}"\n[[vendors]]\nid = "v"\nname = "V"\nstatus = "approved"\n'
+        f'start_url = "https://www.v.example/"\n'
+    )
     with pytest.raises(ConfigError) as raised:
         parse_config(tomllib.loads(config.read_text()), config)
     assert raised.value.key == "browser.dns_resolver" and "127.0.0.1:53" in raised.value.fix
 
 
 def test_the_config_key_is_read():
-    config = parse_config(tomllib.loads('[browser]\ndns_resolver = "127.0.0.1:5353"\n[[vendors]]\nid = "v"\nname = "V"\n'
-                          'status = "approved"\nstart_url = "https://www.v.example/"\n'), "vendors.toml")
+    config = parse_config(
+        tomllib.loads(
+            '[browser]\ndns_resolver = "127.0.0.1:5353"\n[[vendors]]\nid = "v"\nname = "V"\n'
+            'status = "approved"\nstart_url = "https://www.v.example/"\n'
+        ),
+        "vendors.toml",
+    )
     assert config.browser.dns_resolver == "127.0.0.1:5353"
 
 
@@ -64,7 +73,15 @@ def _store_with_requests(tmp_path, hosts):
     run_id = store.start_run("audit", "trackaudit audit")
 
     class Vendor:
-        id, name, status, start_url, first_party, remember_cookies = "v", "V", "approved", "https://www.v.example/", (), ()
+        id, name, status, start_url, first_party, remember_cookies = (
+            "v",
+            "V",
+            "approved",
+            "https://www.v.example/",
+            (),
+            (),
+        )
+
     store.upsert_vendor(Vendor)
     sink = store.start_audit(run_id, "v", "anonymous", None, None)
     for host in hosts:
@@ -73,23 +90,49 @@ def _store_with_requests(tmp_path, hosts):
 
 
 def _request(url):
-    return RequestObs(time=1.0, method="GET", url=url, host=urlsplit(url).hostname, scheme="https",
-                      resource_type="image", frame_url=None, page_url="https://www.v.example/", is_navigation=False,
-                      from_service_worker=False, initiator_type=None, initiator_url=None, request_headers=(),
-                      cookie_header=None, referer=None, post_data=None, status=200, response_headers=(), set_cookies=(),
-                      remote_address=None, tls_protocol=None, tls_cipher=None, failure=None)
+    return RequestObs(
+        time=1.0,
+        method="GET",
+        url=url,
+        host=urlsplit(url).hostname,
+        scheme="https",
+        resource_type="image",
+        frame_url=None,
+        page_url="https://www.v.example/",
+        is_navigation=False,
+        from_service_worker=False,
+        initiator_type=None,
+        initiator_url=None,
+        request_headers=(),
+        cookie_header=None,
+        referer=None,
+        post_data=None,
+        status=200,
+        response_headers=(),
+        set_cookies=(),
+        remote_address=None,
+        tls_protocol=None,
+        tls_cipher=None,
+        failure=None,
+    )
 
 
 def test_only_first_party_hosts_are_looked_up_and_stored_with_provenance(tmp_path):
-    store, run_id = _store_with_requests(tmp_path, ["www.v.example", "metrics.v.example", "cdn.tracker.example",
-                                                    "slow.v.example"])
+    store, run_id = _store_with_requests(
+        tmp_path, ["www.v.example", "metrics.v.example", "cdn.tracker.example", "slow.v.example"]
+    )
     with StubDns({"metrics.v.example": "v.eulerian.net"}, silent={"slow.v.example"}) as stub:
         assert record_cname_chains(store, run_id, stub.address) == 3
     rows = {r["host"]: r for r in store.db.query("select * from cname_chains")}
     assert set(rows) == {"www.v.example", "metrics.v.example", "slow.v.example"}
     metrics = rows["metrics.v.example"]
     assert json.loads(metrics["chain"]) == ["metrics.v.example", "v.eulerian.net"] and metrics["error"] is None
-    assert (metrics["run_id"], metrics["vendor_id"], metrics["account"], metrics["phase"]) == (run_id, "v", "anonymous", "control")
+    assert (metrics["run_id"], metrics["vendor_id"], metrics["account"], metrics["phase"]) == (
+        run_id,
+        "v",
+        "anonymous",
+        "control",
+    )
     assert metrics["resolver"] == stub.address
     assert "did not answer" in rows["slow.v.example"]["error"]
 
@@ -100,6 +143,7 @@ def test_reserved_names_are_not_asked_of_the_system_resolver(tmp_path, monkeypat
 
     def no_network(*args, **kwargs):
         raise AssertionError("a .test name was asked of the system resolver")
+
     monkeypatch.setattr("crawler.jobs.cname.cname_chain", no_network)
     assert record_cname_chains(store, run_id, None) == 1
     (row,) = store.db.query("select * from cname_chains")
@@ -110,8 +154,9 @@ def test_the_builtin_and_adguard_lists_name_the_tracker_at_the_end_of_a_chain():
     builtin = load_builtin_cname()
     assert builtin.first_tracker(("metrics.v.example", "v.eulerian.net")).organisation == "Eulerian Technologies"
     assert builtin.first_tracker(("eulerian.net",)) is None  # the queried name itself is not its own alias
-    adguard = parse_adguard_cname("! Company: Otto Group\n||oghub.io^\n! Company: Adobe\n||sc.omtrdc.net^\n",
-                                  load_builtin())
+    adguard = parse_adguard_cname(
+        "! Company: Otto Group\n||oghub.io^\n! Company: Adobe\n||sc.omtrdc.net^\n", load_builtin()
+    )
     assert adguard.lookup("x.oghub.io").organisation == "Otto Group"
     assert adguard.lookup("v.sc.omtrdc.net").organisation == "Adobe"  # the knowledge base names it
     assert builtin.merge(adguard).lookup("x.oghub.io").source == "adguard-cname"
@@ -120,17 +165,36 @@ def test_the_builtin_and_adguard_lists_name_the_tracker_at_the_end_of_a_chain():
 
 
 def _cookie(name, domain, set_by):
-    return CookieObs(name=name, value="f3a9c1d27b5e48a6b0c4", domain=domain, host_only=True, path="/",
-                     expires=2_000_000_000.0, session=False, http_only=False, secure=True, same_site="Lax",
-                     partition_key=None, size=24, source_scheme="Secure", set_by_kind="header", set_by_url=set_by)
+    return CookieObs(
+        name=name,
+        value="f3a9c1d27b5e48a6b0c4",
+        domain=domain,
+        host_only=True,
+        path="/",
+        expires=2_000_000_000.0,
+        session=False,
+        http_only=False,
+        secure=True,
+        same_site="Lax",
+        partition_key=None,
+        size=24,
+        source_scheme="Secure",
+        set_by_kind="header",
+        set_by_url=set_by,
+    )
 
 
 def _analysis(chain):
     data = AuditData(run_id=1, vendor_id="v", vendor_name="V", account="anonymous", start_url="https://www.v.example/")
     data.requests.append(Rec(1, "crawl", _request("https://metrics.v.example/px.gif")))
     data.cookies.append(Rec(2, "crawl", _cookie("v_vid", "metrics.v.example", "https://metrics.v.example/px.gif")))
-    data.cname_chains.append(Rec(3, "crawl", CnameChainObs(time=1.0, host="metrics.v.example", chain=chain,
-                                                             resolver="127.0.0.1:5353", error=None)))
+    data.cname_chains.append(
+        Rec(
+            3,
+            "crawl",
+            CnameChainObs(time=1.0, host="metrics.v.example", chain=chain, resolver="127.0.0.1:5353", error=None),
+        )
+    )
     bundle, _ = load_lists(None)
     return AuditAnalysis(data, bundle)
 

@@ -1,6 +1,5 @@
 """A failing collector writes an error row and the others go on."""
 
-
 from conftest import run_async
 from crawler.browse.collectors.base import CaptureState, Collector
 from crawler.store.writer import Store
@@ -48,6 +47,7 @@ def test_failing_event_capture_is_recorded_with_the_phase_it_began_in(tmp_path):
     async def capture():
         async def fails():
             raise ValueError("response body gone")
+
         state.spawn(fails(), "network")
         sink.phase = "respawn"
         await state.flush()

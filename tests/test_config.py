@@ -61,20 +61,36 @@ def test_the_form_probe_is_turned_off_per_vendor(tmp_path):
     assert config.vendor("brightpath").form_probe is False
 
 
-@pytest.mark.parametrize("change, key, words", [
-    (("status = \"approved\"", "status = \"maybe\""), "vendors[0].status", "unknown status 'maybe'"),
-    (("start_url = \"https://www.brightpath.test/\"", "start_url = \"www.brightpath.test\""), "vendors[0].start_url", "not an absolute"),
-    (("{click = \"button[type=submit]\"}", "{tap = \"button\"}"), "vendors[0].login.steps[3]", "exactly one action"),
-    (("{fill = \"#password\", value = \"{password}\"}", "{fill = \"#password\", value = \"{pasword}\"}"),
-     "vendors[0].login.steps[1].value", "unknown template '{pasword}'"),
-    (("password_env = \"BP_PASSWORD\"", "password = \"hunter2\"\npassword_env = \"X\""), "vendors[0].accounts[0].password",
-     "never written in the config"),
-    (("success = {selector = \"#welcome\"}", "success = {}"), "vendors[0].login.success", "no success check"),
-    (("ignore_https_errors = true", "ignore_https_errors = \"yes\""), "browser.ignore_https_errors", "expected true or false"),
-    (("remember_cookies", "remember_cookie"), "vendors[0].remember_cookie", "unknown key"),
-    (("logout_url =", "form_probe = \"off\"\nlogout_url ="),
-     "vendors[0].form_probe", "expected true or false"),
-])
+@pytest.mark.parametrize(
+    "change, key, words",
+    [
+        (('status = "approved"', 'status = "maybe"'), "vendors[0].status", "unknown status 'maybe'"),
+        (
+            ('start_url = "https://www.brightpath.test/"', 'start_url = "www.brightpath.test"'),
+            "vendors[0].start_url",
+            "not an absolute",
+        ),
+        (('{click = "button[type=submit]"}', '{tap = "button"}'), "vendors[0].login.steps[3]", "exactly one action"),
+        (
+            ('{fill = "#password", value = "{password}"}', '{fill = "#password", value = "{pasword}"}'),
+            "vendors[0].login.steps[1].value",
+            "unknown template '{pasword}'",
+        ),
+        (
+            ('password_env = "BP_PASSWORD"', 'password = "hunter2"\npassword_env = "X"'),
+            "vendors[0].accounts[0].password",
+            "never written in the config",
+        ),
+        (('success = {selector = "#welcome"}', "success = {}"), "vendors[0].login.success", "no success check"),
+        (
+            ("ignore_https_errors = true", 'ignore_https_errors = "yes"'),
+            "browser.ignore_https_errors",
+            "expected true or false",
+        ),
+        (("remember_cookies", "remember_cookie"), "vendors[0].remember_cookie", "unknown key"),
+        (("logout_url =", 'form_probe = "off"\nlogout_url ='), "vendors[0].form_probe", "expected true or false"),
+    ],
+)
 def test_config_errors_name_file_key_and_fix(tmp_path, change, key, words):
     path = write(tmp_path, VALID.replace(*change, 1))
     with pytest.raises(ConfigError) as caught:
@@ -93,7 +109,7 @@ def test_toml_syntax_error_names_the_line(tmp_path):
 
 
 def test_duplicate_vendor_ids_are_refused(tmp_path):
-    block = VALID[VALID.index("[[vendors]]"):]
+    block = VALID[VALID.index("[[vendors]]") :]
     with pytest.raises(ConfigError, match=r"vendors\[1\]\.id: duplicate vendor id 'brightpath'"):
         load_config(write(tmp_path, VALID + block))
 
@@ -108,7 +124,9 @@ def test_cli_exits_2_with_the_message_on_a_broken_config(tmp_path):
 
 def test_cli_exits_2_when_the_password_variable_is_unset(tmp_path, monkeypatch):
     monkeypatch.delenv("BP_PASSWORD", raising=False)
-    result = CliRunner().invoke(main, ["audit", "--config", str(write(tmp_path, VALID)), "--db", str(tmp_path / "a.db")])
+    result = CliRunner().invoke(
+        main, ["audit", "--config", str(write(tmp_path, VALID)), "--db", str(tmp_path / "a.db")]
+    )
     assert result.exit_code == 2
     assert "vendors[0].accounts[0].password_env: the environment variable BP_PASSWORD is not set" in result.output
 
@@ -131,7 +149,9 @@ def test_secrets_file(tmp_path):
 def test_a_missing_browser_is_exit_3_with_the_fix(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKAUDIT_CHROMIUM", str(tmp_path / "no-chromium"))
     monkeypatch.setenv("BP_PASSWORD", "x")
-    result = CliRunner().invoke(main, ["audit", "--config", str(write(tmp_path, VALID)), "--db", str(tmp_path / "a.db")])
+    result = CliRunner().invoke(
+        main, ["audit", "--config", str(write(tmp_path, VALID)), "--db", str(tmp_path / "a.db")]
+    )
     assert result.exit_code == 3
     assert "$TRACKAUDIT_CHROMIUM" in result.output and "is not an executable file" in result.output
 

@@ -22,9 +22,23 @@ def datasette(demo_run):
     """The README's command: datasette results/demo.db --metadata results/demo.datasette.json (read-only)."""
     port = free_ports(1)[0]
     metadata = demo_run.db_path.with_name("demo.datasette.json")
-    proc = subprocess.Popen([sys.executable, "-m", "datasette", "serve", "-i", str(demo_run.db_path), "--metadata",
-                             str(metadata), "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            "-i",
+            str(demo_run.db_path),
+            "--metadata",
+            str(metadata),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
 
     def get(path: str) -> str:
@@ -61,8 +75,13 @@ def test_observation_rows_link_to_their_audit_run_and_vendor(datasette):
 
 def test_unix_times_have_iso_views(datasette):
     assert "time_utc" in json.loads(datasette("/demo/errors_utc.json"))["columns"]  # the demo has no error row
-    for view, column in (("requests_utc", "time_utc"), ("pages_utc", "started_utc"), ("phases_utc", "started_at_utc"),
-                         ("cookies_utc", "expires_utc"), ("script_cookie_writes_utc", "time_utc")):
+    for view, column in (
+        ("requests_utc", "time_utc"),
+        ("pages_utc", "started_utc"),
+        ("phases_utc", "started_at_utc"),
+        ("cookies_utc", "expires_utc"),
+        ("script_cookie_writes_utc", "time_utc"),
+    ):
         rows = json.loads(datasette(f"/demo/{view}.json?_shape=array&_size=3&{column}__notblank=1"))
         assert rows, view
         assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", row[column]) for row in rows), rows

@@ -53,8 +53,10 @@ def test_the_audit_job_is_indexed_and_each_pod_audits_its_shard_into_its_own_dat
     env = {item["name"]: item.get("value") for item in container["env"]}
     assert env[SHARD_COUNT_ENV] == str(spec["completions"])  # --shard auto needs the Job's completions
     # Kubernetes sets JOB_COMPLETION_INDEX from 0: the last pod takes the last share, none is left over.
-    shards = {resolve_shard("auto", {SHARD_INDEX_ENV: str(i), SHARD_COUNT_ENV: env[SHARD_COUNT_ENV]})
-              for i in range(spec["completions"])}
+    shards = {
+        resolve_shard("auto", {SHARD_INDEX_ENV: str(i), SHARD_COUNT_ENV: env[SHARD_COUNT_ENV]})
+        for i in range(spec["completions"])
+    }
     assert shards == {f"{i}/{spec['completions']}" for i in range(1, spec["completions"] + 1)}
     assert {"secretRef": {"name": "trackaudit-passwords"}} in container["envFrom"]  # passwords from a Secret
     assert "--secrets" not in command and "password" not in str(env).lower()
@@ -78,8 +80,7 @@ def test_the_shared_volume_is_writable_from_every_node_and_kustomize_lists_the_f
         assert (DEPLOY / resource).is_file()
 
 
-@pytest.mark.parametrize("line", ["FROM debian:", "apt-get install", "chromium", "python3 -m venv",
-                                  "USER 10001"])
+@pytest.mark.parametrize("line", ["FROM debian:", "apt-get install", "chromium", "python3 -m venv", "USER 10001"])
 def test_the_image_is_debian_slim_with_debian_chromium_a_venv_and_a_non_root_user(line):
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert line in dockerfile

@@ -30,9 +30,22 @@ def scan(tmp_path, config_text):
     config.write_text(textwrap.dedent(config_text))
     db_path = tmp_path / "audit.db"
     with FixtureInternet({}) as internet:
-        proc = run_cli(["audit", "--config", str(config), "--vendor", "studyhall", "--db", str(db_path),
-                        "--host-resolver-rules", internet.host_resolver_rules, "--ignore-https-errors"],
-                       cwd=tmp_path, timeout=240)
+        proc = run_cli(
+            [
+                "audit",
+                "--config",
+                str(config),
+                "--vendor",
+                "studyhall",
+                "--db",
+                str(db_path),
+                "--host-resolver-rules",
+                internet.host_resolver_rules,
+                "--ignore-https-errors",
+            ],
+            cwd=tmp_path,
+            timeout=240,
+        )
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return sqlite_utils.Database(db_path)
 
@@ -43,16 +56,25 @@ def scanned(tmp_path_factory):
 
 
 def findings(db, rule_id):
-    return [{**f, "evidence": json.loads(f["evidence"])}
-            for f in db.query("select * from findings where rule_id = ?", [rule_id])]
+    return [
+        {**f, "evidence": json.loads(f["evidence"])}
+        for f in db.query("select * from findings where rule_id = ?", [rule_id])
+    ]
 
 
 def test_api_calls_are_recorded_with_script_frame_page_and_phase(scanned):
     calls = list(scanned.query("select * from api_calls where script_url = 'https://cdn.fpmetrics.test/fp.js'"))
     apis = {c["api"] for c in calls}
-    assert {"HTMLCanvasElement.toDataURL", "CanvasRenderingContext2D.fillText", "OfflineAudioContext",
-            "BaseAudioContext.createDynamicsCompressor", "RTCPeerConnection.createDataChannel",
-            "RTCPeerConnection.onicecandidate", "navigator.userAgent", "screen.colorDepth"} <= apis
+    assert {
+        "HTMLCanvasElement.toDataURL",
+        "CanvasRenderingContext2D.fillText",
+        "OfflineAudioContext",
+        "BaseAudioContext.createDynamicsCompressor",
+        "RTCPeerConnection.createDataChannel",
+        "RTCPeerConnection.onicecandidate",
+        "navigator.userAgent",
+        "screen.colorDepth",
+    } <= apis
     assert {c["page_url"] for c in calls} == {"https://www.studyhall.test/games"}
     assert {c["phase"] for c in calls} >= {"crawl"}
     fonts = list(scanned.query("select * from api_calls where script_url = 'https://frame.fpmetrics.test/fonts.js'"))
@@ -61,21 +83,26 @@ def test_api_calls_are_recorded_with_script_frame_page_and_phase(scanned):
 
 
 def test_the_fingerprinting_scripts_are_iv_d_violations_with_apis_and_script(scanned):
-    found = {f["subject"]: f for f in findings(scanned, "IV.D-fingerprinting-script") }
+    found = {f["subject"]: f for f in findings(scanned, "IV.D-fingerprinting-script")}
     fp = found["script https://cdn.fpmetrics.test/fp.js"]
     assert fp["clause"] == "IV.D" and fp["severity"] == "violation"
     assert {t["technique"] for t in fp["evidence"]["techniques"]} == {"canvas", "audio", "WebRTC local addresses"}
     assert "HTMLCanvasElement.toDataURL" in fp["evidence"]["apis"] and fp["evidence"]["party"] == "third"
     assert "navigator.hardwareConcurrency" in fp["evidence"]["properties_read"]
     rows = fp["evidence"]["rows"]["api_calls"]
-    scripts = {r["script_url"] for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")}
+    scripts = {
+        r["script_url"]
+        for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")
+    }
     assert scripts == {"https://cdn.fpmetrics.test/fp.js"}
     fonts = found["script https://frame.fpmetrics.test/fonts.js"]
     assert [t["technique"] for t in fonts["evidence"]["techniques"]] == ["canvas font enumeration"]
 
 
 def test_the_first_party_chart_is_not_fingerprinting(scanned):
-    chart = list(scanned.query("select * from api_calls where script_url = 'https://www.studyhall.test/static/chart.js'"))
+    chart = list(
+        scanned.query("select * from api_calls where script_url = 'https://www.studyhall.test/static/chart.js'")
+    )
     assert {"CanvasRenderingContext2D.fillText", "CanvasRenderingContext2D.fillStyle"} <= {c["api"] for c in chart}
     subjects = {f["subject"] for f in findings(scanned, "IV.D-fingerprinting-script")}
     assert "script https://www.studyhall.test/static/chart.js" not in subjects
@@ -84,8 +111,11 @@ def test_the_first_party_chart_is_not_fingerprinting(scanned):
 def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanned):
     worker = "https://www.studyhall.test/static/practice-worker.js"
     calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))
-    assert {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob",
-            "navigator.hardwareConcurrency"} <= {c["api"] for c in calls}
+    assert {
+        "OffscreenCanvasRenderingContext2D.fillText",
+        "OffscreenCanvas.convertToBlob",
+        "navigator.hardwareConcurrency",
+    } <= {c["api"] for c in calls}
     assert {(c["frame_url"], c["page_url"]) for c in calls} == {(worker, "https://www.studyhall.test/practice")}
     (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
     assert finding["evidence"]["party"] == "first" and finding["severity"] == "violation"
@@ -101,7 +131,11 @@ def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(sca
     typed = canaries(scanned)
     assert typed["email"].endswith("@example.org")
     (finding,) = findings(scanned, "IV.A-form-keylogging")
-    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host api.chatpal.test", "IV.A", "violation")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == (
+        "host api.chatpal.test",
+        "IV.A",
+        "violation",
+    )
     evidence = finding["evidence"]
     assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
     assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
@@ -115,17 +149,25 @@ def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(sca
 def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scanned):
     planted = canaries(scanned)["dom"]
     (finding,) = findings(scanned, "IV.D-session-recording")
-    assert (finding["subject"], finding["clause"], finding["severity"]) == ("host rec.replaybox.test", "IV.D", "violation")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == (
+        "host rec.replaybox.test",
+        "IV.D",
+        "violation",
+    )
     assert {f["canary"] for f in finding["evidence"]["flows"]} == {"dom"}
     assert finding["evidence"]["scripts"] == ["https://cdn.replaybox.test/rec.js"]
     rows = finding["evidence"]["rows"]["requests"]
-    bodies = [r["post_data"] for r in scanned.query(f"select post_data from requests where id in ({','.join(map(str, rows))})")]
+    bodies = [
+        r["post_data"]
+        for r in scanned.query(f"select post_data from requests where id in ({','.join(map(str, rows))})")
+    ]
     assert all(planted in body for body in bodies)
 
 
 def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
     config = CONFIG.replace('pages = ["/games", "/practice", "/help"]', 'pages = ["/help"]').replace(
-        "max_pages = 5", "max_pages = 2\nform_probe = false")
+        "max_pages = 5", "max_pages = 2\nform_probe = false"
+    )
     db = scan(tmp_path, config)
     assert not findings(db, "IV.A-form-keylogging")
     assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))

@@ -23,15 +23,16 @@ CHAIN = ["metrics.pencilcase.test", "pencilcase.eulerian.net"]
 def cloaked_audit(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("cname")
     with FixtureInternet({}) as internet, StubDns({"metrics.pencilcase.test": "pencilcase.eulerian.net"}) as stub:
-        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-                   f'trusted_spki = ["{internet.spki}"]\n')
+        browser = (
+            f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+            f'trusted_spki = ["{internet.spki}"]\n'
+        )
         with open(CNAME_TOML) as toml:
             text = toml.read().replace("[browser]\nheadless = true\n", browser)
         config = workdir / "cname.toml"
         config.write_text(text)
         db = workdir / "cname.db"
-        proc = run_cli(["audit", "--config", str(config), "--db", str(db), "--dns-resolver", stub.address],
-                       cwd=workdir)
+        proc = run_cli(["audit", "--config", str(config), "--db", str(db), "--dns-resolver", stub.address], cwd=workdir)
         yield proc, sqlite_utils.Database(db), stub
 
 
@@ -72,8 +73,10 @@ def test_the_cloaked_host_is_an_analytics_tracker(cloaked_audit):
 
 def test_without_a_resolver_the_test_names_are_not_looked_up(tmp_path):
     with FixtureInternet({}) as internet:
-        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-                   f'trusted_spki = ["{internet.spki}"]\n')
+        browser = (
+            f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+            f'trusted_spki = ["{internet.spki}"]\n'
+        )
         with open(CNAME_TOML) as toml:
             (tmp_path / "cname.toml").write_text(toml.read().replace("[browser]\nheadless = true\n", browser))
         run_cli(["audit", "--config", str(tmp_path / "cname.toml"), "--db", str(tmp_path / "plain.db")], cwd=tmp_path)

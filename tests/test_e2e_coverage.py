@@ -10,8 +10,8 @@ import os
 
 import pytest
 import sqlite_utils
-from conftest import run_cli
 
+from conftest import run_cli
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e
@@ -24,8 +24,10 @@ COVERAGE_TOML = os.path.join(os.path.dirname(__file__), "..", "fixtures", "cover
 class Nook:
     def __init__(self, internet, workdir):
         self.internet, self.workdir = internet, workdir
-        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-                   f'trusted_spki = ["{internet.spki}"]\n')
+        browser = (
+            f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+            f'trusted_spki = ["{internet.spki}"]\n'
+        )
         with open(COVERAGE_TOML) as toml:
             self.text = toml.read().replace("[browser]\nheadless = true\n", browser)
 
@@ -33,8 +35,9 @@ class Nook:
         config = self.workdir / f"{name}.toml"
         config.write_text(text or self.text)
         db = self.workdir / f"{name}.db"
-        proc = run_cli(["audit", "--config", str(config), "--db", str(db), *extra], cwd=self.workdir,
-                       env_extra={ENV: password})
+        proc = run_cli(
+            ["audit", "--config", str(config), "--db", str(db), *extra], cwd=self.workdir, env_extra={ENV: password}
+        )
         return proc, sqlite_utils.Database(db)
 
 
@@ -64,13 +67,19 @@ def test_a_complete_audit_is_not_marked_incomplete(full_audit):
 
 def test_storage_of_removed_third_party_frames_is_kept_with_its_partition(full_audit):
     _, db = full_audit
-    rows = list(db.query("select kind, origin, container, key, value, partition_key from storage_items "
-                         "where phase = 'crawl' and origin in ('https://widgets.nookads.test', 'https://chat.nookhelp.test')"))
+    rows = list(
+        db.query(
+            "select kind, origin, container, key, value, partition_key from storage_items "
+            "where phase = 'crawl' and origin in ('https://widgets.nookads.test', 'https://chat.nookhelp.test')"
+        )
+    )
     for origin, name in (("https://widgets.nookads.test", "nookads"), ("https://chat.nookhelp.test", "nookhelp")):
         mine = [r for r in rows if r["origin"] == origin]
         assert {(r["kind"], r["key"]) for r in mine} >= {
-            ("localStorage", f"{name}_local"), ("sessionStorage", f"{name}_session"),
-            ("cacheStorage", f"{origin}/cached")}, mine
+            ("localStorage", f"{name}_local"),
+            ("sessionStorage", f"{name}_session"),
+            ("cacheStorage", f"{origin}/cached"),
+        }, mine
         assert {r["partition_key"] for r in mine} == {"https://studynook.test"}
         cached = next(r for r in mine if r["kind"] == "cacheStorage")
         assert cached["container"] == f"{name}-cache" and cached["value"].startswith("c-")
@@ -81,7 +90,9 @@ def test_the_cookie_of_an_aborted_fetch_has_its_setter(full_audit):
     cookies = list(db.query("select * from cookies where name = 'nk_sync'"))
     assert cookies and {c["set_by_url"] for c in cookies} == {"https://sync.nookads.test/id"}
     assert {c["set_by_kind"] for c in cookies} == {"header"}
-    aborted = list(db.query("select * from requests where url = 'https://sync.nookads.test/id' and failure is not null"))
+    aborted = list(
+        db.query("select * from requests where url = 'https://sync.nookads.test/id' and failure is not null")
+    )
     assert aborted and all("nk_sync=" in r["set_cookies"] for r in aborted)
     for name in ("nookads", "nookhelp"):  # the same from a cross-site frame, which runs in its own process
         url = f"https://sync.nookads.test/id?from={name}"
@@ -115,16 +126,27 @@ def test_a_wrong_password_is_an_incomplete_audit_that_makes_the_vendor_due(nook,
     (verdict,) = db.query("select * from verdicts where run_id = (select max(id) from runs)")
     assert verdict["verdict"] == "incomplete"
     reasons = json.loads(verdict["reasons"])
-    assert reasons[0].startswith("audit incomplete: login failed: the page said 'Invalid email or password'; "
-                                 "screenshot: screenshots/"), reasons
+    assert reasons[0].startswith(
+        "audit incomplete: login failed: the page said 'Invalid email or password'; screenshot: screenshots/"
+    ), reasons
     audit = list(db.query("select * from audits order by id desc limit 1"))[0]
     assert audit["incomplete"].startswith("login failed: the page said 'Invalid email or password'")
     assert "AUDIT INCOMPLETE" in proc.stdout and "Traceback" not in proc.stderr
 
     runs = db.execute("select count(*) from runs").fetchone()[0]
-    due = run_cli(["audit", "--config", str(nook.workdir / "wrong-password.toml"), "--db",
-                   str(nook.workdir / "wrong-password.db"), "--due", "--quiet"], cwd=nook.workdir,
-                  env_extra={ENV: "not the password"})
+    due = run_cli(
+        [
+            "audit",
+            "--config",
+            str(nook.workdir / "wrong-password.toml"),
+            "--db",
+            str(nook.workdir / "wrong-password.db"),
+            "--due",
+            "--quiet",
+        ],
+        cwd=nook.workdir,
+        env_extra={ENV: "not the password"},
+    )
     assert "its last audit was incomplete: due" in due.stderr and "not due" not in due.stderr
     assert due.returncode == 3 and "studynook: incomplete" in due.stdout, due.stdout + due.stderr
     assert db.execute("select count(*) from runs").fetchone()[0] == runs + 1
@@ -136,6 +158,8 @@ def test_a_login_page_that_answers_404_is_named(nook):
     assert proc.returncode == 3, proc.stdout + proc.stderr
     (verdict,) = db.query("select * from verdicts")
     assert verdict["verdict"] == "incomplete"
-    assert "audit incomplete: login failed: https://www.studynook.test/signin answered 404" in json.loads(verdict["reasons"])
+    assert "audit incomplete: login failed: https://www.studynook.test/signin answered 404" in json.loads(
+        verdict["reasons"]
+    )
     (page,) = db.query("select * from pages where phase = 'login'")
     assert page["status"] == 404 and page["failure_class"] == "HTTP 404"

@@ -33,7 +33,9 @@ def test_run_row_has_status_version_and_hashes(demo_run):
     assert run["tool_version"] and len(run["config_hash"]) == 64
     audits = rows(demo_run, "select vendor_id, account, status, login_outcome from audits order by vendor_id")
     assert [(a["vendor_id"], a["status"], a["login_outcome"]) for a in audits] == [
-        ("brightpath", "complete", "success"), ("leakyquiz", "complete", "success")]
+        ("brightpath", "complete", "success"),
+        ("leakyquiz", "complete", "success"),
+    ]
 
 
 def test_every_phase_ran_and_stamps_its_observations(demo_run):
@@ -48,15 +50,20 @@ def test_every_phase_ran_and_stamps_its_observations(demo_run):
 
 def test_hashed_email_post_is_stored_with_its_host(demo_run):
     digest = hashlib.sha256(LEAKY_EMAIL.encode()).hexdigest()
-    posts = rows(demo_run, "select * from requests where vendor_id = 'leakyquiz' and method = 'POST' and post_data like ?",
-                 [f"%{digest}%"])
+    posts = rows(
+        demo_run,
+        "select * from requests where vendor_id = 'leakyquiz' and method = 'POST' and post_data like ?",
+        [f"%{digest}%"],
+    )
     assert posts, "the sha256 of the email in a JSON POST was not recorded"
     assert {p["host"] for p in posts} == {"collect.edutrack-analytics.test"}
     assert all(p["initiator_url"] for p in posts)
 
 
 def test_third_party_cookie_is_recorded_with_its_attributes(demo_run):
-    cookies = rows(demo_run, "select * from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'apx_uid'")
+    cookies = rows(
+        demo_run, "select * from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'apx_uid'"
+    )
     assert len(cookies) == 1
     cookie = cookies[0]
     assert cookie["domain"] == "sync.adpixel.test"
@@ -66,7 +73,9 @@ def test_third_party_cookie_is_recorded_with_its_attributes(demo_run):
 
 
 def test_script_set_cookie_names_its_script(demo_run):
-    (cookie,) = rows(demo_run, "select * from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'")
+    (cookie,) = rows(
+        demo_run, "select * from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'"
+    )
     assert cookie["set_by_kind"] == "script"
     assert cookie["set_by_url"] == "https://app.leakyquiz.test/static/lq.js"
     assert cookie["session"] == 0
@@ -79,14 +88,21 @@ def test_indexeddb_record_cache_entry_and_service_worker_are_stored(demo_run):
     assert ("cacheStorage", "lq-cache-v1", "https://app.leakyquiz.test/api/profile") in kinds
     assert any(i["kind"] == "serviceWorker" and i["key"] == "https://app.leakyquiz.test/sw.js" for i in items)
     (vid,) = [i for i in items if i["kind"] == "localStorage" and i["key"] == "lq_vid"]
-    (cookie,) = rows(demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'")
+    (cookie,) = rows(
+        demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'"
+    )
     assert vid["value"] == cookie["value"]
 
 
 def test_reconnect_resends_the_persistent_id_but_not_the_session_cookie(demo_run):
-    (crawl_vid,) = rows(demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'")
-    sent = rows(demo_run, "select cookie_header from requests where vendor_id = 'leakyquiz' and phase = 'reconnect' "
-                          "and host = 'app.leakyquiz.test' and cookie_header is not null order by id")
+    (crawl_vid,) = rows(
+        demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'crawl' and name = 'lq_vid'"
+    )
+    sent = rows(
+        demo_run,
+        "select cookie_header from requests where vendor_id = 'leakyquiz' and phase = 'reconnect' "
+        "and host = 'app.leakyquiz.test' and cookie_header is not null order by id",
+    )
     assert sent
     first = sent[0]["cookie_header"]
     assert f"lq_vid={crawl_vid['value']}" in first
@@ -94,27 +110,44 @@ def test_reconnect_resends_the_persistent_id_but_not_the_session_cookie(demo_run
 
 
 def test_respawn_brings_the_deleted_id_back_with_its_old_value(demo_run):
-    (before,) = rows(demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'reconnect' and name = 'lq_vid'")
-    (after,) = rows(demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'respawn' and name = 'lq_vid'")
+    (before,) = rows(
+        demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'reconnect' and name = 'lq_vid'"
+    )
+    (after,) = rows(
+        demo_run, "select value from cookies where vendor_id = 'leakyquiz' and phase = 'respawn' and name = 'lq_vid'"
+    )
     assert after["value"] == before["value"]
 
 
 def test_compliant_vendor_has_no_third_party_cookie(demo_run):
-    domains = {r["domain"].lstrip(".") for r in rows(demo_run, "select distinct domain from cookies where vendor_id = 'brightpath'")}
+    domains = {
+        r["domain"].lstrip(".")
+        for r in rows(demo_run, "select distinct domain from cookies where vendor_id = 'brightpath'")
+    }
     assert domains == {"www.brightpath.test"}
-    names = {r["name"] for r in rows(demo_run, "select distinct name from cookies where vendor_id = 'brightpath' and phase = 'crawl'")}
+    names = {
+        r["name"]
+        for r in rows(demo_run, "select distinct name from cookies where vendor_id = 'brightpath' and phase = 'crawl'")
+    }
     assert {"bp_session", "bp_csrf", "bp_remember"} <= names
-    cdn = rows(demo_run, "select set_cookies from requests where vendor_id = 'brightpath' and host = 'cdn.jsdelivr.net'")
+    cdn = rows(
+        demo_run, "select set_cookies from requests where vendor_id = 'brightpath' and host = 'cdn.jsdelivr.net'"
+    )
     assert cdn and all(r["set_cookies"] == "[]" for r in cdn)
 
 
 def test_login_post_never_stores_the_password(demo_run):
-    (login,) = rows(demo_run, "select post_data from requests where vendor_id = 'brightpath' and method = 'POST' and phase = 'login'")
+    (login,) = rows(
+        demo_run,
+        "select post_data from requests where vendor_id = 'brightpath' and method = 'POST' and phase = 'login'",
+    )
     assert "password=[REDACTED]" in login["post_data"] and "email=maya.okafor%40students.mps.test" in login["post_data"]
 
 
 def test_screenshots_are_written_with_their_digest(demo_run):
-    pages = rows(demo_run, "select screenshot, screenshot_sha256 from pages where vendor_id = 'leakyquiz' and phase = 'crawl'")
+    pages = rows(
+        demo_run, "select screenshot, screenshot_sha256 from pages where vendor_id = 'leakyquiz' and phase = 'crawl'"
+    )
     assert len(pages) >= 4
     for page in pages:
         data = (demo_run.db_path.parent / page["screenshot"]).read_bytes()
@@ -142,9 +175,16 @@ def test_no_password_in_any_output_file(demo_run):
     assert any(n.endswith(".har") for n in names) and any("trace.zip!" in n for n in names)
     for password in DEMO_PASSWORDS.values():
         raw = password.encode()
-        forms = {raw, quote(password).encode(), quote_plus(password).encode(), quote(password, safe="").encode(),
-                 base64.b64encode(raw), base64.b64encode(raw).rstrip(b"="), base64.urlsafe_b64encode(raw),
-                 html.escape(password).encode()}
+        forms = {
+            raw,
+            quote(password).encode(),
+            quote_plus(password).encode(),
+            quote(password, safe="").encode(),
+            base64.b64encode(raw),
+            base64.b64encode(raw).rstrip(b"="),
+            base64.urlsafe_b64encode(raw),
+            html.escape(password).encode(),
+        }
         for name, data in blobs:
             for form in forms:
                 assert form not in data, f"{form!r} found in {name}"

@@ -34,7 +34,7 @@ def _differences(expected, actual, path="") -> list[str]:
         return found
     if isinstance(expected, list):
         found = [f"{path}: {len(expected)} items became {len(actual)}"] if len(expected) != len(actual) else []
-        for index, (e, a) in enumerate(zip(expected, actual)):
+        for index, (e, a) in enumerate(zip(expected, actual, strict=False)):
             found += _differences(e, a, f"{path}[{index}]")
         return found
     return [] if expected == actual else [f"{path}: {expected!r:.120} became {actual!r:.120}"]
@@ -43,8 +43,10 @@ def _differences(expected, actual, path="") -> list[str]:
 @pytest.mark.skipif(not SHARED_LISTS.is_dir(), reason="the recorded report was judged with ../shared/lists loaded")
 def test_demo_json_report_is_unchanged(demo_run, tmp_path):
     out = tmp_path / "demo.json"
-    proc = run_cli(["report", "--db", str(demo_run.db_path), "--format", "json", "--out", str(out)],
-                   cwd=demo_run.db_path.parent.parent)
+    proc = run_cli(
+        ["report", "--db", str(demo_run.db_path), "--format", "json", "--out", str(out)],
+        cwd=demo_run.db_path.parent.parent,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     actual = normalised_report(out)
     if os.environ.get("TRACKAUDIT_REGENERATE_GOLDEN"):

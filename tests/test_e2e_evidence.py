@@ -15,8 +15,9 @@ def results_copy(demo_run, tmp_path):
     copy = tmp_path / "results"
     # Other xdist workers read the same demo folder meanwhile: their SQLite -wal/-shm files and half-written
     # reports come and go (the demo's own writes were checkpointed into demo.db when it closed).
-    shutil.copytree(demo_run.db_path.parent, copy,
-                    ignore=shutil.ignore_patterns("*.lock", "*-wal", "*-shm", ".e2e-report*"))
+    shutil.copytree(
+        demo_run.db_path.parent, copy, ignore=shutil.ignore_patterns("*.lock", "*-wal", "*-shm", ".e2e-report*")
+    )
     return copy
 
 
@@ -51,6 +52,7 @@ def test_an_edited_database_row_is_named(results_copy):
 
 def test_screenshots_are_in_the_manifest(results_copy):
     import json
+
     manifest = json.loads((results_copy / "evidence/run-1/manifest.json").read_text())
     kinds = {a["kind"] for a in manifest["artefacts"]}
     assert {"har", "trace", "screenshot"} <= kinds

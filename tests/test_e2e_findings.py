@@ -34,7 +34,12 @@ def test_leaky_vendor_pii_to_third_party_under_iv_a_and_ii_a(demo_run):
         flow = evidence["flows"][0]
         assert flow["field"] == "email" and "sha256" in flow["encoding"] and flow["location"].startswith("post body")
         request_ids = evidence["rows"]["requests"]
-        posted = [r for r in demo_run.db.query(f"select host, post_data from requests where id in ({','.join('?' * len(request_ids))})", request_ids)]
+        posted = [
+            r
+            for r in demo_run.db.query(
+                f"select host, post_data from requests where id in ({','.join('?' * len(request_ids))})", request_ids
+            )
+        ]
         assert posted and all(r["host"] == "collect.edutrack-analytics.test" for r in posted)
         assert all(flow["matched"] in r["post_data"] for r in posted)
     cited = [f for f in found if f["rule_id"] == "IV.A-pii-to-third-party"]
@@ -44,7 +49,8 @@ def test_leaky_vendor_pii_to_third_party_under_iv_a_and_ii_a(demo_run):
 def test_leaky_vendor_client_side_pii_cross_site_ids_and_syncing(demo_run):
     found = findings(demo_run, "leakyquiz")
     assert subjects(found, "IV.A-pii-stored-client-side") == {
-        "cacheStorage lq-cache-v1 https://app.leakyquiz.test/api/profile"}
+        "cacheStorage lq-cache-v1 https://app.leakyquiz.test/api/profile"
+    }
     assert subjects(found, "IV.A-cross-site-identifier") == {"cookie apx_uid", "cookie et_uid"}
     (sync,) = [f for f in found if f["rule_id"] == "IV.A-id-syncing"]
     assert sync["subject"] == "cookie lq_vid"
@@ -54,8 +60,13 @@ def test_leaky_vendor_client_side_pii_cross_site_ids_and_syncing(demo_run):
 def test_leaky_vendor_persistence_under_iv_b(demo_run):
     found = findings(demo_run, "leakyquiz")
     assert subjects(found, "IV.B-identifier-on-reconnect") == {
-        "cookie lq_vid", "cookie _ga", "cookie apx_uid", "cookie et_uid",
-        "localStorage lq_vid", "indexedDB lq_store/ids vid"}
+        "cookie lq_vid",
+        "cookie _ga",
+        "cookie apx_uid",
+        "cookie et_uid",
+        "localStorage lq_vid",
+        "indexedDB lq_store/ids vid",
+    }
     (respawn,) = [f for f in found if f["rule_id"] == "IV.B-respawned-identifier"]
     assert respawn["subject"] == "cookie lq_vid" and respawn["clause"] == "IV.B"
     sources = json.loads(respawn["evidence"])["sources"]
@@ -66,11 +77,20 @@ def test_leaky_vendor_persistence_under_iv_b(demo_run):
 def test_leaky_vendor_lifetimes_and_trackers(demo_run):
     found = findings(demo_run, "leakyquiz")
     assert subjects(found, "IV.C-lifetime-over-maximum") == {
-        "cookie lq_vid", "cookie _ga", "cookie apx_uid", "cookie et_uid",
-        "localStorage lq_vid", "indexedDB lq_store/ids vid"}
+        "cookie lq_vid",
+        "cookie _ga",
+        "cookie apx_uid",
+        "cookie et_uid",
+        "localStorage lq_vid",
+        "indexedDB lq_store/ids vid",
+    }
     trackers = " ".join(subjects(found, "IV.D-behavioural-tracker"))
-    for host in ("www.google-analytics.com", "sync.adpixel.test", "collect.edutrack-analytics.test",
-                 "cdn.edutrack-analytics.test"):
+    for host in (
+        "www.google-analytics.com",
+        "sync.adpixel.test",
+        "collect.edutrack-analytics.test",
+        "cdn.edutrack-analytics.test",
+    ):
         assert host in trackers
     assert not [f for f in found if f["clause"] == "I.F"]
     assert not [f for f in found if f["subject"] in ("cookie lq_session", "cookie lq_csrf")]
@@ -83,7 +103,8 @@ def test_every_finding_points_at_existing_rows(demo_run):
         for table, ids in evidence["rows"].items():
             count = demo_run.db.execute(
                 f"select count(*) from {table} where run_id = ? and id in ({','.join('?' * len(ids))})",
-                [finding["run_id"], *ids]).fetchone()[0]
+                [finding["run_id"], *ids],
+            ).fetchone()[0]
             assert count == len(ids), (finding["rule_id"], table)
 
 

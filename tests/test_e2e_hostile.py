@@ -31,9 +31,22 @@ def test_a_hostile_site_is_audited_to_the_end(tmp_path):
     config.write_text(textwrap.dedent(CONFIG))
     db_path = tmp_path / "audit.db"
     with FixtureInternet({}) as internet:
-        proc = run_cli(["audit", "--config", str(config), "--vendor", "hostile", "--db", str(db_path),
-                        "--host-resolver-rules", internet.host_resolver_rules, "--ignore-https-errors"],
-                       cwd=tmp_path, timeout=240)
+        proc = run_cli(
+            [
+                "audit",
+                "--config",
+                str(config),
+                "--vendor",
+                "hostile",
+                "--db",
+                str(db_path),
+                "--host-resolver-rules",
+                internet.host_resolver_rules,
+                "--ignore-https-errors",
+            ],
+            cwd=tmp_path,
+            timeout=240,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     db = sqlite_utils.Database(db_path)

@@ -23,8 +23,13 @@ def test_sigterm_mid_audit_leaves_the_run_incomplete_and_earlier_runs_intact(tmp
     store.finish_run(earlier, "complete")
     store.close()
 
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "demo", "--db", str(db_path)], cwd=tmp_path,
-                            env={**os.environ, **DEMO_PASSWORDS}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "demo", "--db", str(db_path)],
+        cwd=tmp_path,
+        env={**os.environ, **DEMO_PASSWORDS},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     db = sqlite_utils.Database(db_path)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -60,9 +65,14 @@ def test_ctrl_c_marks_the_run_and_its_audits_interrupted_prints_one_line_and_exi
 
     db_path = tmp_path / "results" / "demo.db"
     scratch_base = Path(tempfile.mkdtemp(prefix="ta-"))  # short: Chromium's socket path is at most 107 bytes
-    proc = subprocess.Popen([sys.executable, "-m", "crawler", "demo", "--db", str(db_path), "--quiet"], cwd=tmp_path,
-                            env={**os.environ, **DEMO_PASSWORDS, "TMPDIR": str(scratch_base)},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "crawler", "demo", "--db", str(db_path), "--quiet"],
+        cwd=tmp_path,
+        env={**os.environ, **DEMO_PASSWORDS, "TMPDIR": str(scratch_base)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and proc.poll() is None:
         if db_path.exists():

@@ -1,9 +1,10 @@
 """The three jobs through the CLI on the fixture vendors: scheduled audits with baselines, the pre-approval
 scan, the post-termination check."""
 
+import os
 import subprocess
 import sys
-import os
+from pathlib import Path
 
 import pytest
 import sqlite_utils
@@ -28,9 +29,11 @@ class Jobs:
         self.workdir = workdir
         self.db = workdir / "audit.db"
         self.env = {env: password for env, password in PASSWORDS.values()}
-        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-                   f'trusted_spki = ["{internet.spki}"]\n')
-        text = open(JOBS_TOML).read().replace("[browser]\nheadless = true\n", browser)
+        browser = (
+            f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+            f'trusted_spki = ["{internet.spki}"]\n'
+        )
+        text = Path(JOBS_TOML).read_text().replace("[browser]\nheadless = true\n", browser)
         self.config = workdir / "vendors.toml"
         self.config.write_text(text)
         # The same vendors as they were while under contract, for the audits before termination.
@@ -38,8 +41,11 @@ class Jobs:
         self.before_termination.write_text(text.replace('status = "terminated"', 'status = "approved"'))
 
     def cli(self, *args, config=None):
-        return run_cli([*args[:1], "--config", str(config or self.config), "--db", str(self.db), *args[1:]],
-                       cwd=self.workdir, env_extra=self.env)
+        return run_cli(
+            [*args[:1], "--config", str(config or self.config), "--db", str(self.db), *args[1:]],
+            cwd=self.workdir,
+            env_extra=self.env,
+        )
 
     @property
     def database(self):
@@ -55,7 +61,9 @@ def jobs(tmp_path_factory):
 
 def latest_findings(jobs, vendor):
     run_id = jobs.database.execute("select max(run_id) from findings where vendor_id = ?", [vendor]).fetchone()[0]
-    return run_id, list(jobs.database.query("select * from findings where run_id = ? and vendor_id = ?", [run_id, vendor]))
+    return run_id, list(
+        jobs.database.query("select * from findings where run_id = ? and vendor_id = ?", [run_id, vendor])
+    )
 
 
 def test_scheduled_audit_reports_exactly_the_tracker_added_between_audits(jobs):
@@ -108,10 +116,22 @@ def test_a_second_run_on_a_busy_database_does_not_start(jobs):
 
 
 def test_two_overlapping_scheduled_runs_do_not_both_proceed(jobs):
-    args = [sys.executable, "-m", "crawler", "audit", "--config", str(jobs.config), "--db", str(jobs.db),
-            "--vendor", "brightpath"]
+    args = [
+        sys.executable,
+        "-m",
+        "crawler",
+        "audit",
+        "--config",
+        str(jobs.config),
+        "--db",
+        str(jobs.db),
+        "--vendor",
+        "brightpath",
+    ]
     env = {**os.environ, **jobs.env}
-    procs = [subprocess.Popen(args, cwd=jobs.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(args, cwd=jobs.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outcomes = sorted(p.wait(timeout=300) for p in procs)
     assert outcomes == [0, 3]

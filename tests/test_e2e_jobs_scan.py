@@ -22,9 +22,18 @@ def jobs(tmp_path_factory):
 
 
 def test_scan_of_the_candidate_says_do_not_approve_with_ads_and_session_replay(jobs):
-    proc = run_cli(["scan", "https://www.funmathzone.test/", "--db", str(jobs.db),
-                    "--host-resolver-rules", jobs.internet.host_resolver_rules, "--ignore-https-errors"],
-                   cwd=jobs.workdir)
+    proc = run_cli(
+        [
+            "scan",
+            "https://www.funmathzone.test/",
+            "--db",
+            str(jobs.db),
+            "--host-resolver-rules",
+            jobs.internet.host_resolver_rules,
+            "--ignore-https-errors",
+        ],
+        cwd=jobs.workdir,
+    )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "Verdict for www-funmathzone-test (pre-approval): DO NOT APPROVE" in proc.stdout
     run_id, found = latest_findings(jobs, "www-funmathzone-test")
@@ -39,7 +48,9 @@ def test_scan_of_the_candidate_says_do_not_approve_with_ads_and_session_replay(j
     identifiers = {f["subject"] for f in found if f["rule_id"] == "IV.B-identifier-on-reconnect"}
     assert identifiers == {"cookie IDE", "cookie _hjSessionUser_123"}
     assert "a form on https://www.funmathzone.test/signup asks for:" in reasons
-    pages = [r["url"] for r in jobs.database.query("select url from pages where run_id = ? and phase = 'crawl'", [run_id])]
+    pages = [
+        r["url"] for r in jobs.database.query("select url from pages where run_id = ? and phase = 'crawl'", [run_id])
+    ]
     assert "https://www.funmathzone.test/signup" in pages and "https://www.funmathzone.test/login" in pages
     # The quicker protocol finds exactly what the fixed-sleep protocol found (test_e2e_same_findings.py).
     assert {f for f in finding_set(jobs.database) if f[0] == "www-funmathzone-test"} == SCAN_FINDINGS

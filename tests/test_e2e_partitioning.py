@@ -1,6 +1,5 @@
 """The audited browser partitions third-party storage as a student's Chrome does."""
 
-
 import pytest
 from playwright.async_api import async_playwright
 
@@ -12,8 +11,11 @@ pytestmark = pytest.mark.e2e
 
 
 async def widget_ids(internet, profile_dir) -> list[str]:
-    settings = LaunchSettings(executable_path="/usr/bin/chromium", host_resolver_rules=internet.host_resolver_rules,
-                              trusted_spki=(internet.spki,))
+    settings = LaunchSettings(
+        executable_path="/usr/bin/chromium",
+        host_resolver_rules=internet.host_resolver_rules,
+        trusted_spki=(internet.spki,),
+    )
     async with async_playwright() as playwright:
         context = await launch_profile(playwright, settings, profile_dir)
         try:

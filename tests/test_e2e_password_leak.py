@@ -13,10 +13,10 @@ from urllib.parse import quote, quote_plus
 
 import pytest
 import sqlite_utils
-from conftest import run_cli
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
+from conftest import run_cli
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e
@@ -50,16 +50,24 @@ success = {url_contains = "/welcome"}
 
 
 def _percent(raw: bytes, safe: str, plus: bool = False) -> str:
-    return "".join(chr(b) if b < 128 and (chr(b).isalnum() or chr(b) in safe) else "+" if plus and b == 32
-                   else f"%{b:02X}" for b in raw)
+    return "".join(
+        chr(b) if b < 128 and (chr(b).isalnum() or chr(b) in safe) else "+" if plus and b == 32 else f"%{b:02X}"
+        for b in raw
+    )
 
 
 def encodings(password: str) -> set[str]:
     """Every way the password could be written: independent of the redactor's own list."""
     raw = password.encode()
     percent = {quote(raw, safe=""), quote_plus(raw), _percent(raw, "*-._", plus=True), _percent(raw, "!'()*-._~")}
-    forms = {password, json.dumps(password)[1:-1], json.dumps(password, ensure_ascii=False)[1:-1],
-             html.escape(password), html.escape(password, quote=False), base64.b64encode(raw).decode().rstrip("=")}
+    forms = {
+        password,
+        json.dumps(password)[1:-1],
+        json.dumps(password, ensure_ascii=False)[1:-1],
+        html.escape(password),
+        html.escape(password, quote=False),
+        base64.b64encode(raw).decode().rstrip("="),
+    }
     forms |= percent | {p.lower() for p in percent}
     return forms
 
@@ -86,8 +94,7 @@ def artefact_texts(workdir: Path, outputs: list[str]):
 
 def hits(password: str, workdir: Path, outputs: list[str]) -> list[str]:
     forms = [f.encode() for f in encodings(password)]
-    return [f"{where}: {form!r}" for where, data in artefact_texts(workdir, outputs) for form in forms
-            if form in data]
+    return [f"{where}: {form!r}" for where, data in artefact_texts(workdir, outputs) for form in forms if form in data]
 
 
 # One generated example per run (a full audit takes seconds): the fixed password with every special character
@@ -103,8 +110,21 @@ def test_no_encoding_of_a_random_password_reaches_an_artefact(tmp_path_factory, 
     log = workdir / "results" / "run.log"
     outputs = []
     with FixtureInternet({f"s{n}@students.mps.test": p for n, p in enumerate(passwords)}) as internet:
-        audit = run_cli(["audit", "--config", str(config), "--host-resolver-rules", internet.host_resolver_rules,
-                         "--ignore-https-errors", "--verbose", "--log-file", str(log)], cwd=workdir, env_extra=env)
+        audit = run_cli(
+            [
+                "audit",
+                "--config",
+                str(config),
+                "--host-resolver-rules",
+                internet.host_resolver_rules,
+                "--ignore-https-errors",
+                "--verbose",
+                "--log-file",
+                str(log),
+            ],
+            cwd=workdir,
+            env_extra=env,
+        )
         sent = [r for r in internet.log if r.host == "app.formlab.test" and r.method == "POST" or "/welcome?" in r.url]
     outputs += [audit.stdout, audit.stderr]
     assert audit.returncode in (0, 1), audit.stdout + audit.stderr

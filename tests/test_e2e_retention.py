@@ -24,8 +24,10 @@ RETENTION_TOML = os.path.join(os.path.dirname(__file__), "..", "fixtures", "rete
 def audit(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("quillpad")
     with FixtureInternet({USER: PASSWORD}) as internet:
-        browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-                   f'trusted_spki = ["{internet.spki}"]\n')
+        browser = (
+            f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+            f'trusted_spki = ["{internet.spki}"]\n'
+        )
         with open(RETENTION_TOML) as toml:
             text = toml.read().replace("[browser]\nheadless = true\n", browser)
         config, db = workdir / "retention.toml", workdir / "retention.db"
@@ -37,10 +39,18 @@ def audit(tmp_path_factory):
 def test_the_phases_run_in_order_and_the_main_profile_stays_logged_in(audit):
     proc, db = audit
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    phases = [(r["phase"], r["outcome"]) for r in db.query("select phase, outcome from phases where phase != 'control' "
-                                                           "order by id")]
-    assert phases == [("login", "complete"), ("crawl", "complete"), ("reconnect", "complete"),
-                      ("retention", "complete"), ("logout", "complete"), ("respawn", "complete")]
+    phases = [
+        (r["phase"], r["outcome"])
+        for r in db.query("select phase, outcome from phases where phase != 'control' order by id")
+    ]
+    assert phases == [
+        ("login", "complete"),
+        ("crawl", "complete"),
+        ("reconnect", "complete"),
+        ("retention", "complete"),
+        ("logout", "complete"),
+        ("respawn", "complete"),
+    ]
     # The relaunches loaded nothing into the audit: no request is stamped with the retention phase.
     assert db.execute("select count(*) from requests where phase = 'retention'").fetchone()[0] == 0
 
@@ -67,5 +77,6 @@ def test_the_remember_named_device_id_is_the_iv_b_violation_and_the_retention_co
     assert "without it the student stayed logged in" in device["message"]
     evidence = json.loads(device["evidence"])
     assert evidence["retention"] == "proven by elimination: without it the student stayed logged in"
-    assert not [f for f in db.query("select * from findings where subject = 'cookie zq_k'")
-                if f["severity"] == "violation"]
+    assert not [
+        f for f in db.query("select * from findings where subject = 'cookie zq_k'") if f["severity"] == "violation"
+    ]

@@ -25,21 +25,30 @@ VENDORS = ("brightpath", "classnotes", "quizblast", "funmathzone")  # three with
 
 def config_text(internet) -> str:
     text = (REPO / "fixtures" / "jobs.toml").read_text()
-    browser = (f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
-               f'trusted_spki = ["{internet.spki}"]\n')
+    browser = (
+        f'[browser]\nheadless = true\nhost_resolver_rules = "{internet.host_resolver_rules}"\n'
+        f'trusted_spki = ["{internet.spki}"]\n'
+    )
     # Audited while under contract; three pages each keep the test short (the same config for every run).
-    return (text.replace("[browser]\nheadless = true\n", browser).replace('status = "terminated"', 'status = "approved"')
-            .replace("max_pages = 8", "max_pages = 3"))
+    return (
+        text.replace("[browser]\nheadless = true\n", browser)
+        .replace('status = "terminated"', 'status = "approved"')
+        .replace("max_pages = 8", "max_pages = 3")
+    )
 
 
 def judged(db_path) -> tuple[set, set]:
     db = sqlite_utils.Database(db_path)
     # A finding is its vendor, account, rule, clause, severity and subject. Not its message: which response or
     # script a cookie is said to be renewed by can differ between two audits when both set it in the same moment.
-    findings = {(f["vendor_id"], f["account"], f["rule_id"], f["clause"], f["severity"], f["subject"])
-                for f in db.query("select * from findings")}
-    verdicts = {(v["vendor_id"], v["job"], v["verdict"], tuple(sorted(json.loads(v["reasons"]))))
-                for v in db.query("select * from verdicts")}
+    findings = {
+        (f["vendor_id"], f["account"], f["rule_id"], f["clause"], f["severity"], f["subject"])
+        for f in db.query("select * from findings")
+    }
+    verdicts = {
+        (v["vendor_id"], v["job"], v["verdict"], tuple(sorted(json.loads(v["reasons"]))))
+        for v in db.query("select * from verdicts")
+    }
     return findings, verdicts
 
 
@@ -52,17 +61,46 @@ def test_three_shards_in_parallel_merge_into_what_one_machine_finds(tmp_path):
         workers = []
         for index in range(3):
             worker_env = {**os.environ, **env, "JOB_COMPLETION_INDEX": str(index), "TRACKAUDIT_SHARD_COUNT": "3"}
-            workers.append(subprocess.Popen(
-                [sys.executable, "-m", "crawler", "audit", "--config", str(config), *vendor_args, "--shard", "auto",
-                 "--concurrency", "1", "--quiet", "--db", str(tmp_path / f"worker-{index}.db")],
-                cwd=tmp_path, env=worker_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-        single = run_cli(["audit", "--config", str(config), *vendor_args, "--quiet", "--db", str(tmp_path / "one.db")],
-                         cwd=tmp_path, env_extra=env)
+            workers.append(
+                subprocess.Popen(
+                    [
+                        sys.executable,
+                        "-m",
+                        "crawler",
+                        "audit",
+                        "--config",
+                        str(config),
+                        *vendor_args,
+                        "--shard",
+                        "auto",
+                        "--concurrency",
+                        "1",
+                        "--quiet",
+                        "--db",
+                        str(tmp_path / f"worker-{index}.db"),
+                    ],
+                    cwd=tmp_path,
+                    env=worker_env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+            )
+        single = run_cli(
+            ["audit", "--config", str(config), *vendor_args, "--quiet", "--db", str(tmp_path / "one.db")],
+            cwd=tmp_path,
+            env_extra=env,
+        )
         outputs = [worker.communicate(timeout=300)[0] for worker in workers]
     assert single.returncode == 1, single.stdout + single.stderr  # the fixture vendors track: violations
     assert [worker.returncode for worker in workers] == [1, 1, 1], outputs
-    shares = [{r["vendor_id"] for r in sqlite_utils.Database(tmp_path / f"worker-{i}.db").query(
-        "select vendor_id from audits")} for i in range(3)]
+    shares = [
+        {
+            r["vendor_id"]
+            for r in sqlite_utils.Database(tmp_path / f"worker-{i}.db").query("select vendor_id from audits")
+        }
+        for i in range(3)
+    ]
     assert sorted(v for share in shares for v in share) == sorted(VENDORS)  # each vendor on exactly one worker
     assert sorted(len(share) for share in shares) == [1, 1, 2]  # equal costs: balanced, not 4 on one worker
 
@@ -72,8 +110,8 @@ def test_three_shards_in_parallel_merge_into_what_one_machine_finds(tmp_path):
     findings, verdicts = judged(tmp_path / "all" / "all.db")
     assert findings and verdicts
     one_findings, one_verdicts = judged(tmp_path / "one.db")
-    assert findings == one_findings, (findings ^ one_findings)
-    assert verdicts == one_verdicts, (verdicts ^ one_verdicts)
+    assert findings == one_findings, findings ^ one_findings
+    assert verdicts == one_verdicts, verdicts ^ one_verdicts
 
     again = run_cli(["merge", str(tmp_path / "all" / "all.db"), workers_dbs[0], *workers_dbs], cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -6,14 +6,30 @@ from crawler.policy.base import Finding
 from crawler.policy.engine import change_finding
 from crawler.policy.evidence import CookieEvidence, FlowEvidence, TrackerEvidence, TrackerHost
 
-LIFETIME = Finding("IV.C-lifetime-over-maximum", "IV.C", "violation", "cookie lq_vid",
-                   "Cookie lq_vid (app.t.test) is set to last 400 days; vid is long", CookieEvidence({"cookies": [1]}))
-LEAK = Finding("IV.A-pii-to-third-party", "IV.A", "violation", "host collect.t.test",
-               "The test student's email reached the third party T Corp (collect.t.test)",
-               FlowEvidence({"requests": [2]}, recipient="T Corp", hosts=("collect.t.test",)))
-TRACKERS = Finding("IV.D-behavioural-tracker", "IV.D", "warning", "hosts a.t.test, b.t.test", "T Corp runs analytics",
-                   TrackerEvidence({"requests": [3]}, hosts=(TrackerHost("b.t.test", "analytics", None, None, None,
-                                                                          None, None),)))
+LIFETIME = Finding(
+    "IV.C-lifetime-over-maximum",
+    "IV.C",
+    "violation",
+    "cookie lq_vid",
+    "Cookie lq_vid (app.t.test) is set to last 400 days; vid is long",
+    CookieEvidence({"cookies": [1]}),
+)
+LEAK = Finding(
+    "IV.A-pii-to-third-party",
+    "IV.A",
+    "violation",
+    "host collect.t.test",
+    "The test student's email reached the third party T Corp (collect.t.test)",
+    FlowEvidence({"requests": [2]}, recipient="T Corp", hosts=("collect.t.test",)),
+)
+TRACKERS = Finding(
+    "IV.D-behavioural-tracker",
+    "IV.D",
+    "warning",
+    "hosts a.t.test, b.t.test",
+    "T Corp runs analytics",
+    TrackerEvidence({"requests": [3]}, hosts=(TrackerHost("b.t.test", "analytics", None, None, None, None, None),)),
+)
 FINDINGS = [LIFETIME, LEAK, LEAK.cited_under("II.A"), TRACKERS]
 
 

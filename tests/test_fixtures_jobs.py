@@ -52,7 +52,11 @@ def test_the_termination_switches_exist_and_are_off(internet):
 def test_jobs_config_validates_with_the_three_new_vendors():
     config = load_config(REPO / "fixtures" / "jobs.toml")
     assert {v.id: v.status for v in config.vendors} == {
-        "brightpath": "approved", "classnotes": "terminated", "quizblast": "terminated", "funmathzone": "candidate"}
+        "brightpath": "approved",
+        "classnotes": "terminated",
+        "quizblast": "terminated",
+        "funmathzone": "candidate",
+    }
     assert config.browser.host_resolver_rules is None and config.browser.trusted_spki == ()
     quizblast = config.vendor("quizblast")
     assert quizblast.remember_cookies == ("qb_session_persist",)
@@ -64,6 +68,7 @@ def test_jobs_config_validates_with_the_three_new_vendors():
 
 
 # ClassNotes -------------------------------------------------------------------------------------------------
+
 
 def test_classnotes_before_termination_loads_its_id_script_and_analytics(internet):
     landing = fetch(internet, CLASSNOTES, "/")
@@ -120,13 +125,15 @@ def test_classnotes_expires_an_old_cn_vid_only_after_termination(internet):
 
 # QuizBlast --------------------------------------------------------------------------------------------------
 
+
 def test_quizblast_login_still_works_after_termination_and_sets_the_persistent_cookie(internet, passwords):
     with switched_on(internet, "quizblast_terminated"):
         reply = submit_login(internet, QUIZBLAST, "qb_csrf", EMMA, passwords[EMMA], remember="1")
         assert (reply.status, reply.headers["Location"]) == (302, "/play")
         persist = reply.cookie_value("qb_session_persist")
         assert reply.set_cookies["qb_session_persist"] == (
-            f"qb_session_persist={persist}; Max-Age=2592000; Path=/; Secure; HttpOnly; SameSite=Lax")
+            f"qb_session_persist={persist}; Max-Age=2592000; Path=/; Secure; HttpOnly; SameSite=Lax"
+        )
         play = fetch(internet, QUIZBLAST, "/play", cookies={"qb_session": reply.cookie_value("qb_session")})
         assert '<h1 id="welcome">Welcome, Emma</h1>' in play.text
 
@@ -170,6 +177,7 @@ def test_quizblast_pages_keep_loading_its_trackers_after_termination(internet):
 
 # FunMathZone ------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("path", ["/", "/games", "/games/1", "/signup", "/login"])
 def test_funmathzone_pages_load_the_tag_manager_which_loads_ads_and_session_replay(internet, path):
     page = fetch(internet, FUNMATHZONE, path)
@@ -190,15 +198,23 @@ def test_funmathzone_third_parties_set_ide_and_take_the_recordings(internet):
     activity = fetch(internet, "ad.doubleclick.net", "/ddm/activity/src=123;type=funmath;cat=visit;ord=1")
     ide = activity.cookie_value("IDE")
     assert activity.set_cookies["IDE"] == (
-        f"IDE={ide}; Max-Age=33696000; Domain=.doubleclick.net; Path=/; Secure; HttpOnly; SameSite=None")
-    renewed = fetch(internet, "ad.doubleclick.net", "/ddm/activity/src=123;type=funmath;cat=visit;ord=1",
-                    cookies={"IDE": ide})
+        f"IDE={ide}; Max-Age=33696000; Domain=.doubleclick.net; Path=/; Secure; HttpOnly; SameSite=None"
+    )
+    renewed = fetch(
+        internet, "ad.doubleclick.net", "/ddm/activity/src=123;type=funmath;cat=visit;ord=1", cookies={"IDE": ide}
+    )
     assert renewed.cookie_value("IDE") == ide
     hotjar = fetch(internet, "static.hotjar.com", "/c/hotjar-123.js")
     assert "_hjSessionUser_${SITE_ID}" in hotjar.text and "Max-Age=${ONE_YEAR}" in hotjar.text
     assert "https://in.hotjar.com/api/v2/client/sites/${SITE_ID}/visit-data" in hotjar.text
-    visit = fetch(internet, "in.hotjar.com", "/api/v2/client/sites/123/visit-data", method="POST", body=b"{}",
-                  headers={"Origin": f"https://{FUNMATHZONE}"})
+    visit = fetch(
+        internet,
+        "in.hotjar.com",
+        "/api/v2/client/sites/123/visit-data",
+        method="POST",
+        body=b"{}",
+        headers={"Origin": f"https://{FUNMATHZONE}"},
+    )
     assert (visit.status, visit.headers["Access-Control-Allow-Origin"]) == (204, f"https://{FUNMATHZONE}")
     assert visit.set_cookies == {}
 

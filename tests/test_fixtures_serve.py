@@ -35,8 +35,13 @@ class Served:
 
     def __init__(self, workdir: Path, ports: list[int]):
         args = ["--https-port", str(ports[0]), "--http-port", str(ports[1]), "--closed-port", str(ports[2])]
-        self.proc = subprocess.Popen([sys.executable, "-m", "crawler", "fixtures", "serve", *args], cwd=workdir,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "crawler", "fixtures", "serve", *args],
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: queue.Queue[str | None] = queue.Queue()  # None: the output ended
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -69,8 +74,7 @@ def parse(printed: list[str]) -> dict:
     flags = printed[printed.index("Browser flags, for every browser command:") + 1]
     exports = dict(line.split("export ", 1)[1].split("=", 1) for line in printed if "export " in line)
     config = next(line.split(": ", 1)[1] for line in printed if line.startswith("Config: "))
-    return {"flags": shlex.split(flags), "exports": exports, "config": config,
-            "audit": shlex.split(printed[-1])}
+    return {"flags": shlex.split(flags), "exports": exports, "config": config, "audit": shlex.split(printed[-1])}
 
 
 @pytest.mark.e2e
@@ -80,9 +84,12 @@ def test_a_first_vendor_audited_from_what_fixtures_serve_prints(tmp_path):
     try:
         printed = served.read_until("  ./run trackaudit audit ")
         shown = parse(printed)
-        assert shown["flags"] == ["--host-resolver-rules", f"MAP *:443 127.0.0.1:{ports[0]}, MAP *:80 127.0.0.1:"
-                                  f"{ports[1]}, MAP * 127.0.0.1:{ports[2]}, EXCLUDE localhost, EXCLUDE 127.0.0.1",
-                                  "--ignore-https-errors"]
+        assert shown["flags"] == [
+            "--host-resolver-rules",
+            f"MAP *:443 127.0.0.1:{ports[0]}, MAP *:80 127.0.0.1:"
+            f"{ports[1]}, MAP * 127.0.0.1:{ports[2]}, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+            "--ignore-https-errors",
+        ]
         config = load_config(tmp_path / shown["config"])
         variables = {a.password_env for v in config.vendors for a in v.accounts}
         assert set(shown["exports"]) == variables
@@ -90,12 +97,17 @@ def test_a_first_vendor_audited_from_what_fixtures_serve_prints(tmp_path):
         assert config.browser.host_resolver_rules is None  # the flags come from the command line, as for a real vendor
 
         # The README's block is what fixtures serve prints, on its default ports; run it on this test's ports.
-        block = [c for c in readme_commands() if c.section == "Audit your first vendor"
-                 and "results/fixtures/vendors.toml" in c.words]
+        block = [
+            c
+            for c in readme_commands()
+            if c.section == "Audit your first vendor" and "results/fixtures/vendors.toml" in c.words
+        ]
         assert block, "README: the first-vendor block is gone"
         commands = [c for c in readme_commands() if c.block == block[0].block]
-        on_these_ports = {f"127.0.0.1:{DEFAULT_PORTS[name]}": f"127.0.0.1:{port}"
-                          for name, port in zip(("https", "http", "closed"), ports)}
+        on_these_ports = {
+            f"127.0.0.1:{DEFAULT_PORTS[name]}": f"127.0.0.1:{port}"
+            for name, port in zip(("https", "http", "closed"), ports, strict=True)
+        }
 
         def substituted(args: list[str]) -> list[str]:
             for default, actual in on_these_ports.items():
@@ -121,8 +133,20 @@ def test_fixtures_serve_on_a_port_in_use_says_which_option_to_change(tmp_path):
     taken.listen()
     try:
         http, closed = free_ports(2)
-        proc = run_cli(["fixtures", "serve", "--https-port", str(taken.getsockname()[1]), "--http-port", str(http),
-                        "--closed-port", str(closed)], cwd=tmp_path, timeout=60)
+        proc = run_cli(
+            [
+                "fixtures",
+                "serve",
+                "--https-port",
+                str(taken.getsockname()[1]),
+                "--http-port",
+                str(http),
+                "--closed-port",
+                str(closed),
+            ],
+            cwd=tmp_path,
+            timeout=60,
+        )
     finally:
         taken.close()
     assert proc.returncode == 2

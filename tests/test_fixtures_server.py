@@ -38,7 +38,8 @@ def internet(passwords):
 def test_host_resolver_rules_send_443_and_80_to_the_servers_and_the_rest_to_the_closed_port(internet):
     assert internet.host_resolver_rules == (
         f"MAP *:443 127.0.0.1:{internet.https_port}, MAP *:80 127.0.0.1:{internet.http_port}, "
-        f"MAP * 127.0.0.1:{internet.closed_port}, EXCLUDE localhost, EXCLUDE 127.0.0.1")
+        f"MAP * 127.0.0.1:{internet.closed_port}, EXCLUDE localhost, EXCLUDE 127.0.0.1"
+    )
     assert len({internet.https_port, internet.http_port, internet.closed_port}) == 3
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", internet.closed_port), timeout=5)
@@ -50,13 +51,16 @@ def test_properties_need_a_running_server():
 
 
 def test_certificate_names_every_host_and_matches_the_spki_hash(internet):
-    with (socket.create_connection(("127.0.0.1", internet.https_port), timeout=5) as raw,
-          UNVERIFIED.wrap_socket(raw, server_hostname=BRIGHTPATH) as tls):
+    with (
+        socket.create_connection(("127.0.0.1", internet.https_port), timeout=5) as raw,
+        UNVERIFIED.wrap_socket(raw, server_hostname=BRIGHTPATH) as tls,
+    ):
         certificate = x509.load_der_x509_certificate(tls.getpeercert(binary_form=True))
     names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     assert set(internet.hosts) <= set(names.get_values_for_type(x509.DNSName))
     assert {"*.leakyquiz.test", "*.brightpath.test", "*.edutrack-analytics.test"} <= set(
-        names.get_values_for_type(x509.DNSName))
+        names.get_values_for_type(x509.DNSName)
+    )
     public_key = certificate.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     assert internet.spki == base64.b64encode(hashlib.sha256(public_key).digest()).decode()
 
@@ -89,9 +93,14 @@ def test_brightpath_login_with_the_right_password_starts_a_session(internet, pas
 
 def test_login_form_has_the_fields_the_demo_config_fills(internet):
     page = fetch(internet, BRIGHTPATH, "/login")
-    for fragment in ('<form id="login-form"', 'id="email" name="email"',
-                     'id="password" name="password" type="password"', 'id="remember" name="remember" type="checkbox"',
-                     'type="hidden" name="csrf_token"', '<button type="submit"'):
+    for fragment in (
+        '<form id="login-form"',
+        'id="email" name="email"',
+        'id="password" name="password" type="password"',
+        'id="remember" name="remember" type="checkbox"',
+        'type="hidden" name="csrf_token"',
+        '<button type="submit"',
+    ):
         assert fragment in page.text
     assert page.set_cookies["bp_csrf"].endswith("; Path=/; Secure; HttpOnly; SameSite=Strict")
     assert 'id="remember"' not in fetch(internet, LEAKYQUIZ, "/login").text
@@ -119,10 +128,17 @@ def test_login_is_refused_when_the_csrf_cookie_does_not_match_the_form(internet,
     assert "bp_session" not in reply.set_cookies
 
 
-@pytest.mark.parametrize("host, path", [
-    (BRIGHTPATH, "/dashboard"), (BRIGHTPATH, "/lessons/2"), (BRIGHTPATH, "/profile"),
-    (LEAKYQUIZ, "/home"), (LEAKYQUIZ, "/quiz/1"), (LEAKYQUIZ, "/api/profile"),
-])
+@pytest.mark.parametrize(
+    "host, path",
+    [
+        (BRIGHTPATH, "/dashboard"),
+        (BRIGHTPATH, "/lessons/2"),
+        (BRIGHTPATH, "/profile"),
+        (LEAKYQUIZ, "/home"),
+        (LEAKYQUIZ, "/quiz/1"),
+        (LEAKYQUIZ, "/api/profile"),
+    ],
+)
 def test_signed_in_pages_redirect_to_login_without_a_session(internet, host, path):
     reply = fetch(internet, host, path, cookies={"bp_session": "stale", "lq_session": "stale"})
     assert (reply.status, reply.headers["Location"]) == (302, "/login")
@@ -132,7 +148,8 @@ def test_remember_me_cookie_lasts_30_days_and_restores_the_session(internet, pas
     reply = submit_login(internet, BRIGHTPATH, "bp_csrf", MAYA, passwords[MAYA], remember="1")
     remember = reply.cookie_value("bp_remember")
     assert reply.set_cookies["bp_remember"] == (
-        f"bp_remember={remember}; Max-Age=2592000; Path=/; Secure; HttpOnly; SameSite=Lax")
+        f"bp_remember={remember}; Max-Age=2592000; Path=/; Secure; HttpOnly; SameSite=Lax"
+    )
     landing = fetch(internet, BRIGHTPATH, "/", cookies={"bp_remember": remember})
     assert list(landing.set_cookies) == ["bp_session"]  # a new session; the remember-me cookie is not renewed
     restored = landing.cookie_value("bp_session")
@@ -178,20 +195,34 @@ def test_identify_collector_allows_the_calling_origin_and_sets_a_400_day_cookie(
     preflight = fetch(internet, "collect.edutrack-analytics.test", "/v1/identify", method="OPTIONS", headers=origin)
     assert preflight.headers["Access-Control-Allow-Origin"] == origin["Origin"]
     assert preflight.headers["Access-Control-Allow-Headers"] == "Content-Type"
-    identify = fetch(internet, "collect.edutrack-analytics.test", "/v1/identify", method="POST", body=b"{}",
-                     headers={**origin, "Content-Type": "application/json"})
+    identify = fetch(
+        internet,
+        "collect.edutrack-analytics.test",
+        "/v1/identify",
+        method="POST",
+        body=b"{}",
+        headers={**origin, "Content-Type": "application/json"},
+    )
     assert identify.headers["Access-Control-Allow-Credentials"] == "true"
     tracker_id = identify.cookie_value("et_uid")
     assert identify.set_cookies["et_uid"] == f"et_uid={tracker_id}; Max-Age=34560000; Path=/; Secure; SameSite=None"
-    again = fetch(internet, "collect.edutrack-analytics.test", "/v1/identify", method="POST", body=b"{}",
-                  cookies={"et_uid": tracker_id}, headers=origin)
+    again = fetch(
+        internet,
+        "collect.edutrack-analytics.test",
+        "/v1/identify",
+        method="POST",
+        body=b"{}",
+        cookies={"et_uid": tracker_id},
+        headers=origin,
+    )
     assert again.cookie_value("et_uid") == tracker_id
 
 
 def test_adpixel_sync_sets_its_cookie_and_embeds_the_pixel(internet):
     sync = fetch(internet, "sync.adpixel.test", "/sync?partner=lq&puid=abc")
-    assert re.fullmatch(r"apx_uid=[\w-]+; Max-Age=34560000; Path=/; Secure; HttpOnly; SameSite=None",
-                        sync.set_cookies["apx_uid"])
+    assert re.fullmatch(
+        r"apx_uid=[\w-]+; Max-Age=34560000; Path=/; Secure; HttpOnly; SameSite=None", sync.set_cookies["apx_uid"]
+    )
     assert '<img src="https://sync.adpixel.test/pixel.gif"' in sync.text
     pixel = fetch(internet, "sync.adpixel.test", "/pixel.gif")
     assert (pixel.headers["Content-Type"], pixel.body[:6]) == ("image/gif", b"GIF89a")
@@ -210,8 +241,14 @@ def test_brightpath_extra_tracker_scenario_adds_the_facebook_pixel(internet):
 
 def test_log_keeps_host_method_path_headers_and_body(internet):
     internet.log.clear()
-    fetch(internet, "collect.edutrack-analytics.test", "/v1/beacon?x=1", method="POST", body=b'{"vid":"v"}',
-          cookies={"et_uid": "abc"})
+    fetch(
+        internet,
+        "collect.edutrack-analytics.test",
+        "/v1/beacon?x=1",
+        method="POST",
+        body=b'{"vid":"v"}',
+        cookies={"et_uid": "abc"},
+    )
     [request] = internet.log.matching("collect.edutrack-analytics.test", "/v1/beacon")
     assert (request.scheme, request.method, request.query, request.body) == ("https", "POST", "x=1", b'{"vid":"v"}')
     assert request.headers["cookie"] == "et_uid=abc"

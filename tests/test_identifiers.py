@@ -27,7 +27,12 @@ def judge(audited, control=OTHER_RANDOM_ID, after_restart=None, lifetime_days=39
 
 def test_split_value_keeps_the_whole_and_splits_on_delimiters():
     assert split_value("GA1.2.123456789.1700000000") == [
-        "GA1.2.123456789.1700000000", "GA1", "2", "123456789", "1700000000"]
+        "GA1.2.123456789.1700000000",
+        "GA1",
+        "2",
+        "123456789",
+        "1700000000",
+    ]
     assert split_value("a|b:c&d=e,f;g") == ["a|b:c&d=e,f;g", "a", "b", "c", "d", "e", "f", "g"]
 
 
@@ -148,8 +153,9 @@ def test_google_analytics_client_id_is_the_identifying_part():
 
 
 def test_identifier_inside_json_value():
-    verdict = judge(f'{{"uid": "{RANDOM_ID}", "theme": "dark"}}',
-                    control=f'{{"uid": "{OTHER_RANDOM_ID}", "theme": "dark"}}')
+    verdict = judge(
+        f'{{"uid": "{RANDOM_ID}", "theme": "dark"}}', control=f'{{"uid": "{OTHER_RANDOM_ID}", "theme": "dark"}}'
+    )
     assert verdict.part == RANDOM_ID
 
 
@@ -175,8 +181,9 @@ def test_random_numbers_differ_although_their_digits_overlap():
     # Two browsers' Google Analytics client numbers: Ratcliff-Obershelp alone would call them 0.47 alike.
     assert similarity("59757834", "527845883") < 0.45
     assert similarity("1700000123", "1700000456") > 0.45
-    verdict = find_identifier("GA1.2.59757834.1795964274", "GA1.2.527845883.1795964270",
-                              "GA1.2.59757834.1795964274", 400)
+    verdict = find_identifier(
+        "GA1.2.59757834.1795964274", "GA1.2.527845883.1795964270", "GA1.2.59757834.1795964274", 400
+    )
     assert verdict.is_identifier and verdict.part == "59757834"
 
 

@@ -8,9 +8,13 @@ from crawler.knowledge.cookies import (
 )
 from crawler.knowledge.open_cookie_database import OcdCookie, parse_open_cookie_database
 
-OCD_HEADER = ("\ufeffID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
-              "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n")
-OCD_CSV = OCD_HEADER + """\
+OCD_HEADER = (
+    "\ufeffID,Platform,Category,Cookie / Data Key name,Domain,Description,Retention period,"
+    "Data Controller,User Privacy & GDPR Rights Portals,Wildcard match\n"
+)
+OCD_CSV = (
+    OCD_HEADER
+    + """\
 1,Google Analytics,Analytics,_ga,,"Registers a unique ID, used for statistics",2 years,Google,https://policies.google.com/,0
 2,Google Analytics,Analytics,_ga_,,Keeps session state,2 years,Google,https://policies.google.com/,1
 3,PHP.net,Functional,PHPSESSID,,Keeps the session,session,PHP,,0
@@ -22,6 +26,7 @@ OCD_CSV = OCD_HEADER + """\
 9,Example,Mystery,oddity,,A category the mapping does not know,session,Example,,0
 ,,,,,,,,,
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,9 +65,7 @@ def test_district_beats_open_cookie_database_beats_builtin(ocd_rows):
     assert plain.classify("bp_remember").purpose == "advertising"
     assert plain.classify("bp_remember").source == "open-cookie-database"
     assert plain.classify("csrf_marketing").purpose == "advertising"
-    assert CookieClassifier().classify("bp_remember") == CookiePurpose(
-        "login_retention", "builtin", "*remember*", None
-    )
+    assert CookieClassifier().classify("bp_remember") == CookiePurpose("login_retention", "builtin", "*remember*", None)
 
 
 def test_district_names_are_exact(ocd_rows):
@@ -82,7 +85,11 @@ def test_exact_database_name_beats_its_wildcards_and_longest_prefix_wins(ocd_row
 def test_builtin_pattern_narrows_a_broad_database_category(ocd_rows):
     purpose = CookieClassifier(ocd_rows=ocd_rows).classify("PHPSESSID")
     assert purpose == CookiePurpose(
-        "login_session", "open-cookie-database", "PHPSESSID", "PHP.net", list_category="Functional",
+        "login_session",
+        "open-cookie-database",
+        "PHPSESSID",
+        "PHP.net",
+        list_category="Functional",
         refined_by="PHPSESSID",
     )
 

@@ -1,5 +1,6 @@
 import json
 import urllib.error
+from datetime import UTC
 from email.message import Message
 from pathlib import Path
 
@@ -24,8 +25,10 @@ OCD = (
 DISCONNECT = json.dumps(
     {"categories": {"Advertising": [{"AdCo": {"https://adco.example/": ["adco.example"]}}]}}
 ).encode()
-ADGUARD_CNAME = (b"! Title: AdGuard CNAME original trackers list\n!\n! Company: Eulerian\n||eulerian.net^\n!\n"
-                 b"! Company: Adobe Experience Cloud (formerly Omniture)\n||sc.omtrdc.net^\n")
+ADGUARD_CNAME = (
+    b"! Title: AdGuard CNAME original trackers list\n!\n! Company: Eulerian\n||eulerian.net^\n!\n"
+    b"! Company: Adobe Experience Cloud (formerly Omniture)\n||sc.omtrdc.net^\n"
+)
 BODIES = {
     LIST_SOURCES["easyprivacy"].url: EASYPRIVACY,
     LIST_SOURCES["easylist"].url: EASYLIST,
@@ -90,16 +93,28 @@ def test_a_failed_download_is_reported_and_keeps_the_old_copy(tmp_path):
     assert set(manifest) == {"easyprivacy", "easylist"}
 
 
-@pytest.mark.parametrize(("error", "words"), [
-    (urllib.error.HTTPError("https://easylist.to/x", 503, "Service Unavailable", Message(), None),
-     "easylist.to answered HTTP 503 Service Unavailable"),
-    (urllib.error.URLError(TimeoutError("timed out")), "easylist.to did not answer in time"),
-    (urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")), "easylist.to refused the connection"),
-    (urllib.error.URLError(OSError(101, "Network is unreachable")), "easylist.to could not be reached (Network is unreachable)"),
-])
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            urllib.error.HTTPError("https://easylist.to/x", 503, "Service Unavailable", Message(), None),
+            "easylist.to answered HTTP 503 Service Unavailable",
+        ),
+        (urllib.error.URLError(TimeoutError("timed out")), "easylist.to did not answer in time"),
+        (
+            urllib.error.URLError(ConnectionRefusedError(111, "Connection refused")),
+            "easylist.to refused the connection",
+        ),
+        (
+            urllib.error.URLError(OSError(101, "Network is unreachable")),
+            "easylist.to could not be reached (Network is unreachable)",
+        ),
+    ],
+)
 def test_a_failed_download_is_said_in_plain_words(tmp_path, error, words):
     def failing(url):
         raise error
+
     (update,) = update_lists(tmp_path, names=["easyprivacy"], fetch=failing)
     assert words in update.error and "urlopen" not in update.error and "Fix:" in update.error
 
@@ -143,7 +158,12 @@ def test_load_uses_the_cache_and_its_manifest(tmp_path):
     bundle, infos = load_lists(tmp_path)
     by_name = {info.name: info for info in infos}
     assert list(by_name) == [
-        "builtin-trackers", "builtin-cookies", "easyprivacy", "easylist", "open-cookie-database", "disconnect"
+        "builtin-trackers",
+        "builtin-cookies",
+        "easyprivacy",
+        "easylist",
+        "open-cookie-database",
+        "disconnect",
     ]
     assert by_name["easyprivacy"] == ListInfo(
         name="easyprivacy",
@@ -193,7 +213,7 @@ def test_default_cache_dir(monkeypatch, tmp_path):
 
 
 def test_a_run_without_filter_lists_or_with_old_ones_is_warned(tmp_path):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from crawler.knowledge.lists import knowledge_warning
 
@@ -203,6 +223,6 @@ def test_a_run_without_filter_lists_or_with_old_ones_is_warned(tmp_path):
     update_lists(tmp_path, names=["easyprivacy", "easylist"], fetch=fake_fetch)
     _, fresh = load_lists(tmp_path)
     assert knowledge_warning(fresh) is None
-    later = datetime.now(timezone.utc) + timedelta(days=45)
+    later = datetime.now(UTC) + timedelta(days=45)
     warning = knowledge_warning(fresh, now=later)
     assert "older than 30 days" in warning and "easyprivacy 45 days" in warning

@@ -72,6 +72,11 @@ def test_load_lists_from_the_shared_copies():
     versions = {info.name: info.version for info in infos}
     assert versions["easyprivacy"] == "202202071240"
     assert set(versions) == {
-        "builtin-trackers", "builtin-cookies", "easyprivacy", "easylist", "open-cookie-database", "disconnect"
+        "builtin-trackers",
+        "builtin-cookies",
+        "easyprivacy",
+        "easylist",
+        "open-cookie-database",
+        "disconnect",
     }
     assert bundle.filters.check("https://www.google-analytics.com/collect?v=1&tid=UA-1", PAGE, "image")

@@ -1,4 +1,6 @@
-from crawler.browse.login import totp
+from conftest import run_async
+from crawler.browse.login import perform_login, totp
+from crawler.config import LoginConfig, LoginStep
 
 RFC_6238_SECRET = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # base32 of "12345678901234567890"
 
@@ -14,10 +16,6 @@ def test_totp_accepts_lower_case_and_spaces_as_authenticator_apps_show_them():
 
 
 # A failed login says which step and why, or what the page said (fakes of the few Page calls used).
-
-from conftest import run_async
-from crawler.browse.login import perform_login
-from crawler.config import LoginConfig, LoginStep
 
 
 class _Locator:
@@ -54,9 +52,15 @@ class _Page:
         raise TimeoutError("Timeout exceeded")
 
 
-LOGIN = LoginConfig("https://app.vendor.example/signin",
-                    (LoginStep("fill", "#email", "{username}"), LoginStep("fill", "#passwd", "{password}"),
-                     LoginStep("click", "button")), success_selector="#welcome")
+LOGIN = LoginConfig(
+    "https://app.vendor.example/signin",
+    (
+        LoginStep("fill", "#email", "{username}"),
+        LoginStep("fill", "#passwd", "{password}"),
+        LoginStep("click", "button"),
+    ),
+    success_selector="#welcome",
+)
 
 
 def login(page):

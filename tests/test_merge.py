@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from crawler.store.seal import verify_evidence, write_manifest
 from crawler.jobs.merge import merge_databases, resolve_shard, shard_of, vendor_cost
 from crawler.observations import CookieObs
+from crawler.store.seal import verify_evidence, write_manifest
 from crawler.store.writer import Store
 
 
@@ -24,19 +24,53 @@ def worker_db(path, vendor_id, cookie_value):
     store = Store(path)
 
     class Vendor:
-        id, name, status, start_url, first_party, remember_cookies = vendor_id, vendor_id, "approved", "https://a.test/", (), ()
+        id, name, status, start_url, first_party, remember_cookies = (
+            vendor_id,
+            vendor_id,
+            "approved",
+            "https://a.test/",
+            (),
+            (),
+        )
 
     store.upsert_vendor(Vendor)
     run_id = store.start_run("audit", "worker")
     sink = store.start_audit(run_id, vendor_id, "student", "u")
     sink.begin_phase("crawl")
-    cookie_id = sink.add(CookieObs(name="vid", value=cookie_value, domain="a.test", host_only=True, path="/",
-                                   expires=2e9, session=False, http_only=False, secure=True, same_site="Lax",
-                                   partition_key=None, size=10, source_scheme="Secure", set_by_kind="header",
-                                   set_by_url="https://a.test/"))
-    store.replace_findings(run_id, vendor_id, [{"rule_id": "IV.C-lifetime-over-maximum", "clause": "IV.C",
-                                                "severity": "violation", "subject": "cookie vid", "message": "m",
-                                                "account": "student", "evidence": {"rows": {"cookies": [cookie_id]}}}])
+    cookie_id = sink.add(
+        CookieObs(
+            name="vid",
+            value=cookie_value,
+            domain="a.test",
+            host_only=True,
+            path="/",
+            expires=2e9,
+            session=False,
+            http_only=False,
+            secure=True,
+            same_site="Lax",
+            partition_key=None,
+            size=10,
+            source_scheme="Secure",
+            set_by_kind="header",
+            set_by_url="https://a.test/",
+        )
+    )
+    store.replace_findings(
+        run_id,
+        vendor_id,
+        [
+            {
+                "rule_id": "IV.C-lifetime-over-maximum",
+                "clause": "IV.C",
+                "severity": "violation",
+                "subject": "cookie vid",
+                "message": "m",
+                "account": "student",
+                "evidence": {"rows": {"cookies": [cookie_id]}},
+            }
+        ],
+    )
     store.finish_run(run_id, "complete")
     shot = store.artefacts_dir / "screenshots" / f"run-{run_id}" / "001.png"
     shot.parent.mkdir(parents=True)

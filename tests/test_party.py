@@ -56,8 +56,14 @@ def test_first_party_is_the_start_url_site_and_the_declared_domains(resolver):
 
 @pytest.mark.parametrize(
     "host",
-    ["www.google-analytics.com", "www.googletagmanager.com", "doubleclick.net", "fonts.googleapis.com",
-     "stats.g.doubleclick.net", "www.youtube.com"],
+    [
+        "www.google-analytics.com",
+        "www.googletagmanager.com",
+        "doubleclick.net",
+        "fonts.googleapis.com",
+        "stats.g.doubleclick.net",
+        "www.youtube.com",
+    ],
 )
 def test_google_hosts_belong_to_google(resolver, host):
     assert resolver.entity(host) == "Google"

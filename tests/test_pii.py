@@ -111,9 +111,10 @@ def test_hash_chains_to_depth_two():
     variants = {v.chain: v.text for v in pii_variants(PiiField("liam", "email", email))}
     lowered = email.lower()
     assert variants[("lower", "sha256")] == hashlib.sha256(lowered.encode()).hexdigest()
-    assert variants[("lower", "sha256", "base64")] == base64.b64encode(
-        hashlib.sha256(lowered.encode()).hexdigest().encode()
-    ).decode()
+    assert (
+        variants[("lower", "sha256", "base64")]
+        == base64.b64encode(hashlib.sha256(lowered.encode()).hexdigest().encode()).decode()
+    )
     assert variants[("md5",)] == hashlib.md5(email.encode()).hexdigest()
     assert variants[("url", "md5")] == hashlib.md5(b"Liam.Novak%40Example.org").hexdigest()
     assert variants[("lower", "sha256_upper")] == hashlib.sha256(lowered.encode()).hexdigest().upper()

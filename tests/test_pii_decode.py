@@ -60,8 +60,8 @@ def test_json_inside_a_url_param():
 
 def test_multipart_body():
     body = (
-        "--XyZ\r\nContent-Disposition: form-data; name=\"dob\"\r\n\r\n2012-11-23\r\n"
-        "--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"liam.txt\"\r\n"
+        '--XyZ\r\nContent-Disposition: form-data; name="dob"\r\n\r\n2012-11-23\r\n'
+        '--XyZ\r\nContent-Disposition: form-data; name="f"; filename="liam.txt"\r\n'
         "Content-Type: text/plain\r\n\r\nhello\r\n--XyZ--\r\n"
     )
     assert views(body, "multipart/form-data; boundary=XyZ")["multipart"] == "dob=2012-11-23\nf=hello\nfilename=liam.txt"
@@ -127,7 +127,7 @@ def test_one_leak_seen_in_several_views_is_reported_once_from_the_raw_text():
 
 
 def test_content_type_header_drives_multipart_parsing():
-    body = "--b\r\nContent-Disposition: form-data; name=\"tel\"\r\n\r\n4025550147\r\n--b--"
+    body = '--b\r\nContent-Disposition: form-data; name="tel"\r\n\r\n4025550147\r\n--b--'
     matches = scan_request(MATCHER, "https://t.test/", {"Content-Type": "multipart/form-data; boundary=b"}, body)
     assert [(m.location, m.field) for m in matches] == [("post body > multipart", "phone")]
 

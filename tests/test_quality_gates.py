@@ -1,37 +1,23 @@
 """The quality gates of ``./run test``: ruff (lint, format) and mypy (strict on the policy, the analyzers, the store
-and the read model), with the configuration in pyproject.toml and the virtualenv's own executables.
-
-mypy passes and holds. Until the one formatting pass over the whole tree (done once, after the open branches are
-merged, so that no branch reformats code another is editing) the ruff gates are expected to fail:
-``xfail(strict=True)`` keeps them running and makes each one fail loudly the day it passes, so the marker is removed
-and the gate holds from then on.
-"""
+and the read model), with the configuration in pyproject.toml and the virtualenv's own executables."""
 
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
-UNTIL_THE_FORMATTING_PASS = pytest.mark.xfail(
-    strict=True, reason="the tree is not yet formatted with ruff; remove this marker once it passes")
-
 
 def gate(*command: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run([str(BIN / command[0]), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=600)
 
 
-@UNTIL_THE_FORMATTING_PASS
 def test_ruff_lint_passes():
     result = gate("ruff", "check", "--output-format", "concise", ".")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr
 
 
-@UNTIL_THE_FORMATTING_PASS
 def test_ruff_format_leaves_every_file_unchanged():
     result = gate("ruff", "format", "--check", ".")
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr

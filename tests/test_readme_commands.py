@@ -26,7 +26,7 @@ SKIPPED = {
     ("./run", "fixtures"): "serves until Ctrl-C; tests/test_fixtures_serve.py starts it and runs its block",
     ("./run", "trackaudit", "fixtures", "serve"): "serves until Ctrl-C; tests/test_fixtures_serve.py starts it",
     (".venv/bin/datasette",): "serves until stopped; tests/test_datasette_links.py starts it on the demo database "
-                              "with the metadata this line names",
+    "with the metadata this line names",
     ("export",): "sets the password of a real vendor's account",
     ("kubectl",): "needs a Kubernetes cluster; tests/test_deploy_kubernetes.py validates the manifests it applies",
 }
@@ -47,7 +47,7 @@ def why_not_run(command: Command) -> str | None:
 
 def skip_reason(command: Command) -> str | None:
     for prefix, reason in SKIPPED.items():
-        if command.words[:len(prefix)] == prefix:
+        if command.words[: len(prefix)] == prefix:
             return reason
     if any(path in word for word in command.words for path in FIXTURE_WEB_PATHS):
         return "needs the fixture web running: tests/test_fixtures_serve.py runs it"
@@ -94,7 +94,9 @@ def test_what_the_readme_says_the_commands_leave_behind(demo_run, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert (workdir / "results" / "demo-report-run-1.md").is_file()  # as the Reports section says
     proc = run_cli(["findings"], cwd=workdir)
-    assert proc.returncode == 0 and "Database: results/demo.db (the demo's; there is no results/audit.db)" in proc.stderr
+    assert (
+        proc.returncode == 0 and "Database: results/demo.db (the demo's; there is no results/audit.db)" in proc.stderr
+    )
     proc = run_cli(["diff", "--vendor", "brightpath"], cwd=workdir)
     assert proc.returncode == 0
     assert "brightpath: run 1 is its first complete audit in results/demo.db: nothing to compare with" in proc.stdout

@@ -11,7 +11,9 @@ from crawler.redact import MASK, Redactor
 def test_password_and_its_encodings_are_masked():
     secret = "p@ss w/rd+1"
     redactor = Redactor([secret])
-    body = f"email=a%40b.test&password={quote_plus(secret)}&raw={secret}&b64={base64.b64encode(secret.encode()).decode()}"
+    body = (
+        f"email=a%40b.test&password={quote_plus(secret)}&raw={secret}&b64={base64.b64encode(secret.encode()).decode()}"
+    )
     cleaned = redactor.text(body)
     assert secret not in cleaned and quote_plus(secret) not in cleaned
     assert cleaned.count(MASK) == 3 and cleaned.startswith("email=a%40b.test&password=")
@@ -76,8 +78,10 @@ def test_a_json_body_inside_a_har_is_masked_inside_its_escaped_string():
 
 def test_a_multipart_part_is_masked():
     secret = "ab c"  # short: masked as a whole field only
-    body = ("--XyZ\r\nContent-Disposition: form-data; name=\"email\"\r\n\r\nabc\r\n"
-            f"--XyZ\r\nContent-Disposition: form-data; name=\"password\"\r\n\r\n{secret}\r\n--XyZ--\r\n")
+    body = (
+        '--XyZ\r\nContent-Disposition: form-data; name="email"\r\n\r\nabc\r\n'
+        f'--XyZ\r\nContent-Disposition: form-data; name="password"\r\n\r\n{secret}\r\n--XyZ--\r\n'
+    )
     cleaned = Redactor([secret]).text(body)
     assert f'name="password"\r\n\r\n{MASK}\r\n--XyZ--' in cleaned and "\r\n\r\nabc\r\n" in cleaned
 

@@ -21,8 +21,10 @@ EMAIL_SHA256 = "3d320cc6215f9d8834195cdc7ff34ae4fbcd086e734583e007eb9ae8d2d04147
 
 def report(demo_run, fmt: str, name: str):
     out = demo_run.db_path.parent / name
-    proc = run_cli(["report", "--format", fmt, "--db", str(demo_run.db_path), "--out", str(out)],
-                   cwd=demo_run.db_path.parent.parent)
+    proc = run_cli(
+        ["report", "--format", fmt, "--db", str(demo_run.db_path), "--out", str(out)],
+        cwd=demo_run.db_path.parent.parent,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert out.exists()
     return out
@@ -66,7 +68,9 @@ def test_json_report_validates(demo_run):
     document = json.loads(report(demo_run, "json", "e2e-report.json").read_text())
     jsonschema.Draft202012Validator(load_schema()).validate(document)
     assert {v["id"]: v["verdict"]["verdict"] for v in document["vendors"]} == {
-        "brightpath": "compliant", "leakyquiz": "violations found"}
+        "brightpath": "compliant",
+        "leakyquiz": "violations found",
+    }
 
 
 def test_csv_has_a_row_per_finding_and_markdown_each_verdict(demo_run):
@@ -81,9 +85,15 @@ def test_csv_has_a_row_per_finding_and_markdown_each_verdict(demo_run):
 
 def test_junit_failures_are_the_vendor_clause_pairs_with_violations(demo_run):
     root = ET.parse(report(demo_run, "junit", "e2e-report.xml")).getroot()
-    pairs = {(r["vendor_id"], r["clause"]) for r in demo_run.db.query(
-        "select distinct vendor_id, clause from findings where severity = 'violation' "
-        "and run_id = (select max(id) from runs)")}
-    failed = {(c.get("classname"), c.get("name").split()[0]) for c in root.iter("testcase") if c.find("failure") is not None}
+    pairs = {
+        (r["vendor_id"], r["clause"])
+        for r in demo_run.db.query(
+            "select distinct vendor_id, clause from findings where severity = 'violation' "
+            "and run_id = (select max(id) from runs)"
+        )
+    }
+    failed = {
+        (c.get("classname"), c.get("name").split()[0]) for c in root.iter("testcase") if c.find("failure") is not None
+    }
     assert failed == pairs
     assert int(root.get("failures")) == len(pairs)

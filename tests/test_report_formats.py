@@ -66,8 +66,17 @@ def test_json_content(built):
 def test_csv_has_one_row_per_finding(built):
     rows = list(csv.DictReader(io.StringIO(render_report(built.store, built.run_id, "csv", built.pack))))
     assert len(rows) == len(built.findings)
-    assert set(rows[0]) >= {"run_id", "vendor_id", "account", "clause", "rule_id", "severity", "subject", "message",
-                            "evidence_rows"}
+    assert set(rows[0]) >= {
+        "run_id",
+        "vendor_id",
+        "account",
+        "clause",
+        "rule_id",
+        "severity",
+        "subject",
+        "message",
+        "evidence_rows",
+    }
     by_rule = {r["rule_id"]: r for r in rows}
     assert json.loads(by_rule["IV.B-identifier-on-reconnect"]["evidence_rows"]).keys() == {"cookies", "requests"}
     assert " " not in by_rule["IV.B-identifier-on-reconnect"]["evidence_rows"]  # compact JSON
@@ -104,7 +113,9 @@ def test_junit_one_case_per_vendor_and_clause_failures_for_violations(built):
     cases = root.iter("testcase")
     names = {(c.get("classname"), c.get("name").split()[0]) for c in cases}
     assert names == {(v, clause) for v in ("bright", "leaky") for clause in built.pack.clauses}
-    failed = {(c.get("classname"), c.get("name").split()[0]) for c in root.iter("testcase") if c.find("failure") is not None}
+    failed = {
+        (c.get("classname"), c.get("name").split()[0]) for c in root.iter("testcase") if c.find("failure") is not None
+    }
     assert failed == violation_pairs(built.findings)
     assert int(root.get("failures")) == len(failed) == sum(int(s.get("failures")) for s in suites)
     assert all(int(s.get("tests")) == len(built.pack.clauses) for s in suites)
@@ -139,9 +150,20 @@ def test_write_datasette_metadata_next_to_the_database(built):
 
 
 def test_junit_survives_characters_xml_cannot_carry(built):
-    built.store.insert("findings", {"run_id": built.run_id, "vendor_id": "leaky", "account": "student",
-                                    "rule_id": "I.F-plain-http", "clause": "I.F", "severity": "violation",
-                                    "subject": "host a\x00b\x1b.test", "message": "bell \x07 here", "evidence": "{}"})
+    built.store.insert(
+        "findings",
+        {
+            "run_id": built.run_id,
+            "vendor_id": "leaky",
+            "account": "student",
+            "rule_id": "I.F-plain-http",
+            "clause": "I.F",
+            "severity": "violation",
+            "subject": "host a\x00b\x1b.test",
+            "message": "bell \x07 here",
+            "evidence": "{}",
+        },
+    )
     root = ET.fromstring(render_report(built.store, built.run_id, "junit", built.pack).encode())
     failed = [c for c in root.iter("testcase") if c.get("classname") == "leaky" and c.get("name").startswith("I.F ")]
     assert "host a\ufffdb\ufffd.test" in failed[0].find("failure").text
@@ -155,8 +177,11 @@ def test_reports_without_manifest_or_findings(tmp_path):
 
     store = Store(tmp_path / "empty.db")
     run_id = store.start_run("scan", "trackaudit scan https://x.test/")
-    store.upsert_vendor(SimpleNamespace(id="x", name="X", status="candidate", start_url="https://x.test/",
-                                        first_party=(), remember_cookies=()))
+    store.upsert_vendor(
+        SimpleNamespace(
+            id="x", name="X", status="candidate", start_url="https://x.test/", first_party=(), remember_cookies=()
+        )
+    )
     store.start_audit(run_id, "x", "student", None).finish("failed", login_outcome="failed")
     store.finish_run(run_id, "failed", "Chromium could not start")
     pack = load_pack()
@@ -169,8 +194,13 @@ def test_reports_without_manifest_or_findings(tmp_path):
 
 
 def test_junit_reports_an_incomplete_audit_as_an_error_never_a_silent_pass(built):
-    built.store.save_verdict(built.run_id, "bright", "scheduled audit", "incomplete",
-                             ["audit incomplete: login failed: the page said 'Invalid email or password'"])
+    built.store.save_verdict(
+        built.run_id,
+        "bright",
+        "scheduled audit",
+        "incomplete",
+        ["audit incomplete: login failed: the page said 'Invalid email or password'"],
+    )
     root = ET.fromstring(render_report(built.store, built.run_id, "junit", built.pack).encode())
     (case,) = [c for c in root.iter("testcase") if c.get("name") == "audit coverage"]
     assert case.get("classname") == "bright"

@@ -123,13 +123,16 @@ def test_charts_are_inline_svg(parsed):
     assert "Persistent cookie lifetimes against the policy maximum" in labels
 
 
-@pytest.mark.parametrize("text, needle, expected", [
-    ('a<b>"x"', "x", 'a&lt;b&gt;&#34;<mark>x</mark>&#34;'),
-    ("abcABC", "abc", "<mark>abc</mark>ABC"),
-    ("no match", "zzz", "no match"),
-    ("A&B", ["A", "B"], "<mark>A</mark>&amp;<mark>B</mark>"),
-    ("<i>", "", "&lt;i&gt;"),
-])
+@pytest.mark.parametrize(
+    "text, needle, expected",
+    [
+        ('a<b>"x"', "x", "a&lt;b&gt;&#34;<mark>x</mark>&#34;"),
+        ("abcABC", "abc", "<mark>abc</mark>ABC"),
+        ("no match", "zzz", "no match"),
+        ("A&B", ["A", "B"], "<mark>A</mark>&amp;<mark>B</mark>"),
+        ("<i>", "", "&lt;i&gt;"),
+    ],
+)
 def test_highlight_escapes_and_marks(text, needle, expected):
     assert str(highlight(text, needle)) == expected
 
@@ -142,11 +145,29 @@ def test_highlight_keeps_a_window_around_the_match():
 def test_odd_evidence_shapes_still_render(built):
     """Evidence stored by another version: keys missing, unexpected types or unknown keys must not break the
     report, and what this version cannot read is shown as it is."""
-    odd = {"rows": {"requests": [99999]}, "flows": [{"field": "email"}], "hosts": [{}, "h.test", 3],
-           "cookie": {"name": "x"}, "sent": [{"host": "a.test"}], "identifier": 42, "mystery": {"deep": [1, "<x>"]}}
-    built.store.insert("findings", {"run_id": built.run_id, "vendor_id": "leaky", "account": None,
-                                    "rule_id": "future.rule", "clause": "IX.Z", "severity": "warning",
-                                    "subject": "thing <odd>", "message": "m", "evidence": __import__("json").dumps(odd)})
+    odd = {
+        "rows": {"requests": [99999]},
+        "flows": [{"field": "email"}],
+        "hosts": [{}, "h.test", 3],
+        "cookie": {"name": "x"},
+        "sent": [{"host": "a.test"}],
+        "identifier": 42,
+        "mystery": {"deep": [1, "<x>"]},
+    }
+    built.store.insert(
+        "findings",
+        {
+            "run_id": built.run_id,
+            "vendor_id": "leaky",
+            "account": None,
+            "rule_id": "future.rule",
+            "clause": "IX.Z",
+            "severity": "warning",
+            "subject": "thing <odd>",
+            "message": "m",
+            "evidence": __import__("json").dumps(odd),
+        },
+    )
     out = render_report(built.store, built.run_id, "html", built.pack)
     assert "thing &lt;odd&gt;" in out and "IX.Z" in out and "&lt;x&gt;" in out
 
@@ -155,16 +176,45 @@ def test_a_finding_cited_under_two_clauses_shows_its_evidence_once(built):
     """IV.A-pii-to-third-party is cited under IV.A and II.A: two findings, one evidence block."""
     import json
 
-    flow = {"table": "requests", "row_id": None, "phase": "crawl", "host": "collect.once.test", "party": "third",
-            "entity": "once.test", "url": "https://collect.once.test/i", "field": "email", "encoding": "as written",
-            "chain": [], "location": "URL query", "matched": "maya@x.test", "context": "uid=maya@x.test-ONLY-ONCE"}
-    evidence = json.dumps({"evidence_kind": "pii-flow", "rows": {}, "flows": [flow], "recipient": "once.test",
-                           "hosts": ["collect.once.test"]})
+    flow = {
+        "table": "requests",
+        "row_id": None,
+        "phase": "crawl",
+        "host": "collect.once.test",
+        "party": "third",
+        "entity": "once.test",
+        "url": "https://collect.once.test/i",
+        "field": "email",
+        "encoding": "as written",
+        "chain": [],
+        "location": "URL query",
+        "matched": "maya@x.test",
+        "context": "uid=maya@x.test-ONLY-ONCE",
+    }
+    evidence = json.dumps(
+        {
+            "evidence_kind": "pii-flow",
+            "rows": {},
+            "flows": [flow],
+            "recipient": "once.test",
+            "hosts": ["collect.once.test"],
+        }
+    )
     for clause in ("IV.A", "II.A"):
-        built.store.insert("findings", {"run_id": built.run_id, "vendor_id": "leaky", "account": "student",
-                                        "rule_id": "IV.A-pii-to-third-party", "clause": clause,
-                                        "severity": "violation", "subject": "host collect.once.test",
-                                        "message": f"leak judged under {clause}", "evidence": evidence})
+        built.store.insert(
+            "findings",
+            {
+                "run_id": built.run_id,
+                "vendor_id": "leaky",
+                "account": "student",
+                "rule_id": "IV.A-pii-to-third-party",
+                "clause": clause,
+                "severity": "violation",
+                "subject": "host collect.once.test",
+                "message": f"leak judged under {clause}",
+                "evidence": evidence,
+            },
+        )
     out = render_report(built.store, built.run_id, "html", built.pack)
     assert "leak judged under IV.A" in out and "leak judged under II.A" in out
     assert out.count("ONLY-ONCE") == 1

@@ -18,8 +18,10 @@ PHONE_WIDTH = 390
 @pytest.fixture(scope="module")
 def demo_report(demo_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("layout") / "report.html"
-    proc = run_cli(["report", "--db", str(demo_run.db_path), "--format", "html", "--out", str(out)],
-                   cwd=demo_run.db_path.parent.parent)
+    proc = run_cli(
+        ["report", "--db", str(demo_run.db_path), "--format", "html", "--out", str(out)],
+        cwd=demo_run.db_path.parent.parent,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
@@ -39,7 +41,8 @@ def test_no_horizontal_page_scroll_on_a_phone(page, demo_report):
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
     page.goto(demo_report.as_uri())
     scroll_width, client_width = page.evaluate(
-        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
     assert scroll_width <= client_width, f"the page is {scroll_width} px wide on a {client_width} px phone"
     # wide tables scroll inside their card instead
     overflowing = page.evaluate("""() => [...document.querySelectorAll('table')]

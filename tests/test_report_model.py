@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from crawler.config import Vendor
-from crawler.store.seal import write_manifest
 from crawler.observations import CookieObs, PageObs, RequestObs
 from crawler.policy.pack import PolicyPack, load_pack
 from crawler.report import EXTENSIONS, render_report, write_report
 from crawler.report.model import build_report
+from crawler.store.seal import write_manifest
 from crawler.store.writer import Store
 
 EMAIL = "liam.novak@students.mps.test"
@@ -28,28 +28,69 @@ DAY = 86400.0
 
 def tiny_png(width: int = 8, height: int = 6) -> bytes:
     """A valid RGB PNG of one colour, made without an imaging library."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\x20\x40\x80" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
-def request(url: str, host: str, *, method: str = "GET", page_url: str | None = None, cookie_header: str | None = None,
-            post_data: str | None = None) -> RequestObs:
+def request(
+    url: str,
+    host: str,
+    *,
+    method: str = "GET",
+    page_url: str | None = None,
+    cookie_header: str | None = None,
+    post_data: str | None = None,
+) -> RequestObs:
     return RequestObs(
-        time=time.time(), method=method, url=url, host=host, scheme="https", resource_type="fetch",
-        frame_url=page_url, page_url=page_url, is_navigation=False, from_service_worker=False,
-        initiator_type="script", initiator_url="https://cdn.tracker.test/t.js", request_headers=(("Accept", "*/*"),),
-        cookie_header=cookie_header, referer=page_url, post_data=post_data, status=204, response_headers=(),
-        set_cookies=(), remote_address="127.0.0.1:443", tls_protocol="TLS 1.3", tls_cipher="AES_256_GCM", failure=None)
+        time=time.time(),
+        method=method,
+        url=url,
+        host=host,
+        scheme="https",
+        resource_type="fetch",
+        frame_url=page_url,
+        page_url=page_url,
+        is_navigation=False,
+        from_service_worker=False,
+        initiator_type="script",
+        initiator_url="https://cdn.tracker.test/t.js",
+        request_headers=(("Accept", "*/*"),),
+        cookie_header=cookie_header,
+        referer=page_url,
+        post_data=post_data,
+        status=204,
+        response_headers=(),
+        set_cookies=(),
+        remote_address="127.0.0.1:443",
+        tls_protocol="TLS 1.3",
+        tls_cipher="AES_256_GCM",
+        failure=None,
+    )
 
 
 def page(url: str, title: str, screenshot: str | None = None, sha: str | None = None) -> PageObs:
     now = time.time()
-    return PageObs(url=url, final_url=url, status=200, title=title, depth=0, started=now, finished=now,
-                   screenshot=screenshot, screenshot_sha256=sha, error=None)
+    return PageObs(
+        url=url,
+        final_url=url,
+        status=200,
+        title=title,
+        depth=0,
+        started=now,
+        finished=now,
+        screenshot=screenshot,
+        screenshot_sha256=sha,
+        error=None,
+    )
 
 
 @dataclass
@@ -66,11 +107,21 @@ def build_report_db(folder: Path) -> Built:
     warning under IV.D, and a change since a previous audit)."""
     pack = load_pack()
     store = Store(folder / "results" / "audit.db")
-    lists = [{"name": "easyprivacy", "version": "202401010000", "sha256": "ab" * 32, "source": "/lists/easyprivacy.txt"}]
-    run_id = store.start_run("audit", "trackaudit audit --config vendors.toml", config_hash="cd" * 32,
-                             policy_name=pack.id, policy_hash=pack.sha256, lists=lists)
-    for vid, name, url in (("bright", "Bright <Reading> & Co", "https://www.bright.test/"),
-                           ("leaky", "LeakyQuiz", "https://app.leaky.test/")):
+    lists = [
+        {"name": "easyprivacy", "version": "202401010000", "sha256": "ab" * 32, "source": "/lists/easyprivacy.txt"}
+    ]
+    run_id = store.start_run(
+        "audit",
+        "trackaudit audit --config vendors.toml",
+        config_hash="cd" * 32,
+        policy_name=pack.id,
+        policy_hash=pack.sha256,
+        lists=lists,
+    )
+    for vid, name, url in (
+        ("bright", "Bright <Reading> & Co", "https://www.bright.test/"),
+        ("leaky", "LeakyQuiz", "https://app.leaky.test/"),
+    ):
         store.upsert_vendor(Vendor(id=vid, name=name, status="approved", start_url=url))
 
     # bright: one audit, one page with a screenshot, no finding
@@ -94,59 +145,175 @@ def build_report_db(folder: Path) -> Built:
     (store.artefacts_dir / leak_shot).parent.mkdir(parents=True, exist_ok=True)
     (store.artefacts_dir / leak_shot).write_bytes(leak_png)
     page_id = leaky.add(page(home, "Home <LeakyQuiz>", leak_shot, hashlib.sha256(leak_png).hexdigest()))
-    context = '{"uid":"%s","tag":"<b>&co"}' % EMAIL_SHA256
-    leak_id = leaky.add(request("https://collect.tracker.test/v1/identify", "collect.tracker.test", method="POST",
-                                page_url=home, post_data=context))
-    beacon_id = leaky.add(request("https://collect.tracker.test/v1/beacon?vid=VID12345678", "collect.tracker.test",
-                                  page_url=home))
+    context = '{"uid":"' + EMAIL_SHA256 + '","tag":"<b>&co"}'
+    leak_id = leaky.add(
+        request(
+            "https://collect.tracker.test/v1/identify",
+            "collect.tracker.test",
+            method="POST",
+            page_url=home,
+            post_data=context,
+        )
+    )
+    beacon_id = leaky.add(
+        request("https://collect.tracker.test/v1/beacon?vid=VID12345678", "collect.tracker.test", page_url=home)
+    )
     expires = time.time() + 400 * DAY
-    cookie_id = leaky.add(CookieObs(
-        name="lq_vid", value="VID12345678", domain="app.leaky.test", host_only=True, path="/", expires=expires,
-        session=False, http_only=False, secure=True, same_site="Lax", partition_key=None, size=17,
-        source_scheme="Secure", set_by_kind="script", set_by_url="https://app.leaky.test/static/lq.js"))
+    cookie_id = leaky.add(
+        CookieObs(
+            name="lq_vid",
+            value="VID12345678",
+            domain="app.leaky.test",
+            host_only=True,
+            path="/",
+            expires=expires,
+            session=False,
+            http_only=False,
+            secure=True,
+            same_site="Lax",
+            partition_key=None,
+            size=17,
+            source_scheme="Secure",
+            set_by_kind="script",
+            set_by_url="https://app.leaky.test/static/lq.js",
+        )
+    )
     leaky.end_phase()
     leaky.begin_phase("reconnect")
-    again_id = leaky.add(request("https://app.leaky.test/", "app.leaky.test", page_url="https://app.leaky.test/",
-                                 cookie_header="lq_vid=VID12345678; other=1"))
+    again_id = leaky.add(
+        request(
+            "https://app.leaky.test/",
+            "app.leaky.test",
+            page_url="https://app.leaky.test/",
+            cookie_header="lq_vid=VID12345678; other=1",
+        )
+    )
     leaky.end_phase()
     leaky.finish("complete", login_outcome="success", pages_visited=1)
 
-    flow = {"table": "requests", "row_id": leak_id, "phase": "crawl", "host": "collect.tracker.test", "party": "third",
-            "entity": "tracker.test", "url": "https://collect.tracker.test/v1/identify", "field": "email",
-            "encoding": "sha256 of the email", "chain": ["sha256"], "location": "post body > json",
-            "matched": EMAIL_SHA256, "context": context}
-    cookie = {"name": "lq_vid", "domain": "app.leaky.test", "path": "/", "value": "VID12345678", "expires": expires,
-              "lifetime_days": 400.0, "session": False, "http_only": False, "secure": True, "same_site": "Lax",
-              "partition_key": None, "party": "first", "entity": "leaky.test", "purpose": "unknown",
-              "purpose_source": None, "purpose_pattern": None, "set_by": "https://app.leaky.test/static/lq.js",
-              "set_by_kind": "script", "phase": "crawl"}
+    flow = {
+        "table": "requests",
+        "row_id": leak_id,
+        "phase": "crawl",
+        "host": "collect.tracker.test",
+        "party": "third",
+        "entity": "tracker.test",
+        "url": "https://collect.tracker.test/v1/identify",
+        "field": "email",
+        "encoding": "sha256 of the email",
+        "chain": ["sha256"],
+        "location": "post body > json",
+        "matched": EMAIL_SHA256,
+        "context": context,
+    }
+    cookie = {
+        "name": "lq_vid",
+        "domain": "app.leaky.test",
+        "path": "/",
+        "value": "VID12345678",
+        "expires": expires,
+        "lifetime_days": 400.0,
+        "session": False,
+        "http_only": False,
+        "secure": True,
+        "same_site": "Lax",
+        "partition_key": None,
+        "party": "first",
+        "entity": "leaky.test",
+        "purpose": "unknown",
+        "purpose_source": None,
+        "purpose_pattern": None,
+        "set_by": "https://app.leaky.test/static/lq.js",
+        "set_by_kind": "script",
+        "phase": "crawl",
+    }
     findings: list[dict[str, Any]] = [
-        {"rule_id": "IV.A-pii-to-third-party", "clause": "IV.A", "severity": "violation",
-         "subject": "host collect.tracker.test", "account": "student",
-         "message": "The test student's email (sha256 of the email) reached the third party tracker.test.",
-         "evidence": {"rows": {"requests": [leak_id]}, "flows": [flow], "hosts": ["collect.tracker.test"],
-                      "recipient": "tracker.test"}},
-        {"rule_id": "II.A-pii-disclosed", "clause": "II.A", "severity": "violation",
-         "subject": "host collect.tracker.test", "account": "student",
-         "message": "The test student's email reached tracker.test; II.A forbids disclosing it.",
-         "evidence": {"rows": {"requests": [leak_id]}, "flows": [flow], "recipient": "tracker.test"}},
-        {"rule_id": "IV.C-lifetime-over-maximum", "clause": "IV.C", "severity": "violation",
-         "subject": "cookie lq_vid", "account": "student", "message": "Cookie lq_vid is set to last 400 days.",
-         "evidence": {"rows": {"cookies": [cookie_id]}, "cookie": cookie, "maximum_days": 396}},
-        {"rule_id": "IV.B-identifier-on-reconnect", "clause": "IV.B", "severity": "violation",
-         "subject": "cookie lq_vid", "account": "student", "message": "After the restart lq_vid was sent again.",
-         "evidence": {"rows": {"cookies": [cookie_id], "requests": [again_id, beacon_id]}, "cookie": cookie,
-                      "identifier": ["it is the same after the browser restart"], "renewed": None}},
-        {"rule_id": "IV.D-behavioural-tracker", "clause": "IV.D", "severity": "warning",
-         "subject": "host collect.tracker.test", "account": "student", "message": "tracker.test runs analytics.",
-         "evidence": {"rows": {"requests": [leak_id, beacon_id]}, "pages": [home], "observed": ["receives lq_vid"],
-                      "hosts": [{"host": "collect.tracker.test", "category": "analytics", "organisation": None,
-                                 "source": "builtin", "filter_list": None, "filter": None, "matched_url": None}]}},
-        {"rule_id": "baseline.new-tracker", "clause": "IV.D", "severity": "info",
-         "subject": "host collect.tracker.test", "account": None,
-         "message": "New since the previous audit (run 0): tracker collect.tracker.test.",
-         "evidence": {"rows": {}, "previous_run_id": 0, "change": "new", "kind": "tracker",
-                      "key": "collect.tracker.test", "related_rules": ["IV.D-behavioural-tracker"]}},
+        {
+            "rule_id": "IV.A-pii-to-third-party",
+            "clause": "IV.A",
+            "severity": "violation",
+            "subject": "host collect.tracker.test",
+            "account": "student",
+            "message": "The test student's email (sha256 of the email) reached the third party tracker.test.",
+            "evidence": {
+                "rows": {"requests": [leak_id]},
+                "flows": [flow],
+                "hosts": ["collect.tracker.test"],
+                "recipient": "tracker.test",
+            },
+        },
+        {
+            "rule_id": "II.A-pii-disclosed",
+            "clause": "II.A",
+            "severity": "violation",
+            "subject": "host collect.tracker.test",
+            "account": "student",
+            "message": "The test student's email reached tracker.test; II.A forbids disclosing it.",
+            "evidence": {"rows": {"requests": [leak_id]}, "flows": [flow], "recipient": "tracker.test"},
+        },
+        {
+            "rule_id": "IV.C-lifetime-over-maximum",
+            "clause": "IV.C",
+            "severity": "violation",
+            "subject": "cookie lq_vid",
+            "account": "student",
+            "message": "Cookie lq_vid is set to last 400 days.",
+            "evidence": {"rows": {"cookies": [cookie_id]}, "cookie": cookie, "maximum_days": 396},
+        },
+        {
+            "rule_id": "IV.B-identifier-on-reconnect",
+            "clause": "IV.B",
+            "severity": "violation",
+            "subject": "cookie lq_vid",
+            "account": "student",
+            "message": "After the restart lq_vid was sent again.",
+            "evidence": {
+                "rows": {"cookies": [cookie_id], "requests": [again_id, beacon_id]},
+                "cookie": cookie,
+                "identifier": ["it is the same after the browser restart"],
+                "renewed": None,
+            },
+        },
+        {
+            "rule_id": "IV.D-behavioural-tracker",
+            "clause": "IV.D",
+            "severity": "warning",
+            "subject": "host collect.tracker.test",
+            "account": "student",
+            "message": "tracker.test runs analytics.",
+            "evidence": {
+                "rows": {"requests": [leak_id, beacon_id]},
+                "pages": [home],
+                "observed": ["receives lq_vid"],
+                "hosts": [
+                    {
+                        "host": "collect.tracker.test",
+                        "category": "analytics",
+                        "organisation": None,
+                        "source": "builtin",
+                        "filter_list": None,
+                        "filter": None,
+                        "matched_url": None,
+                    }
+                ],
+            },
+        },
+        {
+            "rule_id": "baseline.new-tracker",
+            "clause": "IV.D",
+            "severity": "info",
+            "subject": "host collect.tracker.test",
+            "account": None,
+            "message": "New since the previous audit (run 0): tracker collect.tracker.test.",
+            "evidence": {
+                "rows": {},
+                "previous_run_id": 0,
+                "change": "new",
+                "kind": "tracker",
+                "key": "collect.tracker.test",
+                "related_rules": ["IV.D-behavioural-tracker"],
+            },
+        },
     ]
     store.replace_findings(run_id, "leaky", findings)
     store.replace_findings(run_id, "bright", [])
@@ -173,7 +340,7 @@ def test_model_reads_run_vendors_findings_and_manifest(built):
     assert bright.verdict.verdict == "compliant" and bright.findings == ()
     assert leaky.verdict.verdict == "violations found"
     assert leaky.counts == {"violation": 4, "warning": 1, "info": 1}
-    assert [l.name for l in report.run.lists] == ["easyprivacy"]
+    assert [item.name for item in report.run.lists] == ["easyprivacy"]
     assert report.manifest is not None and any(a.kind == "screenshot" for a in report.manifest.artefacts)
     assert {d.table for d in report.manifest.rows} >= {"findings", "requests"}
 

@@ -26,8 +26,12 @@ def run(saved, needs, max_relaunches=MAX_RELAUNCHES):
 
 
 def test_the_needed_cookie_is_proven_whatever_its_name_and_the_remember_named_one_is_not():
-    saved = [cookie("zq_k"), cookie("remember_device"), cookie("qp_session", expires=-1),
-             cookie("tr_uid", domain=".tracker.test")]
+    saved = [
+        cookie("zq_k"),
+        cookie("remember_device"),
+        cookie("qp_session", expires=-1),
+        cookie("tr_uid", domain=".tracker.test"),
+    ]
     result, calls = run(saved, lambda names: "zq_k" in names)
     assert result.result.result == RETENTION_PROVEN
     tested = {t.name: t.needed for t in result.tested}

@@ -70,12 +70,19 @@ def test_unknown_third_party_setting_a_cross_site_identifier_is_observed_trackin
     sync = "https://px.adsync-partner.com/sync?partner=cn"
 
     def uid(value, phase):
-        return cookie("apx_uid", value, "px.adsync-partner.com", phase, expires_in_days=400, same_site="None",
-                      set_by_url=sync)
+        return cookie(
+            "apx_uid", value, "px.adsync-partner.com", phase, expires_in_days=400, same_site="None", set_by_url=sync
+        )
 
     crawl_sync = request(sync, resource_type="image")
-    data = audit(request(sync, "control"), uid(CONTROL_UID, "control"), home(), crawl_sync, uid(UID, "crawl"),
-                 uid(UID, "reconnect"))
+    data = audit(
+        request(sync, "control"),
+        uid(CONTROL_UID, "control"),
+        home(),
+        crawl_sync,
+        uid(UID, "crawl"),
+        uid(UID, "reconnect"),
+    )
 
     finding = only(judge(data, RULE))
 
@@ -89,8 +96,10 @@ def test_unknown_third_party_setting_a_cross_site_identifier_is_observed_trackin
 
 def test_unknown_third_party_receiving_the_vendors_identifier_is_observed_tracking():
     vid, control_vid = "Xk3pQ9vLm2Rt7WzA1bYc", "Pm4Rt8Yq2Lk6Nb0Vx3Ws"
-    vids = [cookie("cn_vid", value, VENDOR_HOST, phase, expires_in_days=400)
-            for value, phase in ((control_vid, "control"), (vid, "crawl"), (vid, "reconnect"))]
+    vids = [
+        cookie("cn_vid", value, VENDOR_HOST, phase, expires_in_days=400)
+        for value, phase in ((control_vid, "control"), (vid, "crawl"), (vid, "reconnect"))
+    ]
     beacon = request(f"https://collect.edtrack-metrics.com/v1/e?vid={vid}")
     finding = only(judge(audit(*vids, home(), beacon), RULE))
     assert finding.severity == "violation"
@@ -101,10 +110,13 @@ def test_unknown_third_party_with_a_partitioned_or_constant_cookie_is_not_a_trac
     def chat(value, phase, **kw):
         return cookie("cn_chat", value, "widget.chatnest.io", phase, expires_in_days=400, same_site="None", **kw)
 
-    partitioned = [chat(v, p, partition_key="https://classnook.com")
-                   for v, p in ((CONTROL_UID, "control"), (UID, "crawl"), (UID, "reconnect"))]
-    constant = [cookie("lang", "en-US", "widget.chatnest.io", p, expires_in_days=400)
-                for p in ("control", "crawl", "reconnect")]
+    partitioned = [
+        chat(v, p, partition_key="https://classnook.com")
+        for v, p in ((CONTROL_UID, "control"), (UID, "crawl"), (UID, "reconnect"))
+    ]
+    constant = [
+        cookie("lang", "en-US", "widget.chatnest.io", p, expires_in_days=400) for p in ("control", "crawl", "reconnect")
+    ]
     assert judge(audit(*partitioned, *constant, home(), request("https://widget.chatnest.io/embed.js")), RULE) == []
 
 
@@ -114,4 +126,6 @@ def test_a_pack_may_count_analytics_as_a_violation():
     data = audit(home(), pixel, ga)
     findings = judge(data, RULE, violation_categories=["advertising", "analytics"], warning_categories=[])
     assert {f.subject: f.severity for f in findings} == {
-        "host connect.facebook.net": "violation", "host www.google-analytics.com": "violation"}
+        "host connect.facebook.net": "violation",
+        "host www.google-analytics.com": "violation",
+    }

@@ -69,14 +69,18 @@ def test_short_lived_cookie_is_not_an_identifier():
 
 
 def test_first_party_identifier_is_not_cross_site():
-    first = [cookie("cn_vid", value, "app.classnook.com", phase, expires_in_days=400)
-             for value, phase in ((CONTROL_ID, "control"), (AUDITED_ID, "crawl"), (AUDITED_ID, "reconnect"))]
+    first = [
+        cookie("cn_vid", value, "app.classnook.com", phase, expires_in_days=400)
+        for value, phase in ((CONTROL_ID, "control"), (AUDITED_ID, "crawl"), (AUDITED_ID, "reconnect"))
+    ]
     assert judge(audit(*first), RULE) == []
 
 
 def test_third_party_local_storage_identifier_is_not_cross_site():
     # Chrome partitions third-party storage by top-level site: it cannot follow the student elsewhere.
     origin = "https://widget.chatnest.io"
-    items = [storage("localStorage", origin, "cn_visitor", value, phase)
-             for value, phase in ((CONTROL_ID, "control"), (AUDITED_ID, "crawl"), (AUDITED_ID, "reconnect"))]
+    items = [
+        storage("localStorage", origin, "cn_visitor", value, phase)
+        for value, phase in ((CONTROL_ID, "control"), (AUDITED_ID, "crawl"), (AUDITED_ID, "reconnect"))
+    ]
     assert judge(audit(*items), RULE) == []

@@ -5,8 +5,10 @@ ID, CONTROL_ID = "Zq8vK2mLp4Xw9Rt7Yb3N", "Hd6sJ1qWe5Tr8Uy2Io4P"
 
 
 def jar(name, value_by_phase, **attributes):
-    return [cookie(name, value, "app.vendor.test", phase, expires_in_days=400, **attributes)
-            for phase, value in value_by_phase.items()]
+    return [
+        cookie(name, value, "app.vendor.test", phase, expires_in_days=400, **attributes)
+        for phase, value in value_by_phase.items()
+    ]
 
 
 def test_identifier_kept_through_logout_is_a_warning():
@@ -24,5 +26,15 @@ def test_cookie_the_logout_replaced_or_removed_is_not_reported():
 
 
 def test_constant_kept_through_logout_is_not_an_identifier():
-    assert judge(audit(*jar("theme", {"control": "dark-mode", "crawl": "dark-mode", "reconnect": "dark-mode",
-                                      "logout": "dark-mode"})), RULE) == []
+    assert (
+        judge(
+            audit(
+                *jar(
+                    "theme",
+                    {"control": "dark-mode", "crawl": "dark-mode", "reconnect": "dark-mode", "logout": "dark-mode"},
+                )
+            ),
+            RULE,
+        )
+        == []
+    )

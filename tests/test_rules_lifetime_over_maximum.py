@@ -47,14 +47,24 @@ def test_lifetime_counts_from_when_the_cookie_was_seen():
 
 
 def test_30_day_and_session_cookies_are_within_the_maximum():
-    data = audit(cookie("cn_keep", "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c", VENDOR_HOST, expires_in_days=30),
-                 cookie("cn_session", "b7e1c9a2f4d6e8a0c1e3a5b7d9f1a3c5", VENDOR_HOST))
+    data = audit(
+        cookie("cn_keep", "9f2c4e7a1b3d5f6e8a0c2e4f6a8b0d1c", VENDOR_HOST, expires_in_days=30),
+        cookie("cn_session", "b7e1c9a2f4d6e8a0c1e3a5b7d9f1a3c5", VENDOR_HOST),
+    )
     assert judge(data, RULE) == []
 
 
 def test_a_control_profile_cookie_is_not_the_audited_profiles():
-    assert judge(audit(cookie("cn_vid", CONTROL_VID, VENDOR_HOST, "control", expires_in_days=400),
-                       cookie("cn_vid", VID, VENDOR_HOST, "crawl", expires_in_days=30)), RULE) == []
+    assert (
+        judge(
+            audit(
+                cookie("cn_vid", CONTROL_VID, VENDOR_HOST, "control", expires_in_days=400),
+                cookie("cn_vid", VID, VENDOR_HOST, "crawl", expires_in_days=30),
+            ),
+            RULE,
+        )
+        == []
+    )
 
 
 def test_a_pack_that_accepts_500_days(tmp_path):
@@ -75,8 +85,10 @@ def test_rule_parameter_overrides_the_maximum():
 
 def test_identifier_in_local_storage_never_expires():
     origin = "https://app.classnook.com"
-    items = [storage("localStorage", origin, "cn_vid", value, phase)
-             for value, phase in ((CONTROL_VID, "control"), (VID, "crawl"), (VID, "reconnect"))]
+    items = [
+        storage("localStorage", origin, "cn_vid", value, phase)
+        for value, phase in ((CONTROL_VID, "control"), (VID, "crawl"), (VID, "reconnect"))
+    ]
     theme = [storage("localStorage", origin, "cn_theme", "dark", phase) for phase in ("control", "crawl", "reconnect")]
 
     finding = only(judge(audit(*items, *theme), RULE))
@@ -89,6 +101,8 @@ def test_identifier_in_local_storage_never_expires():
 
 def test_session_storage_ends_with_the_tab():
     origin = "https://app.classnook.com"
-    items = [storage("sessionStorage", origin, "cn_tab", value, phase)
-             for value, phase in ((CONTROL_VID, "control"), (VID, "crawl"), (VID, "reconnect"))]
+    items = [
+        storage("sessionStorage", origin, "cn_tab", value, phase)
+        for value, phase in ((CONTROL_VID, "control"), (VID, "crawl"), (VID, "reconnect"))
+    ]
     assert judge(audit(*items), RULE) == []

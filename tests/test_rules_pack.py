@@ -65,8 +65,9 @@ def test_unknown_parameter(tmp_path):
 
 def test_bad_severity_in_a_severity_parameter(tmp_path):
     path = tmp_path / "pack.toml"
-    path.write_text(HEAD.replace('"IV.C"', '"I.F"')
-                    + '[rules."I.F-weak-tls"]\nparams = {weak_cipher_severity = "critical"}\n')
+    path.write_text(
+        HEAD.replace('"IV.C"', '"I.F"') + '[rules."I.F-weak-tls"]\nparams = {weak_cipher_severity = "critical"}\n'
+    )
     error = refused(path)
     assert error.key == 'rules."I.F-weak-tls".params.weak_cipher_severity'
 
@@ -86,9 +87,12 @@ def test_missing_pack_table_and_bad_toml(tmp_path):
 
 
 def test_a_valid_pack_sets_severity_params_and_can_disable(tmp_path):
-    path = write(tmp_path, '[rules."IV.C-lifetime-over-maximum"]\nseverity = "info"\n'
-                           'params = {max_lifetime_days = 90}\n'
-                           '[rules."IV.D-behavioural-tracker"]\nenabled = false\n')
+    path = write(
+        tmp_path,
+        '[rules."IV.C-lifetime-over-maximum"]\nseverity = "info"\n'
+        "params = {max_lifetime_days = 90}\n"
+        '[rules."IV.D-behavioural-tracker"]\nenabled = false\n',
+    )
     pack = load_pack(path)
     [rule] = pack.rules
     assert (rule.id, rule.severity, rule.params) == ("IV.C-lifetime-over-maximum", "info", {"max_lifetime_days": 90})

@@ -46,8 +46,12 @@ def test_the_same_hash_sent_to_the_vendor_itself_is_not_a_finding():
 def test_a_declared_first_party_domain_is_not_a_third_party():
     api = identify("https://api.classnook-cdn.net/v1/identify", sha256(STUDENT["email"]))
     assert judge(audit(api, first_party=("classnook-cdn.net",)), RULE) == []
-    assert only(judge(audit(identify("https://api.classnook-cdn.net/v1/identify", sha256(STUDENT["email"]))),
-                      RULE)).subject == "host api.classnook-cdn.net"
+    assert (
+        only(
+            judge(audit(identify("https://api.classnook-cdn.net/v1/identify", sha256(STUDENT["email"]))), RULE)
+        ).subject
+        == "host api.classnook-cdn.net"
+    )
 
 
 def test_base64_email_in_a_url_parameter_to_a_third_party():
@@ -96,8 +100,11 @@ def test_two_hosts_of_one_organisation_make_one_finding():
 
 
 def test_name_in_the_referer_of_a_third_party_request():
-    script = request("https://cdn.edtrack-metrics.com/sdk.js", resource_type="script",
-                     referer="https://app.classnook.com/profile?student=Liam%20Novak")
+    script = request(
+        "https://cdn.edtrack-metrics.com/sdk.js",
+        resource_type="script",
+        referer="https://app.classnook.com/profile?student=Liam%20Novak",
+    )
     finding = only(judge(audit(script), RULE))
     assert "name" in finding.message
     assert finding.evidence.flows[0].location.startswith("header referer")

@@ -6,8 +6,9 @@ RULE = "I.F-plain-http"
 
 
 def test_plain_http_request_carrying_a_cookie():
-    plain = request("http://static.classnook.com/img/logo.png", resource_type="image",
-                    cookie_header="cn_vid=Xk3pQ9vLm2")
+    plain = request(
+        "http://static.classnook.com/img/logo.png", resource_type="image", cookie_header="cn_vid=Xk3pQ9vLm2"
+    )
     data = audit(request("https://app.classnook.com/home", is_navigation=True), plain)
 
     finding = only(judge(data, RULE))
@@ -23,8 +24,9 @@ def test_plain_http_request_carrying_a_cookie():
 
 
 def test_the_same_request_over_https_is_fine():
-    secure = request("https://static.classnook.com/img/logo.png", resource_type="image",
-                     cookie_header="cn_vid=Xk3pQ9vLm2")
+    secure = request(
+        "https://static.classnook.com/img/logo.png", resource_type="image", cookie_header="cn_vid=Xk3pQ9vLm2"
+    )
     assert judge(audit(secure), RULE) == []
 
 

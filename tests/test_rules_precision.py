@@ -11,8 +11,10 @@ EMAIL = "ada.student@students.mps.test"
 
 def sampled(name, domain, days=400, **attributes):
     """A cookie seen in the control profile, the audit and after the restart: an identifier if its name allows."""
-    return [cookie(name, value, domain, phase, expires_in_days=days, **attributes)
-            for phase, value in (("control", CONTROL_ID), ("crawl", ID), ("reconnect", ID))]
+    return [
+        cookie(name, value, domain, phase, expires_in_days=days, **attributes)
+        for phase, value in (("control", CONTROL_ID), ("crawl", ID), ("reconnect", ID))
+    ]
 
 
 def resent(name, domain=VENDOR_HOST):
@@ -44,23 +46,27 @@ def test_a_consent_record_is_not_kept_too_long_tracking_data():
 
 
 def test_captcha_identifier_is_a_warning_not_a_violation():
-    finding = only(judge(audit(*sampled("_GRECAPTCHA", "www.recaptcha.net", same_site="None")),
-                         "IV.A-cross-site-identifier"))
+    finding = only(
+        judge(audit(*sampled("_GRECAPTCHA", "www.recaptcha.net", same_site="None")), "IV.A-cross-site-identifier")
+    )
     assert finding.severity == "warning"
 
 
 def test_pii_to_a_sign_in_provider_is_a_warning_naming_the_exception():
     body = f'{{"email": "{EMAIL}"}}'
-    data = audit(request("https://clever.com/oauth/tokens", "login", method="POST", post_data=body),
-                 pii={"email": EMAIL})
+    data = audit(
+        request("https://clever.com/oauth/tokens", "login", method="POST", post_data=body), pii={"email": EMAIL}
+    )
     finding = only(judge(data, "IV.A-pii-to-third-party"))
     assert finding.severity == "warning" and "necessary to operate the service" in finding.message
 
 
 def test_pii_to_an_analytics_service_stays_a_violation():
     digest = hashlib.sha256(EMAIL.encode()).hexdigest()
-    data = audit(request("https://api.mixpanel.com/track", "crawl", method="POST", post_data=f'{{"uid":"{digest}"}}'),
-                 pii={"email": EMAIL})
+    data = audit(
+        request("https://api.mixpanel.com/track", "crawl", method="POST", post_data=f'{{"uid":"{digest}"}}'),
+        pii={"email": EMAIL},
+    )
     assert only(judge(data, "IV.A-pii-to-third-party")).severity == "violation"
 
 

@@ -1,7 +1,6 @@
 """IV.B-respawned-identifier: cookies are deleted (other storage kept) and the page reloaded; a cookie that
 comes back with its old value was restored from somewhere, and survives the student clearing cookies."""
 
-
 from recorded import VENDOR_HOST, audit, cookie, judge, only, script_write, storage
 
 RULE = "IV.B-respawned-identifier"
@@ -10,8 +9,15 @@ VID, CONTROL_VID, FRESH_VID = "Xk3pQ9vLm2Rt7WzA1bYc", "Pm4Rt8Yq2Lk6Nb0Vx3Ws", "N
 
 
 def vid(value, phase):
-    return cookie("cn_vid", value, VENDOR_HOST, phase, expires_in_days=400, set_by_kind="script",
-                  set_by_url="https://app.classnook.com/static/cn.js")
+    return cookie(
+        "cn_vid",
+        value,
+        VENDOR_HOST,
+        phase,
+        expires_in_days=400,
+        set_by_kind="script",
+        set_by_url="https://app.classnook.com/static/cn.js",
+    )
 
 
 def kept_in_local_storage(value=VID):
@@ -36,11 +42,14 @@ def test_cookie_restored_from_local_storage_after_deletion():
 def test_sources_name_the_indexeddb_store_and_the_script_that_rewrote_it():
     before, returned = vid(VID, "reconnect"), vid(VID, "respawn")
     idb = storage("indexedDB", ORIGIN, "vid", VID, "respawn", container="cn_store/ids")
-    rewrite = script_write(f"cn_vid={VID}; Max-Age=63072000; Path=/", "respawn",
-                           script_url="https://app.classnook.com/static/cn.js")
+    rewrite = script_write(
+        f"cn_vid={VID}; Max-Age=63072000; Path=/", "respawn", script_url="https://app.classnook.com/static/cn.js"
+    )
     finding = only(judge(audit(vid(VID, "crawl"), before, idb, returned, rewrite), RULE))
-    assert list(finding.evidence.sources) == [f"indexedDB {ORIGIN} cn_store/ids key vid",
-                                           "re-set by https://app.classnook.com/static/cn.js"]
+    assert list(finding.evidence.sources) == [
+        f"indexedDB {ORIGIN} cn_store/ids key vid",
+        "re-set by https://app.classnook.com/static/cn.js",
+    ]
 
 
 def test_a_new_value_after_deletion_is_not_respawning():
@@ -66,6 +75,8 @@ def test_short_values_prove_nothing():
 
 def test_a_constant_the_server_sets_again_is_not_a_respawned_identifier():
     route = "web-node-03"  # a load balancer's sticky route, the same in the control profile
-    lb = [cookie("cn_route", route, VENDOR_HOST, phase, expires_in_days=1)
-          for phase in ("control", "crawl", "reconnect", "respawn")]
+    lb = [
+        cookie("cn_route", route, VENDOR_HOST, phase, expires_in_days=1)
+        for phase in ("control", "crawl", "reconnect", "respawn")
+    ]
     assert judge(audit(*lb), RULE) == []

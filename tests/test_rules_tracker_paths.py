@@ -2,9 +2,8 @@
 google.com/recaptcha infrastructure, www.google.com/pagead advertising) outrank the host's category, and the
 most severe category among a host's requests is the host's, naming the request."""
 
-from recorded import audit, judge, only, request
-
 from crawler.knowledge.trackers import load_builtin
+from recorded import audit, judge, only, request
 
 RULE = "IV.D-behavioural-tracker"
 
@@ -37,9 +36,14 @@ def test_the_most_severe_category_among_a_hosts_requests_wins():
     like = request("https://www.facebook.com/plugins/like.php?href=x", resource_type="document")
     pixel = request("https://www.facebook.com/tr?id=999&ev=PageView", resource_type="image")
     finding = only(judge(audit(home(), like, pixel), RULE))
-    assert finding.severity == "violation" and finding.evidence.to_json()["hosts"][0]["category_request"] == pixel.obs.url
-    social_only = only(judge(audit(home(), request("https://www.facebook.com/plugins/like.php?href=y",
-                                                             resource_type="document")), RULE))
+    assert (
+        finding.severity == "violation" and finding.evidence.to_json()["hosts"][0]["category_request"] == pixel.obs.url
+    )
+    social_only = only(
+        judge(
+            audit(home(), request("https://www.facebook.com/plugins/like.php?href=y", resource_type="document")), RULE
+        )
+    )
     assert social_only.severity == "warning"
 
 

@@ -7,8 +7,9 @@ RULE = "I.F-weak-tls"
 
 
 def test_first_party_tls_1_1_is_a_violation():
-    old = request("https://legacy.classnook.com/login", is_navigation=True, tls_protocol="TLS 1.1",
-                  tls_cipher="AES_256_CBC")
+    old = request(
+        "https://legacy.classnook.com/login", is_navigation=True, tls_protocol="TLS 1.1", tls_cipher="AES_256_CBC"
+    )
     data = audit(request("https://app.classnook.com/home"), old)
 
     finding = only(judge(data, RULE))
@@ -43,8 +44,10 @@ def test_weak_protocol_and_cipher_together_is_a_violation_naming_both():
 
 
 def test_modern_tls_is_fine():
-    data = audit(request("https://app.classnook.com/home", tls_protocol="TLS 1.3", tls_cipher="AES_256_GCM"),
-                 request("https://app.classnook.com/api", tls_protocol="TLS 1.2", tls_cipher="CHACHA20_POLY1305"))
+    data = audit(
+        request("https://app.classnook.com/home", tls_protocol="TLS 1.3", tls_cipher="AES_256_GCM"),
+        request("https://app.classnook.com/api", tls_protocol="TLS 1.2", tls_cipher="CHACHA20_POLY1305"),
+    )
     assert judge(data, RULE) == []
 
 

@@ -14,8 +14,10 @@ from crawler.store.writer import Store
 def _sealed_run(tmp_path, key: bytes | None = None, vendor_name: str = "Bright"):
     store = Store(tmp_path / "a.db")
     store.seal_key = key
-    config = parse_config({"vendors": [{"id": "bp", "name": vendor_name, "status": "approved",
-                                        "start_url": "https://bp.test/"}]}, "t.toml")
+    config = parse_config(
+        {"vendors": [{"id": "bp", "name": vendor_name, "status": "approved", "start_url": "https://bp.test/"}]},
+        "t.toml",
+    )
     run_id = store.start_run("audit", "x")
     store.upsert_vendor(config.vendors[0])
     sink = store.start_audit(run_id, "bp", "student", "maya")

@@ -12,15 +12,28 @@ OCT_21_2015 = float(calendar.timegm((2015, 10, 21, 7, 28, 0)))
 
 
 def test_a_full_header_with_every_attribute():
-    cookie = parse("uid=abc123; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600; Domain=.Tracker.Example; "
-                   "Path=/p; Secure; HttpOnly; SameSite=none; Partitioned")
-    assert cookie == SetCookie("uid", "abc123", expires=OCT_21_2015, max_age=3600, domain="tracker.example",
-                               path="/p", secure=True, http_only=True, same_site="None", partitioned=True)
+    cookie = parse(
+        "uid=abc123; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Max-Age=3600; Domain=.Tracker.Example; "
+        "Path=/p; Secure; HttpOnly; SameSite=none; Partitioned"
+    )
+    assert cookie == SetCookie(
+        "uid",
+        "abc123",
+        expires=OCT_21_2015,
+        max_age=3600,
+        domain="tracker.example",
+        path="/p",
+        secure=True,
+        http_only=True,
+        same_site="None",
+        partitioned=True,
+    )
 
 
 def test_the_comma_in_expires_does_not_split_the_cookie():
     assert parse_all(["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT; Path=/"]) == [
-        SetCookie("a", "1", expires=OCT_21_2015, path="/")]
+        SetCookie("a", "1", expires=OCT_21_2015, path="/")
+    ]
 
 
 def test_several_set_cookie_headers_joined_by_newlines_as_chromium_gives_them():
@@ -29,18 +42,30 @@ def test_several_set_cookie_headers_joined_by_newlines_as_chromium_gives_them():
     assert [c.name for c in parse_all([joined])] == ["a", "b", "c"]
 
 
-@pytest.mark.parametrize("text", [
-    "Wed, 21 Oct 2015 07:28:00 GMT",  # RFC 1123
-    "Wednesday, 21-Oct-15 07:28:00 GMT",  # RFC 850
-    "Wed Oct 21 07:28:00 2015",  # asctime
-    "21 oct 2015 07:28:00",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wed, 21 Oct 2015 07:28:00 GMT",  # RFC 1123
+        "Wednesday, 21-Oct-15 07:28:00 GMT",  # RFC 850
+        "Wed Oct 21 07:28:00 2015",  # asctime
+        "21 oct 2015 07:28:00",
+    ],
+)
 def test_cookie_dates_browsers_accept(text):
     assert cookie_date(text) == OCT_21_2015
 
 
-@pytest.mark.parametrize("text", ["", "garbage", "Wed, 30 Feb 2015 07:28:00 GMT", "Wed, 21 Oct 2015 24:00:00 GMT",
-                                  "Wed, 21 Oct 1600 07:28:00 GMT", "Wed, 21 Oct 2015"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "garbage",
+        "Wed, 30 Feb 2015 07:28:00 GMT",
+        "Wed, 21 Oct 2015 24:00:00 GMT",
+        "Wed, 21 Oct 1600 07:28:00 GMT",
+        "Wed, 21 Oct 2015",
+    ],
+)
 def test_not_cookie_dates(text):
     assert cookie_date(text) is None
 
@@ -96,10 +121,19 @@ VALUES = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E, exclude_c
 DATES = st.datetimes(datetime(1601, 1, 1), datetime(9999, 12, 31), timezones=st.just(UTC))
 
 
-@given(NAMES, VALUES, st.one_of(st.none(), DATES), st.one_of(st.none(), st.integers(-10**9, 10**9)),
-       st.booleans(), st.booleans(), st.sampled_from([None, "Strict", "Lax", "None"]), st.booleans())
-def test_a_header_built_from_attributes_parses_back_to_them(name, value, expires, max_age, secure, partitioned,
-                                                            same_site, http_only):
+@given(
+    NAMES,
+    VALUES,
+    st.one_of(st.none(), DATES),
+    st.one_of(st.none(), st.integers(-(10**9), 10**9)),
+    st.booleans(),
+    st.booleans(),
+    st.sampled_from([None, "Strict", "Lax", "None"]),
+    st.booleans(),
+)
+def test_a_header_built_from_attributes_parses_back_to_them(
+    name, value, expires, max_age, secure, partitioned, same_site, http_only
+):
     parts = [f"{name}={value}"]
     if expires is not None:
         expires = expires.replace(microsecond=0)
@@ -109,9 +143,16 @@ def test_a_header_built_from_attributes_parses_back_to_them(name, value, expires
     parts += ["Secure"] * secure + ["Partitioned"] * partitioned + ["HttpOnly"] * http_only
     if same_site:
         parts.append(f"SameSite={same_site.lower()}")
-    expected = SetCookie(name, value, expires=None if expires is None else expires.timestamp(),
-                         max_age=max_age, secure=secure, http_only=http_only, same_site=same_site,
-                         partitioned=partitioned)
+    expected = SetCookie(
+        name,
+        value,
+        expires=None if expires is None else expires.timestamp(),
+        max_age=max_age,
+        secure=secure,
+        http_only=http_only,
+        same_site=same_site,
+        partitioned=partitioned,
+    )
     assert parse("; ".join(parts)) == expected
 
 

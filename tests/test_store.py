@@ -10,7 +10,6 @@ from pathlib import Path
 
 import sqlite_utils
 from click.testing import CliRunner
-from report_normalise import normalise
 
 from crawler.cli import main
 from crawler.observations import CookieObs, RequestObs
@@ -18,6 +17,7 @@ from crawler.store import queries
 from crawler.store.queries import OBSERVATION_TYPES
 from crawler.store.schema import MIGRATIONS, migrate, schema_version
 from crawler.store.writer import Store
+from report_normalise import normalise
 
 SCHEMA_4_DB = Path(__file__).with_name("data") / "demo-schema4.db"
 # Its JSON report as that release wrote it (normalised as in test_e2e_demo_report_unchanged).
@@ -32,15 +32,20 @@ def columns(db_path, table):
 def schema(db_path) -> dict[str, list]:
     """Every table's and index's columns, in order, with their declared types."""
     with sqlite3.connect(db_path) as conn:
-        objects = conn.execute("select type, name, tbl_name from sqlite_master where name not like 'sqlite_%'").fetchall()
+        objects = conn.execute(
+            "select type, name, tbl_name from sqlite_master where name not like 'sqlite_%'"
+        ).fetchall()
         described = {}
         for kind, name, table in objects:
             if kind == "table":
                 described[name] = [tuple(row[1:]) for row in conn.execute(f"pragma table_info([{name}])")]
-                described[f"{name} foreign keys"] = sorted(tuple(row[2:5]) for row in
-                                                           conn.execute(f"pragma foreign_key_list([{name}])"))
+                described[f"{name} foreign keys"] = sorted(
+                    tuple(row[2:5]) for row in conn.execute(f"pragma foreign_key_list([{name}])")
+                )
             else:
-                described[f"{kind} {name} on {table}"] = [row[2] for row in conn.execute(f"pragma index_info([{name}])")]
+                described[f"{kind} {name} on {table}"] = [
+                    row[2] for row in conn.execute(f"pragma index_info([{name}])")
+                ]
         return described
 
 
@@ -115,8 +120,9 @@ def test_findings_and_the_json_report_of_a_schema_4_database(tmp_path):
     assert "built-in knowledge base only" in document["run"]["knowledge_warning"]
     actual = normalise(document)
     if os.environ.get("TRACKAUDIT_REGENERATE_GOLDEN"):  # a deliberate change of the report, reviewed like code
-        SCHEMA_4_REPORT.write_text(json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
-                                   encoding="utf-8")
+        SCHEMA_4_REPORT.write_text(
+            json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
+        )
     assert actual == json.loads(SCHEMA_4_REPORT.read_text(encoding="utf-8"))
 
 
@@ -130,8 +136,9 @@ def test_the_datasette_queries_run_on_a_schema_4_database(tmp_path):
         if name == "cookie_lifetimes":
             lifetimes = {(r["vendor_id"], r["name"], r["domain"], r["phase"]): r["lifetime_days"] for r in rows}
     # the SQL counts a lifetime as CookieObs.lifetime_days does
-    phase_end = {(p["audit_id"], p["phase"]): p["finished_at"] or p["started_at"]
-                 for p in queries.run_rows(store, "phases", 1)}
+    phase_end = {
+        (p["audit_id"], p["phase"]): p["finished_at"] or p["started_at"] for p in queries.run_rows(store, "phases", 1)
+    }
     cookies = list(queries.persistent_cookies(store, 1))
     assert len(cookies) == len(lifetimes) > 0
     for prov, cookie in cookies:
@@ -147,13 +154,22 @@ def test_a_removal_check_recorded_in_words_gets_its_result_as_columns(tmp_path):
     db = sqlite_utils.Database(path)
     for migration in MIGRATIONS[:4]:
         migration(db)
-    db["phases"].insert_all([
-        {"phase": "removal-replay", "outcome": "complete",
-         "message": "the saved browser state opened the account's pages at https://app.q.test/home"},
-        {"phase": "removal-replay", "outcome": "complete", "message": None},
-        {"phase": "crawl", "outcome": "error", "message": "TimeoutError: the saved browser state opened"}])
+    db["phases"].insert_all(
+        [
+            {
+                "phase": "removal-replay",
+                "outcome": "complete",
+                "message": "the saved browser state opened the account's pages at https://app.q.test/home",
+            },
+            {"phase": "removal-replay", "outcome": "complete", "message": None},
+            {"phase": "crawl", "outcome": "error", "message": "TimeoutError: the saved browser state opened"},
+        ]
+    )
     db.execute("pragma user_version = 4")
     db.conn.commit()
     migrate(db)
-    assert [(r["result"], r["result_url"]) for r in db.query("select result, result_url from phases order by id")] \
-        == [("recognised", "https://app.q.test/home"), (None, None), (None, None)]
+    assert [(r["result"], r["result_url"]) for r in db.query("select result, result_url from phases order by id")] == [
+        ("recognised", "https://app.q.test/home"),
+        (None, None),
+        (None, None),
+    ]

@@ -27,8 +27,11 @@ def a_run(store: Store, mode: str = "demo") -> int:
 
 def test_every_run_vendor_and_audit_column_is_a_foreign_key(tmp_path):
     store = Store(tmp_path / "audit.db")
-    links = {(fk.table, fk.column): fk.other_table for table in ("findings", "verdicts", "requests", "phases", "audits")
-             for fk in store.db[table].foreign_keys}
+    links = {
+        (fk.table, fk.column): fk.other_table
+        for table in ("findings", "verdicts", "requests", "phases", "audits")
+        for fk in store.db[table].foreign_keys
+    }
     assert links[("findings", "vendor_id")] == "vendors" and links[("findings", "run_id")] == "runs"
     assert links[("verdicts", "vendor_id")] == "vendors" and links[("verdicts", "baseline_run_id")] == "runs"
     assert links[("requests", "audit_id")] == "audits" and links[("requests", "run_id")] == "runs"

@@ -166,8 +166,10 @@ class AuditAnalysis:
         # The same vendor's analyses from its last complete audit, when a job compares with it.
         self.baseline: list[AuditAnalysis] = []
         self.baseline_run: dict[str, Any] | None = None
-        cloaked = cloaked_hosts(((r.row_id, r.obs.host, r.obs.chain, r.obs.resolver) for r in data.cname_chains),
-                                knowledge.cname_trackers.first_tracker)
+        cloaked = cloaked_hosts(
+            ((r.row_id, r.obs.host, r.obs.chain, r.obs.resolver) for r in data.cname_chains),
+            knowledge.cname_trackers.first_tracker,
+        )
         self.parties = PartyResolver([data.start_url, *data.first_party], knowledge.trackers, cloaked)
         self.identifier_params = IdentifierParams(
             min_lifetime_days=self.parameters.get("identifier_min_lifetime_days", 30),
@@ -192,10 +194,16 @@ class AuditAnalysis:
             classified: list[tuple[str, str, str]] = []  # (category, request URL, source), one per request
             for rec in records:
                 request = rec.obs
-                resource = "iframe" if request.resource_type == "document" and request.frame_url != request.page_url else request.resource_type
+                resource = (
+                    "iframe"
+                    if request.resource_type == "document" and request.frame_url != request.page_url
+                    else request.resource_type
+                )
                 request_match = None
                 if self.knowledge.filters and match is None:  # checking every request of a host costs too much
-                    request_match = self.knowledge.filters.check(request.url, request.page_url or request.frame_url, resource)
+                    request_match = self.knowledge.filters.check(
+                        request.url, request.page_url or request.frame_url, resource
+                    )
                     if request_match:
                         match, match_url = request_match, request.url
                 path_entry = self.knowledge.trackers.lookup_url(host, urlsplit(request.url).path)
@@ -210,13 +218,20 @@ class AuditAnalysis:
                 elif tracker:
                     classified.append((tracker.category, request.url, tracker.source))
             worst: tuple[str | None, str | None, str | None] = (
-                min(classified, key=lambda c: CATEGORY_SEVERITY.index(c[0])) if classified else (None, None, None))
+                min(classified, key=lambda c: CATEGORY_SEVERITY.index(c[0])) if classified else (None, None, None)
+            )
             facts[host] = HostFacts(
-                host=host, party=self.parties.party(host), entity=self.parties.entity(host),
-                tracker=tracker, filter_match=match, filter_url=match_url,
+                host=host,
+                party=self.parties.party(host),
+                entity=self.parties.entity(host),
+                tracker=tracker,
+                filter_match=match,
+                filter_url=match_url,
                 request_ids=tuple(r.row_id for r in records),
                 page_urls=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
-                category=worst[0], category_url=worst[1], category_source=worst[2],
+                category=worst[0],
+                category_url=worst[1],
+                category_source=worst[2],
                 cloaking=self.parties.cloaking(host),
             )
         return facts
@@ -242,18 +257,34 @@ class AuditAnalysis:
             script_url = cookie.set_by_url if cookie.set_by_kind == "script" else None
             writer = urlsplit(script_url).hostname if script_url else None
             # A cookie a cloaked name keeps, or sets on the vendor's domain from its response, is the tracker's.
-            setter = urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "header" and cookie.set_by_url else None
+            setter = (
+                urlsplit(cookie.set_by_url).hostname if cookie.set_by_kind == "header" and cookie.set_by_url else None
+            )
             cloaking = self.parties.cloaking(host) or (self.parties.cloaking(setter) if setter else None)
             if cloaking:
                 host = cloaking.host
-            facts.append(CookieFacts(
-                rec=rec, party=self.parties.party(host), entity=self.parties.entity(host), cloaking=cloaking,
-                owner=self.parties.entity(writer or host),
-                purpose=classifier.classify(cookie.name), lifetime_days=lifetime,
-                identifier=find_identifier(cookie.value, control_value, restart_value, lifetime, self.identifier_params,
-                                           now=self.data.started),
-                control_value=control_value, restart_value=restart_value, retention_test=tested.get(key),
-            ))
+            facts.append(
+                CookieFacts(
+                    rec=rec,
+                    party=self.parties.party(host),
+                    entity=self.parties.entity(host),
+                    cloaking=cloaking,
+                    owner=self.parties.entity(writer or host),
+                    purpose=classifier.classify(cookie.name),
+                    lifetime_days=lifetime,
+                    identifier=find_identifier(
+                        cookie.value,
+                        control_value,
+                        restart_value,
+                        lifetime,
+                        self.identifier_params,
+                        now=self.data.started,
+                    ),
+                    control_value=control_value,
+                    restart_value=restart_value,
+                    retention_test=tested.get(key),
+                )
+            )
         return facts
 
     @cached_property
@@ -275,8 +306,14 @@ class AuditAnalysis:
             else:  # sessionStorage ends with the tab; caches and workers are not value stores
                 lifetime = None
             restart_value = _value(restart.get(key)) if rec.phase in BEFORE_RESTART else None
-            verdict = find_identifier(item.value, _value(control.get(key)), restart_value, lifetime,
-                                      self.identifier_params, now=self.data.started)
+            verdict = find_identifier(
+                item.value,
+                _value(control.get(key)),
+                restart_value,
+                lifetime,
+                self.identifier_params,
+                now=self.data.started,
+            )
             facts.append(StorageFacts(rec, self.parties.party(host), self.parties.entity(host), verdict))
         return facts
 
@@ -293,21 +330,47 @@ class AuditAnalysis:
             return []
         flows = []
 
-        def add(matches: Iterable[PiiMatch], table: str, rec: Rec[Any], host: str, url: str | None,
-                text: str | Callable[[PiiMatch], str], subject: str) -> None:
+        def add(
+            matches: Iterable[PiiMatch],
+            table: str,
+            rec: Rec[Any],
+            host: str,
+            url: str | None,
+            text: str | Callable[[PiiMatch], str],
+            subject: str,
+        ) -> None:
             """``text``: the text searched, or for a request where the match is, the text at its location."""
             for match in matches:
                 context = _clip(text if isinstance(text, str) else text(match), match)
-                flows.append(PiiFlow(match, table, rec.row_id, rec.phase, host, self.parties.party(host),
-                                     self.parties.entity(host), url, context, subject))
+                flows.append(
+                    PiiFlow(
+                        match,
+                        table,
+                        rec.row_id,
+                        rec.phase,
+                        host,
+                        self.parties.party(host),
+                        self.parties.entity(host),
+                        url,
+                        context,
+                        subject,
+                    )
+                )
 
         for rec in self.data.requests:
             request = rec.obs
             matches = scan_request(matcher, request.url, request.request_headers, request.post_data)
             texts = {"request url": request.url, "post body": request.post_data or ""}
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
-            add(matches, "requests", rec, request.host, request.url,
-                partial(_text_at_location, texts), f"host {request.host}")
+            add(
+                matches,
+                "requests",
+                rec,
+                request.host,
+                request.url,
+                partial(_text_at_location, texts),
+                f"host {request.host}",
+            )
             for header in setcookie.lines(request.set_cookies):
                 name = setcookie.cookie_name(header)
                 found = scan_part(matcher, "set-cookie header", header, key=name)
@@ -315,22 +378,34 @@ class AuditAnalysis:
         for cookie_rec in self.data.cookies_in(*AFTER_CONTROL):
             cookie = cookie_rec.obs
             found = scan_part(matcher, f"cookie {cookie.name}", cookie.value, key=cookie.name)
-            add(found, "cookies", cookie_rec, cookie.domain.lstrip("."), None, cookie.value,
-                f"cookie {cookie.name}")
+            add(found, "cookies", cookie_rec, cookie.domain.lstrip("."), None, cookie.value, f"cookie {cookie.name}")
         for storage_rec in self.data.storage_in(*AFTER_CONTROL):
             item = storage_rec.obs
             found = scan_part(matcher, f"{item.kind} {item.key}", item.value or "", key=item.key)
-            add(found, "storage_items", storage_rec, urlsplit(item.origin).hostname or "", item.origin,
-                item.value or "", storage_subject(item))
+            add(
+                found,
+                "storage_items",
+                storage_rec,
+                urlsplit(item.origin).hostname or "",
+                item.origin,
+                item.value or "",
+                storage_subject(item),
+            )
         return flows
 
     @cached_property
     def identifier_sharing(self) -> list[IdentifierSharing]:
         """ID syncing: identifiers found in the URL or body of requests to another organisation."""
-        carriers = [(f.subject, f.owner, f.identifier.part, "cookies", f.rec.row_id)
-                    for f in self.cookies if f.identifier.is_identifier]
-        carriers += [(f.subject, f.entity, f.identifier.part, "storage_items", f.rec.row_id)
-                     for f in self.storage if f.identifier.is_identifier]
+        carriers = [
+            (f.subject, f.owner, f.identifier.part, "cookies", f.rec.row_id)
+            for f in self.cookies
+            if f.identifier.is_identifier
+        ]
+        carriers += [
+            (f.subject, f.entity, f.identifier.part, "storage_items", f.rec.row_id)
+            for f in self.storage
+            if f.identifier.is_identifier
+        ]
         shared, seen_parts = [], set()
         for subject, owner, part, table, row_id in carriers:
             # One identifier kept in several places (cookie, localStorage, IndexedDB) is one identifier.
@@ -382,9 +457,20 @@ class AuditAnalysis:
             texts = {"request url": request.url, "post body": request.post_data or ""}
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
             for match in scan_request(matcher, request.url, request.request_headers, request.post_data):
-                flows.append(PiiFlow(match, "requests", rec.row_id, rec.phase, request.host,
-                                     self.parties.party(request.host), self.parties.entity(request.host), request.url,
-                                     _clip(texts.get(match.location.split(" > ")[0], ""), match), f"host {request.host}"))
+                flows.append(
+                    PiiFlow(
+                        match,
+                        "requests",
+                        rec.row_id,
+                        rec.phase,
+                        request.host,
+                        self.parties.party(request.host),
+                        self.parties.entity(request.host),
+                        request.url,
+                        _clip(texts.get(match.location.split(" > ")[0], ""), match),
+                        f"host {request.host}",
+                    )
+                )
         return flows
 
     @cached_property
@@ -443,4 +529,4 @@ def _clip(text: str, match: PiiMatch, margin: int = 80) -> str:
     if position < 0:
         return text[: 2 * margin]
     start = max(0, position - margin)
-    return text[start: position + len(match.value_variant) + margin]
+    return text[start : position + len(match.value_variant) + margin]

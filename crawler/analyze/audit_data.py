@@ -9,8 +9,17 @@ import json
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from ..observations import (ApiCallObs, CnameChainObs, CookieObs, PageObs, PhaseResult, RequestObs,
-                            RetentionCookieObs, ScriptCookieWrite, StorageObs)
+from ..observations import (
+    ApiCallObs,
+    CnameChainObs,
+    CookieObs,
+    PageObs,
+    PhaseResult,
+    RequestObs,
+    RetentionCookieObs,
+    ScriptCookieWrite,
+    StorageObs,
+)
 from ..store import queries
 from ..store.writer import Store
 
@@ -105,16 +114,27 @@ def load_audits(store: Store, run_id: int, vendor_id: str | None = None) -> list
 def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
     audit, vendor = recorded.audit, recorded.vendor
     data = AuditData(
-        run_id=run_id, vendor_id=audit["vendor_id"], vendor_name=vendor["name"], account=audit["account"],
-        start_url=vendor["start_url"], first_party=tuple(json.loads(vendor["first_party"] or "[]")),
+        run_id=run_id,
+        vendor_id=audit["vendor_id"],
+        vendor_name=vendor["name"],
+        account=audit["account"],
+        start_url=vendor["start_url"],
+        first_party=tuple(json.loads(vendor["first_party"] or "[]")),
         remember_cookies=tuple(json.loads(vendor["remember_cookies"] or "[]")),
-        pii=json.loads(audit["pii"] or "{}"), login_outcome=audit["login_outcome"],
+        pii=json.loads(audit["pii"] or "{}"),
+        login_outcome=audit["login_outcome"],
         canaries=json.loads(audit.get("canaries") or "{}"),
     )
-    for obs_type, target in ((RequestObs, data.requests), (CookieObs, data.cookies), (StorageObs, data.storage),
-                             (PageObs, data.pages), (ScriptCookieWrite, data.script_writes),
-                             (ApiCallObs, data.api_calls), (CnameChainObs, data.cname_chains),
-                             (RetentionCookieObs, data.retention)):
+    for obs_type, target in (
+        (RequestObs, data.requests),
+        (CookieObs, data.cookies),
+        (StorageObs, data.storage),
+        (PageObs, data.pages),
+        (ScriptCookieWrite, data.script_writes),
+        (ApiCallObs, data.api_calls),
+        (CnameChainObs, data.cname_chains),
+        (RetentionCookieObs, data.retention),
+    ):
         target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
     for phase in recorded.phases:
         data.phase_times[phase["phase"]] = (phase["started_at"], phase["finished_at"])

@@ -222,9 +222,7 @@ def _base64(text: str, base64_tokens: _Base64Tokens) -> list[_Value]:
     return [_Value(None, "".join(pieces))]
 
 
-def _decodings(
-    text: str, content_type: str | None, base64_tokens: _Base64Tokens
-) -> list[tuple[str, list[_Value]]]:
+def _decodings(text: str, content_type: str | None, base64_tokens: _Base64Tokens) -> list[tuple[str, list[_Value]]]:
     decodings = [
         ("url-decoded", _url_decoded(text)),
         ("query", _query(text)),
@@ -265,9 +263,7 @@ def _expand(
         _expand(children, child_path, None, depth_left - 1, budget, views, base64_tokens)
 
 
-def decoded_views(
-    text: str | bytes | None, content_type: str | None = None, depth: int = 2
-) -> list[tuple[str, str]]:
+def decoded_views(text: str | bytes | None, content_type: str | None = None, depth: int = 2) -> list[tuple[str, str]]:
     """``[("raw", text), (decoding path, decoded text), ...]``, shallow decodings first, no repeats."""
     raw = _as_text(text)[:MAX_SCAN_CHARS]
     nested: dict[tuple[str, ...], list[_Value]] = {}

@@ -67,11 +67,17 @@ def script_behaviours(calls: Iterable[Rec[ApiCallObs]]) -> list[ScriptBehaviour]
     for script, records in sorted(by_script.items()):
         techniques = [t for t in (_canvas(records), _fonts(records), _webrtc(records), _audio(records)) if t]
         properties = sorted({r.obs.api for r in records if r.obs.api.startswith(("navigator.", "screen."))})
-        behaviours.append(ScriptBehaviour(
-            script_url=script, techniques=tuple(techniques), properties_read=tuple(properties),
-            pages=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
-            frames=tuple(dict.fromkeys(r.obs.frame_url for r in records)),
-            phases=tuple(dict.fromkeys(r.phase for r in records)), row_ids=tuple(r.row_id for r in records)))
+        behaviours.append(
+            ScriptBehaviour(
+                script_url=script,
+                techniques=tuple(techniques),
+                properties_read=tuple(properties),
+                pages=tuple(dict.fromkeys(r.obs.page_url for r in records if r.obs.page_url)),
+                frames=tuple(dict.fromkeys(r.obs.frame_url for r in records)),
+                phases=tuple(dict.fromkeys(r.phase for r in records)),
+                row_ids=tuple(r.row_id for r in records),
+            )
+        )
     return behaviours
 
 
@@ -84,19 +90,27 @@ def _canvas(records: list[Rec[ApiCallObs]]) -> Technique | None:
         methods = {_canvas_method(r.obs.api) for r in canvas_records}
         if methods & {"save", "restore", "addEventListener"}:
             continue
-        text = "".join(r.obs.detail or "" for r in canvas_records if _canvas_method(r.obs.api) in ("fillText", "strokeText"))
+        text = "".join(
+            r.obs.detail or "" for r in canvas_records if _canvas_method(r.obs.api) in ("fillText", "strokeText")
+        )
         colours = {r.obs.detail for r in canvas_records if _canvas_method(r.obs.api) in ("fillStyle", "strokeStyle")}
         if len(set(text)) < MIN_TEXT_CHARACTERS and len(colours) < MIN_COLOURS:
             continue
         read_backs = [r for r in canvas_records if _fingerprint_read_back(r.obs)]
         if not read_backs:
             continue
-        drawn = (f"text with {len(set(text))} distinct characters" if len(set(text)) >= MIN_TEXT_CHARACTERS
-                 else f"{len(colours)} colours")
+        drawn = (
+            f"text with {len(set(text))} distinct characters"
+            if len(set(text)) >= MIN_TEXT_CHARACTERS
+            else f"{len(colours)} colours"
+        )
         reads = sorted({method for r in read_backs if (method := _canvas_method(r.obs.api))})
-        return Technique("canvas", tuple(sorted({r.obs.api for r in canvas_records})),
-                         f"drew {drawn} on a canvas and read it back with {', '.join(reads)} "
-                         f"({read_backs[0].obs.detail})", tuple(r.row_id for r in canvas_records))
+        return Technique(
+            "canvas",
+            tuple(sorted({r.obs.api for r in canvas_records})),
+            f"drew {drawn} on a canvas and read it back with {', '.join(reads)} ({read_backs[0].obs.detail})",
+            tuple(r.row_id for r in canvas_records),
+        )
     return None
 
 
@@ -119,8 +133,12 @@ def _fonts(records: list[Rec[ApiCallObs]]) -> Technique | None:
     fonts = {r.obs.detail for r in measured}
     if len(fonts) < MIN_FONTS:
         return None
-    return Technique("canvas font enumeration", tuple(sorted({r.obs.api for r in measured})),
-                     f"measured text under {len(fonts)} fonts", tuple(r.row_id for r in measured))
+    return Technique(
+        "canvas font enumeration",
+        tuple(sorted({r.obs.api for r in measured})),
+        f"measured text under {len(fonts)} fonts",
+        tuple(r.row_id for r in measured),
+    )
 
 
 def _webrtc(records: list[Rec[ApiCallObs]]) -> Technique | None:
@@ -130,24 +148,39 @@ def _webrtc(records: list[Rec[ApiCallObs]]) -> Technique | None:
             by_peer.setdefault(rec.obs.target, []).append(rec)
     for peer_records in by_peer.values():
         apis = {r.obs.api for r in peer_records}
-        listens = ("RTCPeerConnection.onicecandidate" in apis or "RTCPeerConnection.localDescription" in apis
-                   or any(r.obs.api == "RTCPeerConnection.addEventListener" and r.obs.detail == "icecandidate"
-                          for r in peer_records))
+        listens = (
+            "RTCPeerConnection.onicecandidate" in apis
+            or "RTCPeerConnection.localDescription" in apis
+            or any(
+                r.obs.api == "RTCPeerConnection.addEventListener" and r.obs.detail == "icecandidate"
+                for r in peer_records
+            )
+        )
         opens = apis & {"RTCPeerConnection.createDataChannel", "RTCPeerConnection.createOffer"}
         if opens and listens:
-            return Technique("WebRTC local addresses", tuple(sorted(apis)),
-                             "opened a peer connection without a peer and read its ICE candidates",
-                             tuple(r.row_id for r in peer_records))
+            return Technique(
+                "WebRTC local addresses",
+                tuple(sorted(apis)),
+                "opened a peer connection without a peer and read its ICE candidates",
+                tuple(r.row_id for r in peer_records),
+            )
     return None
 
 
 def _audio(records: list[Rec[ApiCallObs]]) -> Technique | None:
-    offline = [r for r in records if r.obs.api.startswith("OfflineAudioContext")
-               or (r.obs.api.startswith("BaseAudioContext.") and r.obs.detail == "offline")]
+    offline = [
+        r
+        for r in records
+        if r.obs.api.startswith("OfflineAudioContext")
+        or (r.obs.api.startswith("BaseAudioContext.") and r.obs.detail == "offline")
+    ]
     apis = {r.obs.api for r in offline}
     needed = {"OfflineAudioContext", "BaseAudioContext.createOscillator", "BaseAudioContext.createDynamicsCompressor"}
     if not needed <= apis:
         return None
-    return Technique("audio", tuple(sorted(apis)),
-                     "rendered an oscillator through a compressor in an OfflineAudioContext",
-                     tuple(r.row_id for r in offline))
+    return Technique(
+        "audio",
+        tuple(sorted(apis)),
+        "rendered an oscillator through a compressor in an OfflineAudioContext",
+        tuple(r.row_id for r in offline),
+    )

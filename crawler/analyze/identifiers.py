@@ -260,8 +260,7 @@ def find_identifier(
         )
     qualifying_reasons = (
         lifetime_reason,
-        f"part {_shown(best.part)} is {len(best.part)} characters "
-        f"({params.min_length} to {params.max_length} allowed)",
+        f"part {_shown(best.part)} is {len(best.part)} characters ({params.min_length} to {params.max_length} allowed)",
         "it is not a timestamp, boolean, small number, locale or common word",
         control_reason,
         "it is the same after the browser restart",

@@ -74,8 +74,12 @@ class PartyResolver:
     """Tells a vendor's own hosts from third parties and names who runs each host. A vendor's host whose CNAME
     chain reaches a known tracker is that tracker's: a third party under a first-party name."""
 
-    def __init__(self, first_party_urls_or_domains: Iterable[str], knowledge: TrackerKnowledge,
-                 cloaked: Mapping[str, Cloaking] | None = None):
+    def __init__(
+        self,
+        first_party_urls_or_domains: Iterable[str],
+        knowledge: TrackerKnowledge,
+        cloaked: Mapping[str, Cloaking] | None = None,
+    ):
         self.first_party_domains = vendor_domains(first_party_urls_or_domains)
         self.knowledge = knowledge
         self.cloaked = dict(cloaked or {})
@@ -105,8 +109,9 @@ class PartyResolver:
         return cloaking.tracker if cloaking else self.knowledge.lookup(host)
 
 
-def cloaked_hosts(chains: Iterable[tuple[int, str, tuple[str, ...], str]],
-                  lookup: Callable[[tuple[str, ...]], TrackerInfo | None]) -> dict[str, Cloaking]:
+def cloaked_hosts(
+    chains: Iterable[tuple[int, str, tuple[str, ...], str]], lookup: Callable[[tuple[str, ...]], TrackerInfo | None]
+) -> dict[str, Cloaking]:
     """Hosts whose CNAME chain reaches a tracker domain ``lookup`` (a chain → TrackerInfo | None) knows:
     ``chains`` are (row id, host, chain, resolver)."""
     found = {}

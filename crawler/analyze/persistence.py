@@ -94,8 +94,9 @@ def carried_by(value: str, name: str | None, request: RequestObs) -> list[str]:
 
 
 def sendings(value: str, name: str | None, requests: list[Rec[RequestObs]]) -> tuple[Sending, ...]:
-    return tuple(Sending(r.row_id, r.obs.host, r.obs.url, where)
-                 for r in requests for where in carried_by(value, name, r.obs))
+    return tuple(
+        Sending(r.row_id, r.obs.host, r.obs.url, where) for r in requests for where in carried_by(value, name, r.obs)
+    )
 
 
 def _resent_cookies(before: CookieJar, requests: list[Rec[RequestObs]]) -> list[ResentCookie]:
@@ -149,8 +150,11 @@ def _respawned(data: AuditData, reconnect_jar: CookieJar) -> list[RespawnedCooki
         value = deleted.obs.value
         if back is None or back.obs.value != value or len(value) < MIN_VALUE_LENGTH:
             continue
-        sources = [f"{s.obs.kind} {s.obs.origin} {s.obs.container + ' ' if s.obs.container else ''}key {s.obs.key}"
-                   for s in kept_storage if s.obs.value and value in s.obs.value]
+        sources = [
+            f"{s.obs.kind} {s.obs.origin} {s.obs.container + ' ' if s.obs.container else ''}key {s.obs.key}"
+            for s in kept_storage
+            if s.obs.value and value in s.obs.value
+        ]
         sources += [f"re-set by {who}" for who in _setters(data, "respawn", deleted.obs.name)]
         respawned.append(RespawnedCookie(deleted, back, tuple(dict.fromkeys(sources))))
     return respawned
@@ -161,5 +165,8 @@ def _survived_logout(data: AuditData) -> list[Rec[CookieObs]]:
     if "logout" not in data.phases():
         return []
     before = data.cookie_jar("reconnect") or data.cookie_jar("crawl")
-    return [rec for key, rec in data.cookie_jar("logout").items()
-            if key in before and before[key].obs.value == rec.obs.value and not rec.obs.session]
+    return [
+        rec
+        for key, rec in data.cookie_jar("logout").items()
+        if key in before and before[key].obs.value == rec.obs.value and not rec.obs.session
+    ]

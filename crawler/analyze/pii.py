@@ -99,9 +99,7 @@ class PiiMatch:
 def pii_fields(account: str, pii: Mapping[str, object]) -> list[PiiField]:
     """The fields of an account's ``pii`` config table; empty values are skipped."""
     return [
-        PiiField(account, field, str(value))
-        for field, value in pii.items()
-        if value is not None and str(value).strip()
+        PiiField(account, field, str(value)) for field, value in pii.items() if value is not None and str(value).strip()
     ]
 
 
@@ -370,9 +368,7 @@ def _plain_forms(field: PiiField, distinctive_length: int) -> Iterator[_PlainFor
             formats = _date_formats(_parse_date(base))  # type: ignore[arg-type]  # kind guarantees a date
         elif kind == "full_name":
             formats = _name_formats(base)
-        formatted = [((), base, True)] + [
-            ((name,), text, name in _CANONICAL_FORMATS) for name, text in formats.items()
-        ]
+        formatted = [((), base, True)] + [((name,), text, name in _CANONICAL_FORMATS) for name, text in formats.items()]
         for format_chain, text, canonical_format in formatted:
             for fold in _CASE_FOLDS[kind]:
                 fold_chain = () if fold == "identity" else (fold,)
@@ -613,15 +609,11 @@ class PiiMatcher:
                 if ambiguous and not self._is_unambiguous_here(text, start, end, variant, key):
                     continue
                 matches.append(
-                    PiiMatch(
-                        variant.account, variant.field, variant.text, variant.chain, location, start, end
-                    )
+                    PiiMatch(variant.account, variant.field, variant.text, variant.chain, location, start, end)
                 )
         return _without_contained(matches)
 
-    def _is_unambiguous_here(
-        self, text: str, start: int, end: int, variant: PiiVariant, key: str | None
-    ) -> bool:
+    def _is_unambiguous_here(self, text: str, start: int, end: int, variant: PiiVariant, key: str | None) -> bool:
         if not _is_delimited(text, start, end):
             return False
         if variant.is_full_date:

@@ -15,8 +15,14 @@ from ..config import BrowserConfig
 from .partitioning import partitioning_launch_options
 
 CHROMIUM_ENV = "TRACKAUDIT_CHROMIUM"
-SYSTEM_CHROMIUMS = ("/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser",
-                    "/snap/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/google-chrome-stable")
+SYSTEM_CHROMIUMS = (
+    "/usr/bin/chromium",
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium-browser",
+    "/snap/bin/chromium",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+)
 # Chromium's cookie_controls_mode preference: 0 allows third-party cookies (a student's ordinary browser), 1 blocks.
 ALLOW_THIRD_PARTY_COOKIES, BLOCK_THIRD_PARTY_COOKIES = 0, 1
 
@@ -38,7 +44,10 @@ def sandbox_enabled() -> bool:
 def find_chromium(override: str | None = None) -> str:
     """The browser to drive: --chromium / [browser].executable_path, then $TRACKAUDIT_CHROMIUM,
     then a system Chromium (Debian's /usr/bin/chromium), then a Chromium installed by Playwright."""
-    for candidate, origin in ((override, "the configured executable_path"), (os.environ.get(CHROMIUM_ENV), f"${CHROMIUM_ENV}")):
+    for candidate, origin in (
+        (override, "the configured executable_path"),
+        (os.environ.get(CHROMIUM_ENV), f"${CHROMIUM_ENV}"),
+    ):
         if candidate:
             if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
                 return candidate
@@ -52,14 +61,20 @@ def find_chromium(override: str | None = None) -> str:
     playwright_own = _playwright_chromium()
     if playwright_own:
         return playwright_own
-    raise BrowserNotFound("no Chromium found: install Debian's (apt-get install -y chromium), "
-                          f"set {CHROMIUM_ENV}=/path/to/chromium, or run 'playwright install chromium'")
+    raise BrowserNotFound(
+        "no Chromium found: install Debian's (apt-get install -y chromium), "
+        f"set {CHROMIUM_ENV}=/path/to/chromium, or run 'playwright install chromium'"
+    )
 
 
 def _playwright_chromium() -> str | None:
     base = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
-    patterns = ("chromium-*/chrome-linux*/chrome", "chromium_headless_shell-*/chrome-*/chrome-headless-shell",
-                "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium", "chromium-*/chrome-win*/chrome.exe")
+    patterns = (
+        "chromium-*/chrome-linux*/chrome",
+        "chromium_headless_shell-*/chrome-*/chrome-headless-shell",
+        "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+        "chromium-*/chrome-win*/chrome.exe",
+    )
     for pattern in patterns:
         found = sorted(base.glob(pattern), reverse=True)
         if found:
@@ -82,9 +97,14 @@ class LaunchSettings:
     vendor_timeout_s: float = 600.0
 
     @classmethod
-    def from_config(cls, browser: BrowserConfig, executable_override: str | None = None,
-                    host_resolver_rules: str | None = None, ignore_https_errors: bool | None = None,
-                    dns_resolver: str | None = None) -> "LaunchSettings":
+    def from_config(
+        cls,
+        browser: BrowserConfig,
+        executable_override: str | None = None,
+        host_resolver_rules: str | None = None,
+        ignore_https_errors: bool | None = None,
+        dns_resolver: str | None = None,
+    ) -> LaunchSettings:
         return cls(
             executable_path=find_chromium(executable_override or browser.executable_path),
             host_resolver_rules=host_resolver_rules or browser.host_resolver_rules,
@@ -99,8 +119,13 @@ class LaunchSettings:
 
     def chromium_args(self) -> list[str]:
         # --disable-features only through partitioning_launch_options: a second one replaces Playwright's list.
-        args = ["--disable-gpu", "--disable-quic", "--no-default-browser-check", "--password-store=basic",
-                "--deny-permission-prompts"]
+        args = [
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-default-browser-check",
+            "--password-store=basic",
+            "--deny-permission-prompts",
+        ]
         if self.host_resolver_rules:
             args.append(f"--host-resolver-rules={self.host_resolver_rules}")
         if self.trusted_spki:
@@ -121,8 +146,11 @@ def seed_profile(profile_dir: Path, block_third_party_cookies: bool) -> None:
     prefs = {
         # No password saving and no leak check: Chromium would otherwise send a hash of the test
         # account's credentials to Google's leak-check service after the login form is submitted.
-        "profile": {"cookie_controls_mode": mode, "password_manager_enabled": False,
-                    "password_manager_leak_detection": False},
+        "profile": {
+            "cookie_controls_mode": mode,
+            "password_manager_enabled": False,
+            "password_manager_leak_detection": False,
+        },
         "credentials_enable_service": False,
         "safebrowsing": {"enabled": False},
         "autofill": {"profile_enabled": False, "credit_card_enabled": False},
@@ -131,8 +159,9 @@ def seed_profile(profile_dir: Path, block_third_party_cookies: bool) -> None:
     prefs_path.write_text(json.dumps(prefs))
 
 
-async def launch_profile(playwright: Playwright, settings: LaunchSettings, profile_dir: Path,
-                         **context_options: Any) -> BrowserContext:
+async def launch_profile(
+    playwright: Playwright, settings: LaunchSettings, profile_dir: Path, **context_options: Any
+) -> BrowserContext:
     """A persistent context on an on-disk profile: needed so the reconnect phase can relaunch it."""
     seed_profile(profile_dir, settings.block_third_party_cookies)
     sandbox = sandbox_enabled()
@@ -143,12 +172,14 @@ async def launch_profile(playwright: Playwright, settings: LaunchSettings, profi
             raise SandboxRefused(
                 "the kernel refused Chromium's sandbox, so no untrusted site was visited. Fix: allow unprivileged "
                 "user namespaces (sysctl kernel.unprivileged_userns_clone=1, or on Ubuntu "
-                "kernel.apparmor_restrict_unprivileged_userns=0), or install Chromium's setuid chrome-sandbox") from None
+                "kernel.apparmor_restrict_unprivileged_userns=0), or install Chromium's setuid chrome-sandbox"
+            ) from None
         raise
 
 
-async def _launch(playwright: Playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool,
-                  **context_options: Any) -> BrowserContext:
+async def _launch(
+    playwright: Playwright, settings: LaunchSettings, profile_dir: Path, sandbox: bool, **context_options: Any
+) -> BrowserContext:
     ignored, partitioned = partitioning_launch_options()
     return await playwright.chromium.launch_persistent_context(
         str(profile_dir),

@@ -33,10 +33,18 @@ def page_forms(html: str, limit: int = 20) -> tuple[dict[str, Any], ...]:
                 continue
             label = _label_text(soup, field)
             described = " ".join(str(field.get(a) or "") for a in ("name", "id", "autocomplete", "placeholder"))
-            asks = next((what for what, pattern in PERSONAL_DATA if pattern.search(f"{kind} {described} {label}")), None)
+            asks = next(
+                (what for what, pattern in PERSONAL_DATA if pattern.search(f"{kind} {described} {label}")), None
+            )
             fields.append({"name": field.get("name"), "type": kind, "asks_for": asks})
-        forms.append({"action": form.get("action"), "method": (_attr(form, "method") or "get").lower(),
-                      "fields": fields, "asks_for": sorted({f["asks_for"] for f in fields if f["asks_for"]})})
+        forms.append(
+            {
+                "action": form.get("action"),
+                "method": (_attr(form, "method") or "get").lower(),
+                "fields": fields,
+                "asks_for": sorted({f["asks_for"] for f in fields if f["asks_for"]}),
+            }
+        )
     return tuple(forms)
 
 

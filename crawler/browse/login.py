@@ -13,8 +13,9 @@ from playwright.async_api import Page
 from ..config import LoginConfig, LoginStep
 
 ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
-ERROR_WORDS = re.compile(r"invalid|incorrect|wrong|not recogni[sz]ed|does not match|try again|locked|disabled",
-                         re.IGNORECASE)
+ERROR_WORDS = re.compile(
+    r"invalid|incorrect|wrong|not recogni[sz]ed|does not match|try again|locked|disabled", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ def totp(secret_base32: str, at: float | None = None, digits: int = 6, step: int
     return pyotp.TOTP(cleaned, digits=digits, interval=step).at(int(time.time() if at is None else at))
 
 
-async def perform_login(page: Page, login: LoginConfig, values: dict[str, str], timeout_s: float,
-                        page_status: int | None = None) -> LoginResult:
+async def perform_login(
+    page: Page, login: LoginConfig, values: dict[str, str], timeout_s: float, page_status: int | None = None
+) -> LoginResult:
     """Run the steps on a page already at ``login.url`` (answered ``page_status``); ``values`` fills {username},
     {password}, {totp}. A failure says which step, why, and what the page showed."""
     timeout_ms = timeout_s * 1000
@@ -90,9 +92,17 @@ async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> L
     shown = await _visible_error_text(page)
     if shown:
         return LoginResult("failed", f"login failed: the page said {shown!r}", page.url)
-    expected = login.success_url_contains and f"URL containing {login.success_url_contains!r}" or f"selector {login.success_selector!r}"
-    return LoginResult("failed", f"login failed: the success check ({expected}) did not pass at {page.url}; "
-                                 "check the account's credentials and [vendors.login].success", page.url)
+    expected = (
+        login.success_url_contains
+        and f"URL containing {login.success_url_contains!r}"
+        or f"selector {login.success_selector!r}"
+    )
+    return LoginResult(
+        "failed",
+        f"login failed: the success check ({expected}) did not pass at {page.url}; "
+        "check the account's credentials and [vendors.login].success",
+        page.url,
+    )
 
 
 async def _visible_error_text(page: Page) -> str:
@@ -102,8 +112,9 @@ async def _visible_error_text(page: Page) -> str:
         shown = " ".join(t.strip() for t in texts if t.strip())
         if not shown:
             body = await page.locator("body").inner_text(timeout=2000)
-            shown = next((line.strip() for line in body.splitlines()
-                          if len(line.strip()) < 200 and ERROR_WORDS.search(line)), "")
+            shown = next(
+                (line.strip() for line in body.splitlines() if len(line.strip()) < 200 and ERROR_WORDS.search(line)), ""
+            )
     except Exception:
         return ""
     return shown[:300]

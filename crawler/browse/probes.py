@@ -66,8 +66,13 @@ class Canaries:
     def new(cls) -> Canaries:
         token = secrets.token_hex(5)
         surname = "".join(secrets.choice(string.ascii_lowercase) for _ in range(8)).capitalize()
-        return cls(email=f"quill.{token}@example.org", name=f"Quillon {surname}", text=f"my homework note {token}",
-                   dom=f"page canary {secrets.token_hex(6)}", dom_input=f"field canary {secrets.token_hex(6)}")
+        return cls(
+            email=f"quill.{token}@example.org",
+            name=f"Quillon {surname}",
+            text=f"my homework note {token}",
+            dom=f"page canary {secrets.token_hex(6)}",
+            dom_input=f"field canary {secrets.token_hex(6)}",
+        )
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -118,5 +123,8 @@ async def probe_page(page, sink, vendor, canaries: Canaries) -> None:
         if typed:
             await page.wait_for_timeout(SETTLE_MS)
     except Exception as exc:
-        sink.error("probe", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}",
-                   url=page.url)
+        sink.error(
+            "probe",
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}",
+            url=page.url,
+        )

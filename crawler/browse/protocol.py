@@ -23,18 +23,18 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from playwright.async_api import BrowserContext, Dialog, Page, Playwright, Request
 
 from ..analyze.party import registrable_domain, vendor_domains
-from .browser import LaunchSettings, launch_profile
-from .collectors import CaptureState, Collector, default_collectors
-from ..store.seal import inside_results, redact_file, session_paths
-from .forms import page_forms
 from ..config import Account, Vendor
 from ..coverage import Coverage, Visit, explain
-from .login import LoginResult, perform_login, totp, wait_for_success
 from ..observations import PageObs, PhaseResult
+from ..progress import Progress
+from ..store.seal import inside_results, redact_file, session_paths
+from ..store.writer import AuditSink
+from .browser import LaunchSettings, launch_profile
+from .collectors import CaptureState, Collector, default_collectors
+from .forms import page_forms
+from .login import LoginResult, perform_login, totp, wait_for_success
 from .probes import Canaries, probe_page, record_canaries
 from .retention import SUCCESS_TIMEOUT_S, eliminate
-from ..progress import Progress
-from ..store.writer import AuditSink
 
 LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
 # Where a service collects a student's data first: visited before other links.
@@ -71,9 +71,17 @@ class _Browser:
 class VendorAudit:
     """Runs the protocol for one vendor and one account (or anonymously when there is none)."""
 
-    def __init__(self, playwright: Playwright, settings: LaunchSettings, vendor: Vendor, account: Account | None,
-                 credentials: Credentials | None, sink: AuditSink, artefacts_dir: Path,
-                 progress: Progress | None = None):
+    def __init__(
+        self,
+        playwright: Playwright,
+        settings: LaunchSettings,
+        vendor: Vendor,
+        account: Account | None,
+        credentials: Credentials | None,
+        sink: AuditSink,
+        artefacts_dir: Path,
+        progress: Progress | None = None,
+    ):
         self.playwright = playwright
         self.settings = settings
         self.vendor = vendor
@@ -82,7 +90,8 @@ class VendorAudit:
         self.sink = sink
         self.state = CaptureState(sink)
         self.screenshots_dir = inside_results(
-            sink.store, artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account)
+            sink.store, artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
+        )
         self.artefacts_dir = artefacts_dir
         self.progress = progress or Progress()
         self.progress_key = f"{vendor.id} ({sink.account})"
@@ -124,8 +133,9 @@ class VendorAudit:
             # The throwaway profile for the retention relaunches starts while the reconnect runs.
             trial_profile = None
             if self.vendor.login and logged_in and self.login_result:
-                trial_profile = asyncio.ensure_future(launch_profile(self.playwright, self.settings,
-                                                                     workdir / "retention"))
+                trial_profile = asyncio.ensure_future(
+                    launch_profile(self.playwright, self.settings, workdir / "retention")
+                )
             try:
                 await self._phase("reconnect", lambda: self._visit_all(browser, self._revisit_urls()))
                 if trial_profile:
@@ -147,7 +157,7 @@ class VendorAudit:
             shutil.rmtree(workdir, ignore_errors=True)
         return self.login_result.outcome if self.login_result else "not configured"
 
-    def _twin_for_control(self) -> "VendorAudit":
+    def _twin_for_control(self) -> VendorAudit:
         """This audit with a sink and capture state of its own, so what the control browser records is stamped
         control while this audit's phases go on at the same time."""
         twin = copy.copy(self)
@@ -191,22 +201,28 @@ class VendorAudit:
         visit = self._last_visit
         if visit and visit.failure:
             # No form to fill: say why, rather than time out on every step.
-            cause = (f"{login.url} answered {visit.status}" if visit.failure.startswith("HTTP")
-                     else explain(visit.failure, login.url, visit.error))
+            cause = (
+                f"{login.url} answered {visit.status}"
+                if visit.failure.startswith("HTTP")
+                else explain(visit.failure, login.url, visit.error)
+            )
             self.login_result = LoginResult("failed", f"login failed: {cause}", login.url)
         else:
             values = {"username": credentials.username, "password": credentials.password}
             if credentials.totp_secret:
                 values["totp"] = totp(credentials.totp_secret)
-            self.login_result = await perform_login(browser.page, login, values, self.settings.page_timeout_s,
-                                                    page_status=visit.status if visit else None)
+            self.login_result = await perform_login(
+                browser.page, login, values, self.settings.page_timeout_s, page_status=visit.status if visit else None
+            )
             await self._settle(browser)
             self._last_screenshot = None
             await self._screenshot_and_record(browser, browser.page.url, depth=0, started=time.time(), status=None)
             if self.login_result.outcome != "success" and self._last_screenshot:
-                self.login_result = LoginResult(self.login_result.outcome,
-                                                f"{self.login_result.message}; screenshot: {self._last_screenshot}",
-                                                self.login_result.final_url)
+                self.login_result = LoginResult(
+                    self.login_result.outcome,
+                    f"{self.login_result.message}; screenshot: {self._last_screenshot}",
+                    self.login_result.final_url,
+                )
         if self.login_result.outcome != "success":
             self.sink.error("login", self.login_result.message, url=self.login_result.final_url)
         self.coverage.login_outcome, self.coverage.login_message = self.login_result.outcome, self.login_result.message
@@ -274,10 +290,13 @@ class VendorAudit:
     async def _open(self, profile_dir: Path, session: str) -> _Browser:
         """Launch a browser session on a profile, recording its HAR and its Playwright trace."""
         har, trace = session_paths(self.sink.store, self.sink.run_id, self.vendor.id, self.sink.account, session)
-        context = await launch_profile(self.playwright, self.settings, profile_dir, record_har_path=str(har),
-                                       record_har_content="embed")
+        context = await launch_profile(
+            self.playwright, self.settings, profile_dir, record_har_path=str(har), record_har_content="embed"
+        )
         try:
-            await context.tracing.start(screenshots=True, snapshots=True, sources=False, title=f"{self.vendor.id} {session}")
+            await context.tracing.start(
+                screenshots=True, snapshots=True, sources=False, title=f"{self.vendor.id} {session}"
+            )
         except Exception as exc:
             self.sink.error("trace", f"{type(exc).__name__}: {_first_line(exc)}")
         context.set_default_timeout(self.settings.page_timeout_s * 1000)
@@ -327,7 +346,9 @@ class VendorAudit:
                 pass
 
     async def _dismiss(self, dialog: Dialog, page: Page) -> None:
-        self.sink.error("dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url)
+        self.sink.error(
+            "dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url
+        )
         await dialog.dismiss()
 
     async def _close(self, browser: _Browser) -> None:
@@ -369,19 +390,23 @@ class VendorAudit:
         timeout_ms = self.settings.page_timeout_s * 1000
         status, error = None, None
         try:
-            response = await asyncio.wait_for(browser.page.goto(url, wait_until="load", timeout=timeout_ms),
-                                              self.settings.page_timeout_s + 5)
+            response = await asyncio.wait_for(
+                browser.page.goto(url, wait_until="load", timeout=timeout_ms), self.settings.page_timeout_s + 5
+            )
             status = response.status if response else None
         except Exception as exc:
-            error = f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else "the page did not finish loading in time"
+            error = (
+                f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else "the page did not finish loading in time"
+            )
             self.sink.error("visit", error, url=url)
         if error is None:
             await self._settle(browser)
             if self.sink.phase == "crawl":
                 await probe_page(browser.page, self.sink, self.vendor, self.canaries)
         self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
-        links = await self._screenshot_and_record(browser, url, depth, started, status, error,
-                                                  failure_class=self._last_visit.failure)
+        links = await self._screenshot_and_record(
+            browser, url, depth, started, status, error, failure_class=self._last_visit.failure
+        )
         self.progress.page(self.progress_key, url)
         if error is not None:
             await self._fresh_page(browser)
@@ -402,9 +427,16 @@ class VendorAudit:
         if scrolled:  # a page that fits the window gets no scroll event: nothing more to wait for
             await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
 
-    async def _screenshot_and_record(self, browser: _Browser, url: str, depth: int, started: float,
-                                     status: int | None, error: str | None = None,
-                                     failure_class: str | None = None) -> list[str]:
+    async def _screenshot_and_record(
+        self,
+        browser: _Browser,
+        url: str,
+        depth: int,
+        started: float,
+        status: int | None,
+        error: str | None = None,
+        failure_class: str | None = None,
+    ) -> list[str]:
         page = browser.page
         title, shot, digest = None, None, None
         links: list[object] = []  # what the page's script returned: strings are kept
@@ -426,9 +458,22 @@ class VendorAudit:
             self._last_screenshot = shot
         except Exception as exc:
             self.sink.error("screenshot", f"{type(exc).__name__}: {_first_line(exc)}", url=url)
-        self.sink.add(PageObs(url=url, final_url=page.url if error is None else None, status=status, title=title,
-                              depth=depth, started=started, finished=time.time(), screenshot=shot,
-                              screenshot_sha256=digest, error=error, forms=forms, failure_class=failure_class))
+        self.sink.add(
+            PageObs(
+                url=url,
+                final_url=page.url if error is None else None,
+                status=status,
+                title=title,
+                depth=depth,
+                started=started,
+                finished=time.time(),
+                screenshot=shot,
+                screenshot_sha256=digest,
+                error=error,
+                forms=forms,
+                failure_class=failure_class,
+            )
+        )
         return [link for link in links if isinstance(link, str)]
 
     async def _inventory(self, browser: _Browser) -> None:
@@ -457,7 +502,8 @@ class VendorAudit:
     def _tracked_on(self, page_url: str) -> bool:
         hosts = self.state.hosts_by_page.get(page_url, ())
         return page_url in self.state.cookie_writing_pages or any(
-            host and registrable_domain(host) not in self.site_domains for host in hosts)
+            host and registrable_domain(host) not in self.site_domains for host in hosts
+        )
 
     def _same_site(self, url: str) -> bool:
         host = urlsplit(url).hostname
@@ -469,7 +515,9 @@ class VendorAudit:
             return False
         if self.vendor.logout_url and urldefrag(url).url == urldefrag(self.vendor.logout_url).url:
             return False
-        return not LOGOUT_LINK.search(parts.path + "?" + parts.query) and not parts.path.lower().endswith(SKIPPED_EXTENSIONS)
+        return not LOGOUT_LINK.search(parts.path + "?" + parts.query) and not parts.path.lower().endswith(
+            SKIPPED_EXTENSIONS
+        )
 
 
 class NetworkActivity:

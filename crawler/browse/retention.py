@@ -33,8 +33,11 @@ class Elimination:
 
 def candidates(cookies: Sequence[Cookie], site_domains: Collection[str]) -> list[Cookie]:
     """The persistent cookies of the vendor's own sites: the only ones that can keep its login."""
-    return [c for c in cookies
-            if c.get("expires", -1) not in (-1, None) and registrable_domain(c["domain"].lstrip(".")) in site_domains]
+    return [
+        c
+        for c in cookies
+        if c.get("expires", -1) not in (-1, None) and registrable_domain(c["domain"].lstrip(".")) in site_domains
+    ]
 
 
 def persistent(cookies: Sequence[Cookie]) -> list[Cookie]:
@@ -42,22 +45,27 @@ def persistent(cookies: Sequence[Cookie]) -> list[Cookie]:
     return [c for c in cookies if c.get("expires", -1) not in (-1, None)]
 
 
-async def eliminate(saved: Sequence[Cookie], site_domains: Collection[str], logged_in: LoggedIn,
-                    max_relaunches: int = MAX_RELAUNCHES) -> Elimination:
+async def eliminate(
+    saved: Sequence[Cookie], site_domains: Collection[str], logged_in: LoggedIn, max_relaunches: int = MAX_RELAUNCHES
+) -> Elimination:
     kept = persistent(saved)
     tested_cookies = sorted(candidates(kept, site_domains), key=lambda c: (c["name"], c["domain"], c["path"]))
     jar = await logged_in(kept)
     if jar is None:
-        note = (f"relaunched with the {len(kept)} persistent cookies saved after the reconnect, the student was not "
-                f"logged in: no cookie keeps the login, so IV.B's login-retention exception covers none")
-        none_needed = tuple(RetentionCookieObs(name=c["name"], domain=c["domain"], path=c["path"], needed=False,
-                                               trial=1, left_out=0) for c in tested_cookies)
+        note = (
+            f"relaunched with the {len(kept)} persistent cookies saved after the reconnect, the student was not "
+            f"logged in: no cookie keeps the login, so IV.B's login-retention exception covers none"
+        )
+        none_needed = tuple(
+            RetentionCookieObs(name=c["name"], domain=c["domain"], path=c["path"], needed=False, trial=1, left_out=0)
+            for c in tested_cookies
+        )
         return Elimination(PhaseResult(RETENTION_NOT_KEPT, note=note), none_needed, 1)
     kept = _refreshed(kept, jar)
     relaunches = 1
     budget = max_relaunches - 1
     size = max(1, math.ceil(len(tested_cookies) / budget)) if budget > 0 else len(tested_cookies) or 1
-    groups = [tested_cookies[i:i + size] for i in range(0, len(tested_cookies), size)][:budget]
+    groups = [tested_cookies[i : i + size] for i in range(0, len(tested_cookies), size)][:budget]
     tested: list[RetentionCookieObs] = []
     for group in groups:
         relaunches += 1
@@ -67,14 +75,19 @@ async def eliminate(saved: Sequence[Cookie], site_domains: Collection[str], logg
         if jar is not None:
             kept = _refreshed(without, jar)
         needed = False if still_in else (True if len(group) == 1 else None)
-        tested += [RetentionCookieObs(name=c["name"], domain=c["domain"], path=c["path"], needed=needed,
-                                      trial=relaunches, left_out=len(group)) for c in group]
+        tested += [
+            RetentionCookieObs(
+                name=c["name"], domain=c["domain"], path=c["path"], needed=needed, trial=relaunches, left_out=len(group)
+            )
+            for c in group
+        ]
     proven = [t.name for t in tested if t.needed]
     not_needed = [t.name for t in tested if t.needed is False]
     together = [t.name for t in tested if t.needed is None]
     parts = [f"{relaunches} relaunches from the cookies saved after the reconnect"]
-    parts.append(f"needed for the login: {', '.join(proven)}" if proven
-                 else "no single cookie was needed for the login")
+    parts.append(
+        f"needed for the login: {', '.join(proven)}" if proven else "no single cookie was needed for the login"
+    )
     if not_needed:
         parts.append(f"logged in without: {', '.join(not_needed)}")
     if together:

@@ -37,8 +37,10 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
     log = logging.getLogger("trackaudit")
     where = DnsResolver.parse(dns_resolver)
     resolver = where.dnspython() if where.server or system_resolver_configured() else None
-    vendors = {v["id"]: vendor_domains([v["start_url"], *json.loads(v["first_party"] or "[]")])
-               for v in queries.audited_vendors(store, run_id)}
+    vendors = {
+        v["id"]: vendor_domains([v["start_url"], *json.loads(v["first_party"] or "[]")])
+        for v in queries.audited_vendors(store, run_id)
+    }
     timeouts, recorded, skipped = 0, 0, 0
     looked_up: dict[str, tuple[tuple[str, ...], str | None]] = {}  # one lookup per host, whichever audits met it
     for contacted in queries.contacted_hosts(store, run_id):
@@ -49,8 +51,10 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
         error: str | None
         if where.server is None and _reserved(host):
             skipped += 1
-            error = (f"not looked up: {host} is a reserved name (RFC 6761) and no --dns-resolver is set; "
-                     f"the system resolver would ask the internet for it")
+            error = (
+                f"not looked up: {host} is a reserved name (RFC 6761) and no --dns-resolver is set; "
+                f"the system resolver would ask the internet for it"
+            )
         elif resolver is None:
             error = "not looked up: this machine has no DNS resolver configured (give --dns-resolver HOST:PORT)"
         elif timeouts >= MAX_TIMEOUTS:
@@ -60,14 +64,20 @@ def record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> 
         else:
             chain, error = looked_up[host] = cname_chain(host, resolver)
             timeouts = timeouts + 1 if error and "did not answer" in error else 0
-        store.insert(CnameChainObs.table, {
-            "audit_id": contacted["audit_id"], "run_id": run_id, "vendor_id": contacted["vendor_id"],
-            "account": contacted["account"], "phase": contacted["phase"],
-            **CnameChainObs(time=time.time(), host=host, chain=chain, resolver=str(where), error=error).to_row()})
+        store.insert(
+            CnameChainObs.table,
+            {
+                "audit_id": contacted["audit_id"],
+                "run_id": run_id,
+                "vendor_id": contacted["vendor_id"],
+                "account": contacted["account"],
+                "phase": contacted["phase"],
+                **CnameChainObs(time=time.time(), host=host, chain=chain, resolver=str(where), error=error).to_row(),
+            },
+        )
         recorded += 1
         if error and not (where.server is None and _reserved(host)):
             log.info("%s (%s): cname: %s: %s", contacted["vendor_id"], contacted["account"], host, error)
     if skipped:
         log.info("CNAME chains of %d reserved first-party names (.test, ...) not looked up: no --dns-resolver", skipped)
     return recorded
-

@@ -45,8 +45,22 @@ class ServedFixtures:
         return ["--host-resolver-rules", self.internet.host_resolver_rules, "--ignore-https-errors"]
 
     def audit_command(self, vendor_id: str, db_path: str) -> str:
-        return shlex.join(["./run", "trackaudit", "audit", "--config", str(self.config_path), "--secrets",
-                           str(self.secrets_path), "--vendor", vendor_id, "--db", db_path, *self.browser_flags])
+        return shlex.join(
+            [
+                "./run",
+                "trackaudit",
+                "audit",
+                "--config",
+                str(self.config_path),
+                "--secrets",
+                str(self.secrets_path),
+                "--vendor",
+                vendor_id,
+                "--db",
+                db_path,
+                *self.browser_flags,
+            ]
+        )
 
 
 def fixture_config_source() -> str:
@@ -69,8 +83,11 @@ def start_fixtures(out_dir: Path, https_port: int, http_port: int, closed_port: 
     config_path = out_dir / "vendors.toml"
     config_path.write_text(fixture_config_source(), encoding="utf-8")
     config = load_config(config_path)
-    accounts = tuple(TestAccount(vendor.id, account.username, account.password_env, secrets.token_urlsafe(12))
-                     for vendor in config.vendors for account in vendor.accounts)
+    accounts = tuple(
+        TestAccount(vendor.id, account.username, account.password_env, secrets.token_urlsafe(12))
+        for vendor in config.vendors
+        for account in vendor.accounts
+    )
     internet = FixtureInternet({a.username: a.password for a in accounts}, https_port, http_port, closed_port)
     internet.start()
     secrets_path = out_dir / "secrets"

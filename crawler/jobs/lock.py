@@ -21,7 +21,7 @@ class RunLock:
         self.path = Path(f"{Path(db_path).resolve()}.lock")
         self._file: TextIO | None = None
 
-    def __enter__(self) -> "RunLock":
+    def __enter__(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(self.path, "a+")
         try:
@@ -30,8 +30,10 @@ class RunLock:
             handle.seek(0)
             holder = handle.read().strip() or "another process"
             handle.close()
-            raise DatabaseBusy(f"another trackaudit run is using {str(self.path)[:-5]} ({holder}); "
-                               "this run did not start. Fix: wait for it to finish, or use another --db") from None
+            raise DatabaseBusy(
+                f"another trackaudit run is using {str(self.path)[:-5]} ({holder}); "
+                "this run did not start. Fix: wait for it to finish, or use another --db"
+            ) from None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")

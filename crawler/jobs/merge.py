@@ -80,20 +80,35 @@ def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) 
             ids[item["id"]] = target.insert(table, copied)
     for finding in queries.run_rows(source, "findings", old_run):
         evidence = json.loads(finding["evidence"] or "{}")
-        evidence["rows"] = {table: [row_maps.get(table, {}).get(i, i) for i in ids]
-                            for table, ids in evidence.get("rows", {}).items()}
+        evidence["rows"] = {
+            table: [row_maps.get(table, {}).get(i, i) for i in ids] for table, ids in evidence.get("rows", {}).items()
+        }
         if "previous_run_id" in evidence:
             evidence["previous_run_id"] = run_map.get(evidence["previous_run_id"])
-        target.insert("findings", {**_without_id(finding), "run_id": new_run,
-                                   "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True)})
+        target.insert(
+            "findings",
+            {
+                **_without_id(finding),
+                "run_id": new_run,
+                "evidence": json.dumps(evidence, ensure_ascii=False, sort_keys=True),
+            },
+        )
     for verdict in queries.run_rows(source, "verdicts", old_run):
-        target.insert("verdicts", {**_without_id(verdict), "run_id": new_run,
-                                   "baseline_run_id": run_map.get(verdict["baseline_run_id"])})
+        target.insert(
+            "verdicts",
+            {**_without_id(verdict), "run_id": new_run, "baseline_run_id": run_map.get(verdict["baseline_run_id"])},
+        )
     _copy_artefacts(source, target, old_run, new_run)
     manifest = read_manifest(source, old_run)
-    write_manifest(target, new_run, merged_from={
-        "database": str(source.path), "run_id": old_run,
-        "manifest_sha256": (queries.run(source, old_run) or {}).get("manifest_sha256") if manifest else None})
+    write_manifest(
+        target,
+        new_run,
+        merged_from={
+            "database": str(source.path),
+            "run_id": old_run,
+            "manifest_sha256": (queries.run(source, old_run) or {}).get("manifest_sha256") if manifest else None,
+        },
+    )
     return new_run
 
 
@@ -121,13 +136,16 @@ def resolve_shard(shard: str, environ=None) -> str:
     environ = os.environ if environ is None else environ
     index, count = environ.get(SHARD_INDEX_ENV), environ.get(SHARD_COUNT_ENV)
     if index is None or count is None:
-        raise ValueError(f"--shard auto needs ${SHARD_INDEX_ENV} (set by an Indexed Job) and ${SHARD_COUNT_ENV} "
-                         "(the Job's completions): set both, or write --shard i/n")
+        raise ValueError(
+            f"--shard auto needs ${SHARD_INDEX_ENV} (set by an Indexed Job) and ${SHARD_COUNT_ENV} "
+            "(the Job's completions): set both, or write --shard i/n"
+        )
     try:
         return f"{int(index) + 1}/{int(count)}"
     except ValueError:
-        raise ValueError(f"--shard auto: ${SHARD_INDEX_ENV}={index!r} and ${SHARD_COUNT_ENV}={count!r} must be "
-                         "whole numbers") from None
+        raise ValueError(
+            f"--shard auto: ${SHARD_INDEX_ENV}={index!r} and ${SHARD_COUNT_ENV}={count!r} must be whole numbers"
+        ) from None
 
 
 def shard_of(items: list, shard: str, cost: Callable[[object], float] | None = None) -> list:

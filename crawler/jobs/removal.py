@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ..browse.login import wait_for_success
+from ..browse.protocol import VendorAudit
 from ..coverage import Coverage
 from ..observations import RECOGNISED, CookieObs, PhaseResult, StorageObs
-from ..browse.protocol import VendorAudit
 from ..store import queries
 
 if TYPE_CHECKING:  # what BrowserContext.add_cookies takes (playwright.async_api does not re-export it)
@@ -43,11 +43,17 @@ def saved_state(store, vendor_id: str, account: str) -> tuple[list[CookieObs], l
     run_id = baseline["run_id"]
     for phase in ("crawl", "login", "control"):
         if not cookies:
-            cookies.extend(obs for prov, obs in queries.observations(store, CookieObs, run_id, vendor_id, phase)
-                           if prov["account"] == account)
+            cookies.extend(
+                obs
+                for prov, obs in queries.observations(store, CookieObs, run_id, vendor_id, phase)
+                if prov["account"] == account
+            )
         if not storage:
-            storage.extend(obs for prov, obs in queries.observations(store, StorageObs, run_id, vendor_id, phase)
-                           if prov["account"] == account)
+            storage.extend(
+                obs
+                for prov, obs in queries.observations(store, StorageObs, run_id, vendor_id, phase)
+                if prov["account"] == account
+            )
     return cookies, storage, baseline
 
 
@@ -62,21 +68,29 @@ def logout_caveat(store, vendor_id: str, baseline_run_id: int | None) -> str | N
         return None
     if not queries.phase_ran(store, baseline_run_id, vendor_id, "logout"):
         return None
-    return (f"{vendor_id}'s last audit (run {baseline_run_id}) logged out at its logout_url, which ends the session "
-            f"and usually revokes a 'remember me' token: the saved login replayed here may have been cancelled by "
-            f"that audit rather than by the vendor, so whether {vendor_id} still recognises the old account could not "
-            f"be seen (the tracking identifiers were still checked). Fix: remove logout_url from the config of a "
-            f"vendor whose removal you will verify, and audit it once more before its contract ends")
+    return (
+        f"{vendor_id}'s last audit (run {baseline_run_id}) logged out at its logout_url, which ends the session "
+        f"and usually revokes a 'remember me' token: the saved login replayed here may have been cancelled by "
+        f"that audit rather than by the vendor, so whether {vendor_id} still recognises the old account could not "
+        f"be seen (the tracking identifiers were still checked). Fix: remove logout_url from the config of a "
+        f"vendor whose removal you will verify, and audit it once more before its contract ends"
+    )
 
 
 class RemovalCheck(VendorAudit):
-    def __init__(self, *args: Any, saved_cookies: Sequence[CookieObs] = (), saved_storage: Sequence[StorageObs] = (),
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        saved_cookies: Sequence[CookieObs] = (),
+        saved_storage: Sequence[StorageObs] = (),
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         # After termination a refused login, error pages and redirects to the login are evidence of removal;
         # only a site that cannot be reached (or a login page that never loads) leaves a gap.
-        self.coverage = Coverage(self.vendor.start_url, self.vendor.login.url if self.vendor.login else None,
-                                 removal=True)
+        self.coverage = Coverage(
+            self.vendor.start_url, self.vendor.login.url if self.vendor.login else None, removal=True
+        )
         self.saved_cookies = [c for c in saved_cookies if not c.session]
         self.saved_storage = [s for s in saved_storage if s.kind == "localStorage"]
 
@@ -121,7 +135,9 @@ class RemovalCheck(VendorAudit):
             recognised = None
             if self.vendor.login and await wait_for_success(browser.page, self.vendor.login, timeout_ms=2000):
                 url = browser.page.url
-                recognised = PhaseResult(RECOGNISED, url, f"the saved browser state opened the account's pages at {url}")
+                recognised = PhaseResult(
+                    RECOGNISED, url, f"the saved browser state opened the account's pages at {url}"
+                )
             await self._inventory(browser)
             return recognised
         finally:
@@ -129,8 +145,12 @@ class RemovalCheck(VendorAudit):
 
 
 def _playwright_cookie(cookie: CookieObs) -> SetCookieParam:
-    entry: SetCookieParam = {"name": cookie.name, "value": cookie.value, "httpOnly": cookie.http_only,
-                             "secure": cookie.secure}
+    entry: SetCookieParam = {
+        "name": cookie.name,
+        "value": cookie.value,
+        "httpOnly": cookie.http_only,
+        "secure": cookie.secure,
+    }
     if cookie.host_only:
         entry["url"] = f"https://{cookie.domain.lstrip('.')}{cookie.path}"
     else:
@@ -149,6 +169,8 @@ def _restore_storage_js(items: list[StorageObs]) -> str:
     for item in items:
         if item.value is not None and urlsplit(item.origin).scheme in ("http", "https"):
             by_origin.setdefault(item.origin, {})[item.key] = item.value
-    return ("(() => { const saved = " + json.dumps(by_origin) + "[location.origin]; if (!saved) return;"
-            " for (const [k, v] of Object.entries(saved)) { try { if (localStorage.getItem(k) === null)"
-            " localStorage.setItem(k, v); } catch (e) {} } })();")
+    return (
+        "(() => { const saved = " + json.dumps(by_origin) + "[location.origin]; if (!saved) return;"
+        " for (const [k, v] of Object.entries(saved)) { try { if (localStorage.getItem(k) === null)"
+        " localStorage.setItem(k, v); } catch (e) {} } })();"
+    )

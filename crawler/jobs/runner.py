@@ -11,18 +11,18 @@ from dataclasses import dataclass, field
 from playwright.async_api import async_playwright
 
 from ..browse.browser import LaunchSettings
+from ..browse.protocol import Credentials, VendorAudit
 from ..config import Account, Config, ConfigError, Vendor, resolve_secret
 from ..observations import CookieObs, StorageObs
-from ..store.seal import write_manifest
-from ..report.datasette import write_datasette_metadata
-from ..policy.judge import Judge
 from ..policy.engine import Judgement
+from ..policy.judge import Judge
+from ..policy.verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
 from ..progress import Progress
-from ..browse.protocol import Credentials, VendorAudit
+from ..report.datasette import write_datasette_metadata
+from ..store.seal import write_manifest
+from ..store.writer import Store
 from .cname import record_cname_chains
 from .removal import RemovalCheck, logout_caveat
-from ..store.writer import Store
-from ..policy.verdict import Verdict, candidate_verdict, removal_verdict, scheduled_verdict
 
 
 @dataclass(frozen=True)
@@ -71,26 +71,41 @@ def targets_for(config: Config, vendors: list[Vendor], secrets: dict[str, str] |
         for i, account in enumerate(vendor.accounts):
             password = resolve_secret(account.password_env, secrets)
             if password is None:
-                raise ConfigError(config.path, f"vendors[{config.vendors.index(vendor)}].accounts[{i}].password_env",
-                                  f"the environment variable {account.password_env} is not set",
-                                  f"export {account.password_env}=... (or pass --secrets FILE) before running")
+                raise ConfigError(
+                    config.path,
+                    f"vendors[{config.vendors.index(vendor)}].accounts[{i}].password_env",
+                    f"the environment variable {account.password_env} is not set",
+                    f"export {account.password_env}=... (or pass --secrets FILE) before running",
+                )
             totp_secret = resolve_secret(account.totp_secret_env, secrets)
             targets.append(Target(vendor, account, Credentials(account.username, password, totp_secret)))
     return targets
 
 
-def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mode: str, command: str,
-              config: Config | None = None, judge: Judge | None = None, concurrency: int = 2,
-              progress: Progress | None = None) -> RunResult:
+def run_audit(
+    store: Store,
+    settings: LaunchSettings,
+    targets: list[Target],
+    mode: str,
+    command: str,
+    config: Config | None = None,
+    judge: Judge | None = None,
+    concurrency: int = 2,
+    progress: Progress | None = None,
+) -> RunResult:
     """Audit every target, judge the run when a judge is given, and record how the run ended."""
     for target in targets:
         if target.credentials:
             store.redactor.add(target.credentials.password)
-    run_id = store.start_run(mode, command, config_path=config.path if config else None,
-                             config_hash=config.sha256 if config else None,
-                             policy_name=judge.pack.id if judge else None,
-                             policy_hash=judge.pack.sha256 if judge else None,
-                             lists=judge.provenance() if judge else None)
+    run_id = store.start_run(
+        mode,
+        command,
+        config_path=config.path if config else None,
+        config_hash=config.sha256 if config else None,
+        policy_name=judge.pack.id if judge else None,
+        policy_hash=judge.pack.sha256 if judge else None,
+        lists=judge.provenance() if judge else None,
+    )
     result = RunResult(run_id, "running")
     try:
         with progress or Progress() as shown:
@@ -109,8 +124,12 @@ def run_audit(store: Store, settings: LaunchSettings, targets: list[Target], mod
         exc.run_id = run_id  # type: ignore[attr-defined]
         raise
     result.status = "failed" if failed else "complete"
-    store.finish_run(run_id, result.status, "no vendor could be audited" if failed else None,
-                     verdict=_verdict(result) if judge and not failed else None)
+    store.finish_run(
+        run_id,
+        result.status,
+        "no vendor could be audited" if failed else None,
+        verdict=_verdict(result) if judge and not failed else None,
+    )
     _seal(store, run_id)
     return result
 
@@ -120,8 +139,16 @@ def _record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) ->
     try:
         record_cname_chains(store, run_id, dns_resolver)
     except Exception as exc:  # noqa: BLE001 - a lookup step that fails is an error row, never a failed run
-        store.insert("errors", {"run_id": run_id, "phase": "cname", "time": time.time(), "source": "cname",
-                                "message": f"the CNAME chains could not be looked up: {type(exc).__name__}: {exc}"})
+        store.insert(
+            "errors",
+            {
+                "run_id": run_id,
+                "phase": "cname",
+                "time": time.time(),
+                "source": "cname",
+                "message": f"the CNAME chains could not be looked up: {type(exc).__name__}: {exc}",
+            },
+        )
 
 
 def _seal(store: Store, run_id: int) -> None:
@@ -131,8 +158,16 @@ def _seal(store: Store, run_id: int) -> None:
         write_manifest(store, run_id)
         write_datasette_metadata(store)
     except OSError as exc:
-        store.insert("errors", {"run_id": run_id, "phase": "seal", "time": time.time(), "source": "evidence",
-                                "message": f"the evidence manifest could not be written: {exc}"})
+        store.insert(
+            "errors",
+            {
+                "run_id": run_id,
+                "phase": "seal",
+                "time": time.time(),
+                "source": "evidence",
+                "message": f"the evidence manifest could not be written: {exc}",
+            },
+        )
 
 
 def _record_verdicts(store: Store, mode: str, targets: list[Target], result: RunResult) -> None:
@@ -140,11 +175,19 @@ def _record_verdicts(store: Store, mode: str, targets: list[Target], result: Run
     for judgement in result.judgements:
         verdict = _vendor_verdict(store, mode, vendors[judgement.vendor_id], judgement, result.audits)
         result.verdicts[judgement.vendor_id] = verdict
-        store.save_verdict(result.run_id, judgement.vendor_id, verdict.job, verdict.verdict, list(verdict.reasons),
-                           judgement.baseline_run_id)
+        store.save_verdict(
+            result.run_id,
+            judgement.vendor_id,
+            verdict.job,
+            verdict.verdict,
+            list(verdict.reasons),
+            judgement.baseline_run_id,
+        )
 
 
-def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]) -> Verdict:
+def _vendor_verdict(
+    store: Store, mode: str, vendor: Vendor, judgement: Judgement, audits: list[AuditResult]
+) -> Verdict:
     problems, gaps = [], []
     mine = [a for a in audits if a.vendor_id == vendor.id]
     for audit in mine:
@@ -153,8 +196,10 @@ def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgemen
     for analysis in judgement.analyses:
         failed = [p.obs.url for p in analysis.data.pages if p.obs.error]
         if failed:
-            problems.append(f"{len(failed)} of {len(analysis.data.pages)} page visits of account {analysis.data.account} "
-                            f"failed (see the errors table), e.g. {failed[0]}")
+            problems.append(
+                f"{len(failed)} of {len(analysis.data.pages)} page visits of account {analysis.data.account} "
+                f"failed (see the errors table), e.g. {failed[0]}"
+            )
     if mode == "verify-removal":
         baseline = judgement.analyses[0].baseline_run if judgement.analyses else None
         caveat = logout_caveat(store, vendor.id, baseline["run_id"] if baseline else None)
@@ -166,44 +211,69 @@ def _vendor_verdict(store: Store, mode: str, vendor: Vendor, judgement: Judgemen
     return scheduled_verdict(list(judgement.findings), problems, gaps)
 
 
-def _verdict(result: "RunResult") -> str:
+def _verdict(result: RunResult) -> str:
     return "; ".join(f"{vendor_id}: {verdict.verdict}" for vendor_id, verdict in sorted(result.verdicts.items()))
 
 
-async def _audit_all(store: Store, settings: LaunchSettings, targets: list[Target], run_id: int, mode: str,
-                     concurrency: int, progress: Progress) -> list[AuditResult]:
+async def _audit_all(
+    store: Store,
+    settings: LaunchSettings,
+    targets: list[Target],
+    run_id: int,
+    mode: str,
+    concurrency: int,
+    progress: Progress,
+) -> list[AuditResult]:
     semaphore = asyncio.Semaphore(max(1, concurrency))
     async with async_playwright() as playwright:
+
         async def one(target: Target) -> AuditResult:
             async with semaphore:
                 return await _audit_one(playwright, store, settings, target, run_id, mode, progress)
+
         return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
-async def _audit_one(playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int, mode: str,
-                     progress: Progress) -> AuditResult:
+async def _audit_one(
+    playwright, store: Store, settings: LaunchSettings, target: Target, run_id: int, mode: str, progress: Progress
+) -> AuditResult:
     vendor, account = target.vendor, target.account
     account_id = account.id if account else "anonymous"
     store.upsert_vendor(vendor)
-    sink = store.start_audit(run_id, vendor.id, account_id, account.username if account else None,
-                             account.pii if account else None)
+    sink = store.start_audit(
+        run_id, vendor.id, account_id, account.username if account else None, account.pii if account else None
+    )
     key = f"{vendor.id} ({account_id})"
     progress.audit_started(key, vendor.start_url, expected_pages=vendor.max_pages + 8)
     audit: VendorAudit
     if mode == "verify-removal":
-        audit = RemovalCheck(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
-                             progress=progress, saved_cookies=target.saved_cookies, saved_storage=target.saved_storage)
+        audit = RemovalCheck(
+            playwright,
+            settings,
+            vendor,
+            account,
+            target.credentials,
+            sink,
+            store.artefacts_dir,
+            progress=progress,
+            saved_cookies=target.saved_cookies,
+            saved_storage=target.saved_storage,
+        )
     else:
-        audit = VendorAudit(playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir,
-                            progress=progress)
+        audit = VendorAudit(
+            playwright, settings, vendor, account, target.credentials, sink, store.artefacts_dir, progress=progress
+        )
     status, message, login_outcome = "complete", None, "not configured"
     try:
         login_outcome = await asyncio.wait_for(audit.run(), settings.vendor_timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         status, message = "timeout", f"the audit did not finish within {settings.vendor_timeout_s:.0f} s"
         sink.error("protocol", message)
     except Exception as exc:
-        status, message = "failed", f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        status, message = (
+            "failed",
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+        )
         sink.error("protocol", message)
     if audit.login_result:
         login_outcome = audit.login_result.outcome
@@ -211,9 +281,15 @@ async def _audit_one(playwright, store: Store, settings: LaunchSettings, target:
     gaps = coverage.gaps()
     if status != "complete":
         gaps.insert(0, f"the audit did not finish ({status}: {message})")
-    sink.finish(status, login_outcome=login_outcome, pages_visited=audit.pages_visited,
-                login_message=audit.login_result.message if audit.login_result else None,
-                coverage=json.dumps(coverage.to_json(), ensure_ascii=False), incomplete="; ".join(gaps) or None)
-    progress.audit_finished(key, f"{status}, login {login_outcome}, {audit.pages_visited} pages"
-                                 + (", INCOMPLETE" if gaps else ""))
+    sink.finish(
+        status,
+        login_outcome=login_outcome,
+        pages_visited=audit.pages_visited,
+        login_message=audit.login_result.message if audit.login_result else None,
+        coverage=json.dumps(coverage.to_json(), ensure_ascii=False),
+        incomplete="; ".join(gaps) or None,
+    )
+    progress.audit_finished(
+        key, f"{status}, login {login_outcome}, {audit.pages_visited} pages" + (", INCOMPLETE" if gaps else "")
+    )
     return AuditResult(vendor.id, account_id, status, login_outcome, message, tuple(gaps))

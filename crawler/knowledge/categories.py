@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 CATEGORY_WORDS = {
-    "advertising": "advertising", "analytics": "analytics", "session_replay": "session recording",
-    "social": "social media", "fingerprinting": "fingerprinting", "tag_manager": "tag manager",
-    "essential": "infrastructure", "content": "embedded content",
+    "advertising": "advertising",
+    "analytics": "analytics",
+    "session_replay": "session recording",
+    "social": "social media",
+    "fingerprinting": "fingerprinting",
+    "tag_manager": "tag manager",
+    "essential": "infrastructure",
+    "content": "embedded content",
 }
 
 

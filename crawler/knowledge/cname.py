@@ -58,9 +58,12 @@ def builtin_cname_text() -> str:
 @lru_cache(maxsize=1)
 def load_builtin_cname() -> CnameTrackers:
     data = json.loads(builtin_cname_text())
-    entries = {normalise_host(domain): TrackerInfo(normalise_host(domain), entry["organisation"], entry["category"],
-                                                   BUILTIN_SOURCE)
-               for domain, entry in data["domains"].items()}
+    entries = {
+        normalise_host(domain): TrackerInfo(
+            normalise_host(domain), entry["organisation"], entry["category"], BUILTIN_SOURCE
+        )
+        for domain, entry in data["domains"].items()
+    }
     return CnameTrackers(entries, data.get("version"))
 
 
@@ -75,8 +78,12 @@ def parse_adguard_cname(text: str, trackers: TrackerKnowledge | None = None) -> 
         elif line.startswith("||") and line.endswith("^"):
             domain = normalise_host(line[2:-1])
             known = trackers.lookup(domain) if trackers else None
-            entries[domain] = TrackerInfo(domain, known.organisation if known else (company or domain),
-                                          known.category if known else ADGUARD_DEFAULT_CATEGORY, ADGUARD_SOURCE)
+            entries[domain] = TrackerInfo(
+                domain,
+                known.organisation if known else (company or domain),
+                known.category if known else ADGUARD_DEFAULT_CATEGORY,
+                ADGUARD_SOURCE,
+            )
     if not entries:
         raise ValueError("no ||domain^ rule found: not AdGuard's CNAME-tracker list")
     return CnameTrackers(entries)

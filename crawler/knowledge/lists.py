@@ -154,8 +154,10 @@ def fetch_url(url: str) -> bytes:
         return response.read()
 
 
-DOWNLOAD_FIX = ("Fix: check this machine's internet access (or its HTTPS proxy) and run 'trackaudit lists update' "
-                "again; until then trackers are recognised by the built-in knowledge base only")
+DOWNLOAD_FIX = (
+    "Fix: check this machine's internet access (or its HTTPS proxy) and run 'trackaudit lists update' "
+    "again; until then trackers are recognised by the built-in knowledge base only"
+)
 
 
 def download_problem(url: str, error: BaseException) -> str:
@@ -166,8 +168,11 @@ def download_problem(url: str, error: BaseException) -> str:
     reason = error.reason if isinstance(error, urllib.error.URLError) else error
     if isinstance(reason, (TimeoutError, socket.timeout)):
         return f"{host} did not answer in time"
-    if isinstance(reason, socket.gaierror) or "name or service not known" in str(reason).lower() \
-            or "temporary failure in name resolution" in str(reason).lower():
+    if (
+        isinstance(reason, socket.gaierror)
+        or "name or service not known" in str(reason).lower()
+        or "temporary failure in name resolution" in str(reason).lower()
+    ):
         return f"{host} could not be found (no DNS answer: this machine looks offline)"
     if isinstance(reason, ConnectionRefusedError):
         return f"{host} refused the connection"
@@ -200,9 +205,7 @@ def update_lists(
     return updates
 
 
-def load_lists(
-    cache_dir: Path | None, extra_dirs: Iterable[Path] = ()
-) -> tuple[KnowledgeBundle, list[ListInfo]]:
+def load_lists(cache_dir: Path | None, extra_dirs: Iterable[Path] = ()) -> tuple[KnowledgeBundle, list[ListInfo]]:
     """Load the built-in knowledge plus every list found in cache_dir, then extra_dirs (first found wins).
 
     ``cache_dir=None`` reads no cache (pass ``default_cache_dir()`` for the usual one).
@@ -247,8 +250,9 @@ def load_lists(
                 fetched_at=fresh_entry.downloaded_at if fresh_entry else _file_date(path),
             )
         )
-    bundle = KnowledgeBundle(trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows,
-                             cname_trackers=cname_trackers)
+    bundle = KnowledgeBundle(
+        trackers=trackers, filters=FilterListEngine(filter_texts), ocd_rows=ocd_rows, cname_trackers=cname_trackers
+    )
     return bundle, infos
 
 
@@ -261,8 +265,10 @@ def knowledge_warning(infos: Iterable[ListInfo], now: datetime | None = None) ->
     now = now or datetime.now(UTC)
     filters = [info for info in infos if info.name in FILTER_LISTS]
     if not filters:
-        return ("No filter list is loaded: trackers are recognised by the built-in knowledge base only. "
-                "Fix: run 'trackaudit lists update' on a machine with internet access")
+        return (
+            "No filter list is loaded: trackers are recognised by the built-in knowledge base only. "
+            "Fix: run 'trackaudit lists update' on a machine with internet access"
+        )
     stale = []
     for info in filters:
         try:
@@ -274,8 +280,10 @@ def knowledge_warning(infos: Iterable[ListInfo], now: datetime | None = None) ->
         if age > MAX_LIST_AGE_DAYS:
             stale.append(f"{info.name} {age} days")
     if stale:
-        return (f"The filter lists are older than {MAX_LIST_AGE_DAYS} days ({', '.join(stale)}): trackers added "
-                "since are recognised by the built-in knowledge base only. Fix: run 'trackaudit lists update'")
+        return (
+            f"The filter lists are older than {MAX_LIST_AGE_DAYS} days ({', '.join(stale)}): trackers added "
+            "since are recognised by the built-in knowledge base only. Fix: run 'trackaudit lists update'"
+        )
     return None
 
 
@@ -292,8 +300,11 @@ def _update_one(cache_dir: Path, source: ListSource, fetch: Callable[[str], byte
     try:
         data = fetch(source.url)
     except Exception as error:  # noqa: BLE001 - any failure of one download is reported, not raised
-        return ListUpdate(source.name, None, f"{source.name}: could not download {source.url}: "
-                                             f"{download_problem(source.url, error)}. {DOWNLOAD_FIX}")
+        return ListUpdate(
+            source.name,
+            None,
+            f"{source.name}: could not download {source.url}: {download_problem(source.url, error)}. {DOWNLOAD_FIX}",
+        )
     try:
         text = data.decode("utf-8")
         _check_format(source, text)

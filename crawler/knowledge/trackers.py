@@ -30,8 +30,16 @@ TRACKER_CATEGORIES: Mapping[str, str] = MappingProxyType(
 
 BUILTIN_SOURCE = "builtin"
 # Most severe first: when a host's requests fall in several categories, the host takes the most severe.
-CATEGORY_SEVERITY = ("advertising", "session_replay", "fingerprinting", "analytics", "tag_manager", "social",
-                     "content", "essential")
+CATEGORY_SEVERITY = (
+    "advertising",
+    "session_replay",
+    "fingerprinting",
+    "analytics",
+    "tag_manager",
+    "social",
+    "content",
+    "essential",
+)
 
 
 def most_severe(categories) -> str | None:
@@ -53,8 +61,12 @@ class TrackerInfo:
 class TrackerKnowledge:
     """Domain → TrackerInfo, matched by suffix: a host matches the longest listed domain it ends with."""
 
-    def __init__(self, entries: Mapping[str, TrackerInfo], version: str | None = None,
-                 paths: Mapping[str, tuple[TrackerInfo, ...]] | None = None):
+    def __init__(
+        self,
+        entries: Mapping[str, TrackerInfo],
+        version: str | None = None,
+        paths: Mapping[str, tuple[TrackerInfo, ...]] | None = None,
+    ):
         for domain, info in [*entries.items(), *((d, i) for d, infos in (paths or {}).items() for i in infos)]:
             if info.category not in TRACKER_CATEGORIES:
                 raise ValueError(f"tracker domain {domain!r}: unknown category {info.category!r}")
@@ -81,8 +93,9 @@ class TrackerKnowledge:
 
     def merge(self, other: TrackerKnowledge) -> TrackerKnowledge:
         """A new knowledge base with other's domains added; on a conflict this one's entry wins."""
-        return TrackerKnowledge({**other._entries, **self._entries}, version=self.version,
-                                paths={**other._paths, **self._paths})
+        return TrackerKnowledge(
+            {**other._entries, **self._entries}, version=self.version, paths={**other._paths, **self._paths}
+        )
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -109,7 +122,8 @@ def parse_builtin(document: Mapping) -> TrackerKnowledge:
             if not slash or not path:
                 raise ValueError(f"tracker path {pattern!r}: write it as domain/path")
             paths.setdefault(domain, []).append(
-                TrackerInfo(domain, organisation["name"], category, BUILTIN_SOURCE, "/" + path.strip("/")))
+                TrackerInfo(domain, organisation["name"], category, BUILTIN_SOURCE, "/" + path.strip("/"))
+            )
     by_length = {d: tuple(sorted(infos, key=lambda i: -len(i.path or ""))) for d, infos in paths.items()}
     return TrackerKnowledge(entries, version=document["version"], paths=by_length)
 

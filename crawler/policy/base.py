@@ -30,8 +30,15 @@ class Finding:
         return replace(self, clause=clause, message=self.wording.get(clause, self.message))
 
     def as_row(self) -> dict[str, Any]:
-        return {"rule_id": self.rule_id, "clause": self.clause, "severity": self.severity, "subject": self.subject,
-                "message": self.message, "evidence": self.evidence.to_json(), "account": self.account}
+        return {
+            "rule_id": self.rule_id,
+            "clause": self.clause,
+            "severity": self.severity,
+            "subject": self.subject,
+            "message": self.message,
+            "evidence": self.evidence.to_json(),
+            "account": self.account,
+        }
 
 
 class Rule:
@@ -47,8 +54,9 @@ class Rule:
     # An audit and a post-termination check observe different things: each rule judges one of them.
     judges_removal_check: ClassVar[bool] = False
 
-    def __init__(self, severity: str | None = None, params: dict[str, Any] | None = None,
-                 clauses: Iterable[str] | None = None):
+    def __init__(
+        self, severity: str | None = None, params: dict[str, Any] | None = None, clauses: Iterable[str] | None = None
+    ):
         self.severity = severity or self.default_severity
         self.params = {**self.defaults, **(params or {})}
         self.clauses: tuple[str, ...] = tuple(clauses or (self.clause,))  # every clause the pack cites it under
@@ -65,10 +73,18 @@ class Rule:
     def title_under(self, clause: str) -> str:
         return self.clause_titles.get(clause, self.title)
 
-    def finding(self, subject: str, message: str, evidence: Evidence, account: str | None = None,
-                severity: str | None = None, wording: Mapping[str, str] | None = None) -> Finding:
-        return Finding(self.id, self.clause, severity or self.severity, subject, message, evidence, account,
-                       dict(wording or {}))
+    def finding(
+        self,
+        subject: str,
+        message: str,
+        evidence: Evidence,
+        account: str | None = None,
+        severity: str | None = None,
+        wording: Mapping[str, str] | None = None,
+    ) -> Finding:
+        return Finding(
+            self.id, self.clause, severity or self.severity, subject, message, evidence, account, dict(wording or {})
+        )
 
 
 RULES: dict[str, type[Rule]] = {}

@@ -14,20 +14,43 @@ def api_call_evidence(behaviour: ScriptBehaviour, party: str, entity: str) -> Ap
     """A fingerprinting script: the techniques and the APIs behind each, the script, where it ran."""
     row_ids = [i for t in behaviour.techniques for i in t.row_ids]
     return ApiCallEvidence(
-        rows(api_calls=row_ids[:MAX_ROWS]), behaviour.script_url, party, entity,
+        rows(api_calls=row_ids[:MAX_ROWS]),
+        behaviour.script_url,
+        party,
+        entity,
         tuple(Technique(t.name, tuple(t.apis), t.detail) for t in behaviour.techniques),
-        tuple(sorted({api for t in behaviour.techniques for api in t.apis})), tuple(behaviour.properties_read),
-        tuple(behaviour.pages[:20]), tuple(behaviour.frames[:20]), tuple(behaviour.phases))
+        tuple(sorted({api for t in behaviour.techniques for api in t.apis})),
+        tuple(behaviour.properties_read),
+        tuple(behaviour.pages[:20]),
+        tuple(behaviour.frames[:20]),
+        tuple(behaviour.phases),
+    )
 
 
 def canary_evidence(flows: list[PiiFlow], requests: dict[int, RequestObs]) -> CanaryEvidence:
     """Canaries the probes typed or planted, found in requests: which, how encoded, sent by which script."""
+
     def script(row_id: int) -> str | None:
         return requests[row_id].initiator_url if row_id in requests else None
 
     return CanaryEvidence(
-        rows(requests=[f.row_id for f in flows]), tuple(sorted({f.host for f in flows})), flows[0].party,
+        rows(requests=[f.row_id for f in flows]),
+        tuple(sorted({f.host for f in flows})),
+        flows[0].party,
         flows[0].entity,
-        tuple(CanaryItem(f.row_id, f.phase, f.url, f.match.field, f.match.description, f.match.location,
-                         f.match.value_variant, f.context, script(f.row_id)) for f in flows[:MAX_ROWS]),
-        tuple(sorted({s for f in flows if (s := script(f.row_id))})))
+        tuple(
+            CanaryItem(
+                f.row_id,
+                f.phase,
+                f.url,
+                f.match.field,
+                f.match.description,
+                f.match.location,
+                f.match.value_variant,
+                f.context,
+                script(f.row_id),
+            )
+            for f in flows[:MAX_ROWS]
+        ),
+        tuple(sorted({s for f in flows if (s := script(f.row_id))})),
+    )

@@ -35,8 +35,9 @@ class Judgement:
         return sum(1 for f in self.findings if f.severity == "warning")
 
 
-def analyse_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle,
-                vendor_id: str | None = None) -> dict[str, list[AuditAnalysis]]:
+def analyse_run(
+    store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle, vendor_id: str | None = None
+) -> dict[str, list[AuditAnalysis]]:
     """The analyses of a run's audits, by vendor."""
     by_vendor: dict[str, list[AuditAnalysis]] = {}
     for data in load_audits(store, run_id, vendor_id):
@@ -44,8 +45,14 @@ def analyse_run(store: Store, run_id: int, pack: PolicyPack, knowledge: Knowledg
     return by_vendor
 
 
-def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeBundle,
-              vendor_id: str | None = None, compare_with_previous: bool = False) -> list[Judgement]:
+def judge_run(
+    store: Store,
+    run_id: int,
+    pack: PolicyPack,
+    knowledge: KnowledgeBundle,
+    vendor_id: str | None = None,
+    compare_with_previous: bool = False,
+) -> list[Judgement]:
     """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run).
 
     A post-termination check is judged against the vendor's last complete audit (its baseline); so is a
@@ -53,7 +60,11 @@ def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeB
     judgements = []
     for vid, analyses in analyse_run(store, run_id, pack, knowledge, vendor_id).items():
         removal_check = any(a.data.is_removal_check for a in analyses)
-        baseline = queries.last_complete_audit(store, vid, before_run=run_id) if compare_with_previous or removal_check else None
+        baseline = (
+            queries.last_complete_audit(store, vid, before_run=run_id)
+            if compare_with_previous or removal_check
+            else None
+        )
         if baseline:
             previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
             for analysis in analyses:
@@ -66,9 +77,18 @@ def judge_run(store: Store, run_id: int, pack: PolicyPack, knowledge: KnowledgeB
                 try:
                     findings.extend(rule.cited(analysis))
                 except Exception as exc:  # one broken rule must not hide the others' findings
-                    store.insert("errors", {"run_id": run_id, "vendor_id": vid, "account": analysis.data.account,
-                                            "phase": "judge", "time": time.time(), "source": f"rule {rule.id}",
-                                            "message": f"{type(exc).__name__}: {exc}"[:2000]})
+                    store.insert(
+                        "errors",
+                        {
+                            "run_id": run_id,
+                            "vendor_id": vid,
+                            "account": analysis.data.account,
+                            "phase": "judge",
+                            "time": time.time(),
+                            "source": f"rule {rule.id}",
+                            "message": f"{type(exc).__name__}: {exc}"[:2000],
+                        },
+                    )
         if baseline and compare_with_previous:
             changes = changes_between(inventory_of(previous), inventory_of(analyses))
             findings += [change_finding(c, findings, baseline["run_id"], baseline["started_at"]) for c in changes]
@@ -106,12 +126,25 @@ def change_finding(change: Change, findings: list[Finding], baseline_run: int, b
         severity = min(["warning", *(f.severity for f in related)], key=SEVERITY_RANK.__getitem__)
     what = f"{change.kind} {change.key} ({change.description})"
     if change.status == "new":
-        message = (f"New since the previous audit (run {baseline_run}, {baseline_date}): {what}."
-                   + (f" It is also judged under {', '.join(sorted({f.clause for f in related}))}." if related else ""))
+        message = f"New since the previous audit (run {baseline_run}, {baseline_date}): {what}." + (
+            f" It is also judged under {', '.join(sorted({f.clause for f in related}))}." if related else ""
+        )
     else:
         message = f"Gone since the previous audit (run {baseline_run}, {baseline_date}): {what}."
-    evidence = ChangeEvidence({}, previous_run_id=baseline_run, change=change.status, what=change.kind,
-                              key=change.key, related_rules=tuple(sorted({f.rule_id for f in related})),
-                              related=tuple(sorted({(f.rule_id, f.subject) for f in related})))
-    return Finding(f"baseline.{change.status}-{change.kind.lower().replace(' ', '-')}", change.clause, severity,
-                   change.subject, message, evidence)
+    evidence = ChangeEvidence(
+        {},
+        previous_run_id=baseline_run,
+        change=change.status,
+        what=change.kind,
+        key=change.key,
+        related_rules=tuple(sorted({f.rule_id for f in related})),
+        related=tuple(sorted({(f.rule_id, f.subject) for f in related})),
+    )
+    return Finding(
+        f"baseline.{change.status}-{change.kind.lower().replace(' ', '-')}",
+        change.clause,
+        severity,
+        change.subject,
+        message,
+        evidence,
+    )

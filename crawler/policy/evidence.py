@@ -120,8 +120,11 @@ class Evidence:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"evidence_kind": self.kind, "rows": {t: list(ids) for t, ids in self.rows.items()},
-                **self.fields_json()}
+        return {
+            "evidence_kind": self.kind,
+            "rows": {t: list(ids) for t, ids in self.rows.items()},
+            **self.fields_json(),
+        }
 
     def subject_keys(self) -> set[tuple[str, str]]:
         """What this evidence is about, beyond the finding's subject: ``("host", name)``, ``("cookie", name)``,
@@ -360,9 +363,23 @@ class OtherEvidence(Evidence):
         return dict(self.data or {})
 
 
-KINDS: dict[str, type[Evidence]] = {k.kind: k for k in (
-    CookieEvidence, StorageEvidence, FlowEvidence, SharingEvidence, TrackerEvidence, TlsEvidence, ChangeEvidence,
-    LoginEvidence, PageEvidence, ApiCallEvidence, CanaryEvidence, OtherEvidence)}
+KINDS: dict[str, type[Evidence]] = {
+    k.kind: k
+    for k in (
+        CookieEvidence,
+        StorageEvidence,
+        FlowEvidence,
+        SharingEvidence,
+        TrackerEvidence,
+        TlsEvidence,
+        ChangeEvidence,
+        LoginEvidence,
+        PageEvidence,
+        ApiCallEvidence,
+        CanaryEvidence,
+        OtherEvidence,
+    )
+}
 
 
 # -- reading stored evidence -------------------------------------------------------------------------------------
@@ -372,8 +389,11 @@ def evidence_from_json(data: Any) -> Evidence:
     if not isinstance(data, Mapping):
         return OtherEvidence({}, {"value": data} if data not in (None, {}) else None)
     raw_rows = data.get("rows")
-    found_rows = {str(t): [int(i) for i in ids if isinstance(i, int)] for t, ids in raw_rows.items()
-                  if isinstance(ids, list)} if isinstance(raw_rows, Mapping) else {}
+    found_rows = (
+        {str(t): [int(i) for i in ids if isinstance(i, int)] for t, ids in raw_rows.items() if isinstance(ids, list)}
+        if isinstance(raw_rows, Mapping)
+        else {}
+    )
     kind = data.get("evidence_kind") or _legacy_kind(data, found_rows)
     try:
         return _READERS[kind](data, found_rows)
@@ -416,19 +436,34 @@ def _strings(value: Any) -> tuple[str, ...] | None:
 def _read_cookie(d: Mapping[str, Any], r: Rows) -> Evidence:
     c = d.get("cookie")
     cookie = CookieDescription(**{f.name: c.get(f.name) for f in fields(CookieDescription)}) if c else None
-    return CookieEvidence(r, cookie, _strings(d.get("identifier")), d.get("maximum_days"), "renewed" in d,
-                          d.get("renewed"), d.get("value"), _strings(d.get("sources")), d.get("in_last_audit"))
+    return CookieEvidence(
+        r,
+        cookie,
+        _strings(d.get("identifier")),
+        d.get("maximum_days"),
+        "renewed" in d,
+        d.get("renewed"),
+        d.get("value"),
+        _strings(d.get("sources")),
+        d.get("in_last_audit"),
+    )
 
 
 def _read_storage(d: Mapping[str, Any], r: Rows) -> Evidence:
     identifier = d.get("identifier")
-    return StorageEvidence(r, identifier if isinstance(identifier, str) else None,
-                           _strings(identifier) if isinstance(identifier, list) else None, d.get("maximum_days"))
+    return StorageEvidence(
+        r,
+        identifier if isinstance(identifier, str) else None,
+        _strings(identifier) if isinstance(identifier, list) else None,
+        d.get("maximum_days"),
+    )
 
 
 def _read_flow(d: Mapping[str, Any], r: Rows) -> Evidence:
-    flows = tuple(FlowItem(**{**{f.name: item.get(f.name) for f in fields(FlowItem)},
-                              "chain": tuple(item.get("chain") or ())}) for item in d.get("flows") or ())
+    flows = tuple(
+        FlowItem(**{**{f.name: item.get(f.name) for f in fields(FlowItem)}, "chain": tuple(item.get("chain") or ())})
+        for item in d.get("flows") or ()
+    )
     return FlowEvidence(r, flows, d.get("recipient"), _strings(d.get("hosts")), d.get("host"), d.get("party"))
 
 
@@ -439,8 +474,11 @@ def _read_sharing(d: Mapping[str, Any], r: Rows) -> Evidence:
 
 def _read_tracker(d: Mapping[str, Any], r: Rows) -> Evidence:
     hosts = d.get("hosts")
-    described = None if hosts is None else tuple(
-        TrackerHost(**{f.name: h.get(f.name) for f in fields(TrackerHost)}) for h in hosts)
+    described = (
+        None
+        if hosts is None
+        else tuple(TrackerHost(**{f.name: h.get(f.name) for f in fields(TrackerHost)}) for h in hosts)
+    )
     return TrackerEvidence(r, described, _strings(d.get("observed")), _strings(d.get("pages")), d.get("in_last_audit"))
 
 
@@ -450,10 +488,16 @@ def _read_tls(d: Mapping[str, Any], r: Rows) -> Evidence:
 
 def _read_change(d: Mapping[str, Any], r: Rows) -> Evidence:
     related = d.get("related")
-    return ChangeEvidence(r, d.get("previous_run_id"), d.get("change"), d.get("kind"), d.get("key"),
-                          _strings(d.get("related_rules")),
-                          None if related is None else tuple((x["rule_id"], x["subject"]) for x in related),
-                          _strings(d.get("gone")))
+    return ChangeEvidence(
+        r,
+        d.get("previous_run_id"),
+        d.get("change"),
+        d.get("kind"),
+        d.get("key"),
+        _strings(d.get("related_rules")),
+        None if related is None else tuple((x["rule_id"], x["subject"]) for x in related),
+        _strings(d.get("gone")),
+    )
 
 
 def _read_login(d: Mapping[str, Any], r: Rows) -> Evidence:
@@ -465,16 +509,30 @@ def _read_page(d: Mapping[str, Any], r: Rows) -> Evidence:
 
 
 def _read_api_call(d: Mapping[str, Any], r: Rows) -> Evidence:
-    techniques = tuple(Technique(t["technique"], tuple(t.get("apis") or ()), t.get("detail"))
-                       for t in d.get("techniques") or ())
-    return ApiCallEvidence(r, d.get("script"), d.get("party"), d.get("entity"), techniques,
-                           *(tuple(d.get(k) or ()) for k in ("apis", "properties_read", "pages", "frames", "phases")))
+    techniques = tuple(
+        Technique(t["technique"], tuple(t.get("apis") or ()), t.get("detail")) for t in d.get("techniques") or ()
+    )
+    return ApiCallEvidence(
+        r,
+        d.get("script"),
+        d.get("party"),
+        d.get("entity"),
+        techniques,
+        *(tuple(d.get(k) or ()) for k in ("apis", "properties_read", "pages", "frames", "phases")),
+    )
 
 
 def _read_canary(d: Mapping[str, Any], r: Rows) -> Evidence:
     flows = tuple(CanaryItem(**{f.name: item.get(f.name) for f in fields(CanaryItem)}) for item in d.get("flows") or ())
-    return CanaryEvidence(r, tuple(d.get("hosts") or ()), d.get("party"), d.get("entity"), flows,
-                          tuple(d.get("scripts") or ()), tuple(d.get("known_session_replay") or ()))
+    return CanaryEvidence(
+        r,
+        tuple(d.get("hosts") or ()),
+        d.get("party"),
+        d.get("entity"),
+        flows,
+        tuple(d.get("scripts") or ()),
+        tuple(d.get("known_session_replay") or ()),
+    )
 
 
 def _read_other(d: Mapping[str, Any], r: Rows) -> Evidence:
@@ -482,9 +540,18 @@ def _read_other(d: Mapping[str, Any], r: Rows) -> Evidence:
 
 
 _READERS: dict[str, Callable[[Mapping[str, Any], Rows], Evidence]] = {
-    "cookie": _read_cookie, "storage": _read_storage, "pii-flow": _read_flow, "identifier-sharing": _read_sharing,
-    "tracker": _read_tracker, "tls": _read_tls, "change": _read_change, "login": _read_login, "page": _read_page,
-    "api-call": _read_api_call, "canary-flow": _read_canary, "other": _read_other,
+    "cookie": _read_cookie,
+    "storage": _read_storage,
+    "pii-flow": _read_flow,
+    "identifier-sharing": _read_sharing,
+    "tracker": _read_tracker,
+    "tls": _read_tls,
+    "change": _read_change,
+    "login": _read_login,
+    "page": _read_page,
+    "api-call": _read_api_call,
+    "canary-flow": _read_canary,
+    "other": _read_other,
 }
 
 
@@ -492,31 +559,65 @@ _READERS: dict[str, Callable[[Mapping[str, Any], Rows], Evidence]] = {
 def cookie_description(fact: CookieFacts) -> CookieDescription:
     cookie = fact.rec.obs
     return CookieDescription(
-        name=cookie.name, domain=cookie.domain, path=cookie.path, value=cookie.value, expires=cookie.expires,
-        lifetime_days=None if fact.lifetime_days is None else round(fact.lifetime_days, 1), session=cookie.session,
-        http_only=cookie.http_only, secure=cookie.secure, same_site=cookie.same_site,
-        partition_key=cookie.partition_key, party=fact.party, entity=fact.entity, purpose=fact.purpose.purpose,
-        purpose_source=fact.purpose.source, purpose_pattern=fact.purpose.pattern, set_by=cookie.set_by_url,
-        set_by_kind=cookie.set_by_kind, phase=fact.rec.phase)
+        name=cookie.name,
+        domain=cookie.domain,
+        path=cookie.path,
+        value=cookie.value,
+        expires=cookie.expires,
+        lifetime_days=None if fact.lifetime_days is None else round(fact.lifetime_days, 1),
+        session=cookie.session,
+        http_only=cookie.http_only,
+        secure=cookie.secure,
+        same_site=cookie.same_site,
+        partition_key=cookie.partition_key,
+        party=fact.party,
+        entity=fact.entity,
+        purpose=fact.purpose.purpose,
+        purpose_source=fact.purpose.source,
+        purpose_pattern=fact.purpose.pattern,
+        set_by=cookie.set_by_url,
+        set_by_kind=cookie.set_by_kind,
+        phase=fact.rec.phase,
+    )
 
 
 def cname_cloak(cloaking: Cloaking) -> CnameCloak:
     tracker = cloaking.tracker
-    return CnameCloak(cloaking.host, cloaking.chain, tracker.domain, tracker.organisation, tracker.source,
-                      cloaking.resolver, cloaking.row_id)
+    return CnameCloak(
+        cloaking.host,
+        cloaking.chain,
+        tracker.domain,
+        tracker.organisation,
+        tracker.source,
+        cloaking.resolver,
+        cloaking.row_id,
+    )
 
 
 def cloaking_words(cloaking: Cloaking) -> str:
-    return (f"{cloaking.host} is the vendor's name but a CNAME alias of {cloaking.tracker.organisation}'s tracker "
-            f"domain {cloaking.tracker.domain} ({' → '.join(cloaking.chain)}): CNAME cloaking")
+    return (
+        f"{cloaking.host} is the vendor's name but a CNAME alias of {cloaking.tracker.organisation}'s tracker "
+        f"domain {cloaking.tracker.domain} ({' → '.join(cloaking.chain)}): CNAME cloaking"
+    )
 
 
 def flow_item(flow: PiiFlow) -> FlowItem:
     match = flow.match
-    return FlowItem(table=flow.table, row_id=flow.row_id, phase=flow.phase, host=flow.host, party=flow.party,
-                    entity=flow.entity, url=flow.url, field=match.field, encoding=match.description,
-                    chain=tuple(match.chain), location=match.location, matched=match.value_variant,
-                    context=flow.context)
+    return FlowItem(
+        table=flow.table,
+        row_id=flow.row_id,
+        phase=flow.phase,
+        host=flow.host,
+        party=flow.party,
+        entity=flow.entity,
+        url=flow.url,
+        field=match.field,
+        encoding=match.description,
+        chain=tuple(match.chain),
+        location=match.location,
+        matched=match.value_variant,
+        context=flow.context,
+    )
 
 
 # -- shared wording ------------------------------------------------------------------------------------------------

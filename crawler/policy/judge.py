@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
+from ..store.writer import Store
 from .engine import Judgement, judge_run
 from .pack import PolicyPack, load_pack
-from ..store.writer import Store
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,7 @@ class Judge:
     lists: tuple[ListInfo, ...]
 
     @classmethod
-    def load(cls, policy: str | Path | None = None, lists_dir: str | Path | None = None) -> "Judge":
+    def load(cls, policy: str | Path | None = None, lists_dir: str | Path | None = None) -> Judge:
         """The pack, plus the built-in knowledge and every list in the cache (and ``lists_dir`` when given)."""
         extra = [Path(lists_dir)] if lists_dir else []
         knowledge, infos = load_lists(default_cache_dir(), extra_dirs=extra)
@@ -27,10 +27,15 @@ class Judge:
 
     def provenance(self) -> list[dict[str, Any]]:
         """What is stored with each run: the pack and every list, with versions and hashes."""
-        pack = {"name": f"policy:{self.pack.id}", "version": self.pack.version, "sha256": self.pack.sha256,
-                "source": self.pack.path}
+        pack = {
+            "name": f"policy:{self.pack.id}",
+            "version": self.pack.version,
+            "sha256": self.pack.sha256,
+            "source": self.pack.path,
+        }
         return [pack, *(asdict(info) for info in self.lists)]
 
-    def judge(self, store: Store, run_id: int, vendor_id: str | None = None,
-              compare_with_previous: bool = False) -> list[Judgement]:
+    def judge(
+        self, store: Store, run_id: int, vendor_id: str | None = None, compare_with_previous: bool = False
+    ) -> list[Judgement]:
         return judge_run(store, run_id, self.pack, self.knowledge, vendor_id, compare_with_previous)

@@ -53,8 +53,12 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
         raw_bytes = path.read_bytes()
     except OSError as exc:
         known = ", ".join(sorted(p.stem for p in PACKS_DIR.glob("*.toml")))
-        raise ConfigError(path, "(file)", f"cannot read the policy pack ({exc.strerror})",
-                          f"pass --policy with a pack file or one of: {known}") from None
+        raise ConfigError(
+            path,
+            "(file)",
+            f"cannot read the policy pack ({exc.strerror})",
+            f"pass --policy with a pack file or one of: {known}",
+        ) from None
     try:
         data = tomllib.loads(raw_bytes.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -70,8 +74,12 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
         where = f'rules."{rule_id}"'
         if rule_id in MERGED_RULES:
             into, clause = MERGED_RULES[rule_id]
-            raise ConfigError(path, where, f"this rule is now {into} cited under {clause} too",
-                              f'remove [{where}] and write clauses = [..., "{clause}"] under [rules."{into}"]')
+            raise ConfigError(
+                path,
+                where,
+                f"this rule is now {into} cited under {clause} too",
+                f'remove [{where}] and write clauses = [..., "{clause}"] under [rules."{into}"]',
+            )
         if rule_id not in RULES:
             raise ConfigError(path, where, "no rule has this id", f"use one of: {', '.join(sorted(RULES))}")
         if not isinstance(settings, dict):
@@ -80,31 +88,56 @@ def load_pack(name_or_path: str | Path | None = None) -> PolicyPack:
             continue
         severity = settings.get("severity", RULES[rule_id].default_severity)
         if severity not in SEVERITIES:
-            raise ConfigError(path, f"{where}.severity", f"unknown severity {severity!r}", f"use one of: {', '.join(SEVERITIES)}")
+            raise ConfigError(
+                path, f"{where}.severity", f"unknown severity {severity!r}", f"use one of: {', '.join(SEVERITIES)}"
+            )
         unknown = set(settings.get("params", {})) - set(RULES[rule_id].defaults)
         if unknown:
-            raise ConfigError(path, f"{where}.params.{sorted(unknown)[0]}", "this rule has no such parameter",
-                              f"use one of: {', '.join(sorted(RULES[rule_id].defaults)) or 'none'}")
+            raise ConfigError(
+                path,
+                f"{where}.params.{sorted(unknown)[0]}",
+                "this rule has no such parameter",
+                f"use one of: {', '.join(sorted(RULES[rule_id].defaults)) or 'none'}",
+            )
         params = {**_shared(parameters, RULES[rule_id].defaults), **settings.get("params", {})}
         for name, value in params.items():
             if name.endswith("severity") and value not in SEVERITIES:
-                raise ConfigError(path, f"{where}.params.{name}", f"unknown severity {value!r}",
-                                  f"use one of: {', '.join(SEVERITIES)}")
+                raise ConfigError(
+                    path,
+                    f"{where}.params.{name}",
+                    f"unknown severity {value!r}",
+                    f"use one of: {', '.join(SEVERITIES)}",
+                )
         cited = settings.get("clauses", [RULES[rule_id].clause])
         if not isinstance(cited, list) or not cited or not all(isinstance(c, str) for c in cited):
-            raise ConfigError(path, f"{where}.clauses", "expected a list of clause ids",
-                              f'write e.g. clauses = ["{RULES[rule_id].clause}"]')
+            raise ConfigError(
+                path,
+                f"{where}.clauses",
+                "expected a list of clause ids",
+                f'write e.g. clauses = ["{RULES[rule_id].clause}"]',
+            )
         if len(set(cited)) != len(cited):
             raise ConfigError(path, f"{where}.clauses", "a clause is named twice", "name each clause once")
         rule = RULES[rule_id](severity, params, cited)
         for clause in rule.clauses:
             if clause not in clauses:
-                raise ConfigError(path, f'clauses."{clause}"',
-                                  f"rule {rule_id} judges clause {clause}, whose text is missing",
-                                  "quote the clause's words under [clauses]")
+                raise ConfigError(
+                    path,
+                    f'clauses."{clause}"',
+                    f"rule {rule_id} judges clause {clause}, whose text is missing",
+                    "quote the clause's words under [clauses]",
+                )
         rules.append(rule)
-    return PolicyPack(meta["id"], meta["name"], meta["version"], str(path), hashlib.sha256(raw_bytes).hexdigest(),
-                      dict(clauses), dict(parameters), tuple(rules))
+    return PolicyPack(
+        meta["id"],
+        meta["name"],
+        meta["version"],
+        str(path),
+        hashlib.sha256(raw_bytes).hexdigest(),
+        dict(clauses),
+        dict(parameters),
+        tuple(rules),
+    )
 
 
 def _shared(parameters: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:

@@ -56,8 +56,9 @@ def _form_reasons(analyses: Iterable[AuditAnalysis]) -> list[str]:
     return [f"a form on {url} asks for: {', '.join(sorted(kinds))}" for url, kinds in sorted(asked.items())]
 
 
-def candidate_verdict(findings: list[Finding], analyses: Iterable[AuditAnalysis], problems: list[str],
-                      gaps: Sequence[str] = ()) -> Verdict:
+def candidate_verdict(
+    findings: list[Finding], analyses: Iterable[AuditAnalysis], problems: list[str], gaps: Sequence[str] = ()
+) -> Verdict:
     """Pre-approval: any violation says do not approve; warnings, or an audit that did not fully run, need
     review; otherwise approve. An incomplete audit is never approved. Reasons name clauses, trackers,
     persistent identifiers and TLS."""
@@ -90,8 +91,9 @@ def scheduled_verdict(findings: list[Finding], problems: list[str], gaps: Sequen
     return Verdict("scheduled audit", verdict, tuple(reasons))
 
 
-def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: dict[str, Any] | None,
-                    gaps: Sequence[str] = ()) -> Verdict:
+def removal_verdict(
+    findings: list[Finding], problems: list[str], baseline_run: dict[str, Any] | None, gaps: Sequence[str] = ()
+) -> Verdict:
     """Post-termination: verified only when no violation is left: the account does not log in, no tracker
     or identifier is served, and the old browser state is not recognised. A check that could not reach the
     site (network failures, a login page that never loaded) is incomplete, never verified."""
@@ -100,14 +102,19 @@ def removal_verdict(findings: list[Finding], problems: list[str], baseline_run: 
     reasons += [f.message for f in findings if f.severity == "info"]
     reasons += problems
     if baseline_run:
-        reasons.append(f"compared with the last audit before termination: run {baseline_run['run_id']} "
-                       f"({baseline_run['started_at']})")
+        reasons.append(
+            f"compared with the last audit before termination: run {baseline_run['run_id']} "
+            f"({baseline_run['started_at']})"
+        )
     else:
         reasons.append("no earlier complete audit of this vendor in the database: nothing to compare with or replay")
     if gaps:
         verdict = REMOVAL_NOT_VERIFIED + INCOMPLETE_SUFFIX if violations else INCOMPLETE
         return Verdict("post-termination", verdict, tuple(reasons))
     if not violations:
-        reasons.insert(0, "the account did not log in, no tracker or identifier was served, and the saved "
-                          "browser state was not recognised")
+        reasons.insert(
+            0,
+            "the account did not log in, no tracker or identifier was served, and the saved "
+            "browser state was not recognised",
+        )
     return Verdict("post-termination", REMOVAL_NOT_VERIFIED if violations else REMOVAL_VERIFIED, tuple(reasons))

@@ -15,29 +15,36 @@ BAR_H = 14
 RED, DARK_RED, GREY, BLUE, INK, MUTED = "#b42318", "#7a1a10", "#98a2b3", "#3e6fb0", "#1d2939", "#667085"
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", size: float = 12, fill: str = INK,
-          weight: str = "normal") -> str:
-    return (f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
-            f'font-weight="{weight}">{escape(text)}</text>')
+def _text(
+    x: float, y: float, text: str, anchor: str = "start", size: float = 12, fill: str = INK, weight: str = "normal"
+) -> str:
+    return (
+        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="{size}" fill="{fill}" '
+        f'font-weight="{weight}">{escape(text)}</text>'
+    )
 
 
 def _label(y: float, first: str, second: str, first_weight: str = "normal") -> str:
     """A two-line label right-aligned against the bars: nothing cut off, the detail in grey below."""
     size = 11.5 if len(first) <= 44 else max(8.0, 11.5 * 44 / len(first))
-    return (f'<text x="{LABEL_W - 8}" y="{y + 11:.1f}" text-anchor="end" font-size="{size:.1f}" fill="{INK}" '
-            f'font-weight="{first_weight}">{escape(first)}</text>'
-            f'<text x="{LABEL_W - 8}" y="{y + 24:.1f}" text-anchor="end" font-size="10" fill="{MUTED}">'
-            f'{escape(second)}</text>')
+    return (
+        f'<text x="{LABEL_W - 8}" y="{y + 11:.1f}" text-anchor="end" font-size="{size:.1f}" fill="{INK}" '
+        f'font-weight="{first_weight}">{escape(first)}</text>'
+        f'<text x="{LABEL_W - 8}" y="{y + 24:.1f}" text-anchor="end" font-size="10" fill="{MUTED}">'
+        f"{escape(second)}</text>"
+    )
 
 
 def _clip(text: str, limit: int = 44) -> str:
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _svg(height: float, body: list[str], title: str) -> Markup:
-    return Markup(f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
-                  f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">'
-                  f'<title>{escape(title)}</title>' + "".join(body) + "</svg>")
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {height:.0f}" width="100%" role="img" '
+        f'aria-label="{escape(title)}" preserveAspectRatio="xMinYMin meet">'
+        f"<title>{escape(title)}</title>" + "".join(body) + "</svg>"
+    )
 
 
 def _ticks(maximum: float) -> list[float]:
@@ -66,8 +73,11 @@ def third_party_hosts(report: Report, per_vendor: int = 12) -> Markup | None:
     body.append(_text(LABEL_W, 14, "requests", size=11, fill=MUTED))
     rows_top = y
     for vendor, hosts, hidden in groups:
-        body.append(_text(0, y + 14, f"{vendor.name} — {len(vendor.third_party_hosts)} third-party host(s)",
-                          size=12, weight="600"))
+        body.append(
+            _text(
+                0, y + 14, f"{vendor.name} — {len(vendor.third_party_hosts)} third-party host(s)", size=12, weight="600"
+            )
+        )
         y += ROW_H
         if not hosts:
             body.append(_text(16, y + 12, "no third-party host contacted", size=12, fill=MUTED))
@@ -76,7 +86,9 @@ def third_party_hosts(report: Report, per_vendor: int = 12) -> Markup | None:
             w = max(2.0, plot_w * host.requests / scale_max)
             colour = RED if host.flagged else GREY
             body.append(_label(y, host.host, category_words(host.category) or "no known category"))
-            body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>')
+            body.append(
+                f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{colour}"/>'
+            )
             body.append(_text(LABEL_W + w + 5, y + 17, str(host.requests), size=11, fill=MUTED))
             y += TWO_LINE_ROW_H
         if hidden > 0:
@@ -122,15 +134,20 @@ def cookie_lifetimes(report: Report, limit: int = 30) -> Markup | None:
             # the part beyond the maximum in a darker red, so even a few days over stand out from the limit line
             inside = plot_w * maximum / scale_max
             body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{inside:.1f}" height="{BAR_H}" fill="{RED}"/>')
-            body.append(f'<rect x="{LABEL_W + inside:.1f}" y="{y + 3:.1f}" width="{max(w - inside, 3.0):.1f}" '
-                        f'height="{BAR_H + 6}" fill="{DARK_RED}"/>')
+            body.append(
+                f'<rect x="{LABEL_W + inside:.1f}" y="{y + 3:.1f}" width="{max(w - inside, 3.0):.1f}" '
+                f'height="{BAR_H + 6}" fill="{DARK_RED}"/>'
+            )
             w = max(w, inside + 3.0)
         else:
             body.append(f'<rect x="{LABEL_W}" y="{y + 6:.1f}" width="{w:.1f}" height="{BAR_H}" rx="2" fill="{BLUE}"/>')
         suffix = " ▸" if days > scale_max else ""
         label = f"{days:.0f} days{suffix}" + (f", {days - maximum:.0f} over" if over and maximum is not None else "")
-        body.append(_text(LABEL_W + w + 5, y + 17, label, size=11, fill=RED if over else MUTED,
-                          weight="600" if over else "normal"))
+        body.append(
+            _text(
+                LABEL_W + w + 5, y + 17, label, size=11, fill=RED if over else MUTED, weight="600" if over else "normal"
+            )
+        )
         y += TWO_LINE_ROW_H
     for tick in (t for t in _ticks(scale_max) if t <= scale_max):
         x = LABEL_W + plot_w * tick / scale_max
@@ -139,8 +156,11 @@ def cookie_lifetimes(report: Report, limit: int = 30) -> Markup | None:
     body.append(_text(LABEL_W + plot_w / 2, y + 30, "lifetime in days", anchor="middle", size=11, fill=MUTED))
     if maximum is not None and maximum <= scale_max:
         x = LABEL_W + plot_w * maximum / scale_max
-        body.append(f'<line x1="{x:.1f}" y1="{top - 8:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{RED}" '
-                    f'stroke-width="1.5" stroke-dasharray="5 3"/>')
-        body.append(_text(x, top - 12, f"policy maximum: {maximum:g} days", anchor="middle", size=11, fill=RED,
-                          weight="600"))
+        body.append(
+            f'<line x1="{x:.1f}" y1="{top - 8:.1f}" x2="{x:.1f}" y2="{y:.1f}" stroke="{RED}" '
+            f'stroke-width="1.5" stroke-dasharray="5 3"/>'
+        )
+        body.append(
+            _text(x, top - 12, f"policy maximum: {maximum:g} days", anchor="middle", size=11, fill=RED, weight="600")
+        )
     return _svg(y + 40, body, "Persistent cookie lifetimes against the policy maximum")

@@ -8,8 +8,18 @@ import json
 
 from .model import Report
 
-COLUMNS = ("finding_id", "run_id", "vendor_id", "account", "clause", "rule_id", "severity", "subject", "message",
-           "evidence_rows")
+COLUMNS = (
+    "finding_id",
+    "run_id",
+    "vendor_id",
+    "account",
+    "clause",
+    "rule_id",
+    "severity",
+    "subject",
+    "message",
+    "evidence_rows",
+)
 
 
 def render(report: Report) -> str:
@@ -17,6 +27,18 @@ def render(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for f in report.findings:
-        writer.writerow([f.id, f.run_id, f.vendor_id, f.account or "", f.clause, f.rule_id, f.severity, f.subject,
-                         f.message, json.dumps(f.rows, separators=(",", ":"), sort_keys=True)])
+        writer.writerow(
+            [
+                f.id,
+                f.run_id,
+                f.vendor_id,
+                f.account or "",
+                f.clause,
+                f.rule_id,
+                f.severity,
+                f.subject,
+                f.message,
+                json.dumps(f.rows, separators=(",", ":"), sort_keys=True),
+            ]
+        )
     return out.getvalue()

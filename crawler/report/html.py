@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +22,25 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_aut
 from markupsafe import Markup, escape
 from PIL import Image as PILImage
 
-from . import charts
 from ..knowledge.categories import category_words
-from ..policy.evidence import (ApiCallEvidence, CanaryEvidence, ChangeEvidence, CookieDescription, CookieEvidence, FlowEvidence, FlowItem,
-                               LoginEvidence, OtherEvidence, PageEvidence, SharingEvidence, StorageEvidence,
-                               TlsEvidence, TrackerEvidence, evidence_from_json)
+from ..policy.evidence import (
+    ApiCallEvidence,
+    CanaryEvidence,
+    ChangeEvidence,
+    CookieDescription,
+    CookieEvidence,
+    FlowEvidence,
+    FlowItem,
+    LoginEvidence,
+    OtherEvidence,
+    PageEvidence,
+    SharingEvidence,
+    StorageEvidence,
+    TlsEvidence,
+    TrackerEvidence,
+    evidence_from_json,
+)
+from . import charts
 from .model import ClauseGroup, FindingInfo, PageInfo, Report, VendorReport
 from .wording import SEVERITY_LABEL, chain_steps, lifetime_words, verdict_tone, why
 
@@ -66,7 +80,7 @@ def highlight(text: Any, needles: Any, limit: int | None = None) -> Markup:
         text = ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
     out, last = [], 0
     for match in pattern.finditer(text):
-        out.append(escape(text[last:match.start()]))
+        out.append(escape(text[last : match.start()]))
         out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
         last = match.end()
     out.append(escape(text[last:]))
@@ -77,13 +91,13 @@ def when(stamp: Any) -> str:
     if stamp in (None, ""):
         return "—"
     if isinstance(stamp, (int, float)):
-        return datetime.fromtimestamp(stamp, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     try:
         moment = datetime.fromisoformat(str(stamp))
     except ValueError:
         return str(stamp)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
@@ -145,7 +159,9 @@ class Screenshots:
             thumb, full = _thumbnail(data), _full_size(data)
             size = len(thumb.data) + len(full.data)
             if size > MAX_IMAGE_BYTES or self.total + size > MAX_TOTAL_IMAGE_BYTES:
-                shot = Shot(page, None, thumb.width, thumb.height, digest, intact, "not embedded to keep the report small")
+                shot = Shot(
+                    page, None, thumb.width, thumb.height, digest, intact, "not embedded to keep the report small"
+                )
                 self.shots[page.id] = shot
                 return shot
             self.total += size
@@ -189,8 +205,9 @@ def _full_size(data: bytes) -> Image:
     with PILImage.open(io.BytesIO(data)) as opened:
         picture: PILImage.Image = opened
         if picture.width > FULL_WIDTH:
-            picture = picture.resize((FULL_WIDTH, round(picture.height * FULL_WIDTH / picture.width)),
-                                     PILImage.Resampling.LANCZOS)
+            picture = picture.resize(
+                (FULL_WIDTH, round(picture.height * FULL_WIDTH / picture.width)), PILImage.Resampling.LANCZOS
+            )
         return _jpeg(picture, quality=75)
 
 
@@ -213,11 +230,15 @@ def _cookie_rows(cookie: CookieDescription, maximum: float | None) -> list[tuple
         return "yes" if flag else "no"
 
     rows: list[tuple[str, Any]] = [
-        ("Name", cookie.name), ("Value", cookie.value),
+        ("Name", cookie.name),
+        ("Value", cookie.value),
         ("Domain / path", f"{cookie.domain}{cookie.path or ''}"),
         ("Party", f"{cookie.party or '?'} party" + (f" ({cookie.entity})" if cookie.entity else "")),
-        ("Lifetime", lifetime_words(cookie.lifetime_days) +
-         (f"; the policy maximum is {maximum:g} days" if maximum is not None and cookie.lifetime_days else "")),
+        (
+            "Lifetime",
+            lifetime_words(cookie.lifetime_days)
+            + (f"; the policy maximum is {maximum:g} days" if maximum is not None and cookie.lifetime_days else ""),
+        ),
         ("Expires", when(cookie.expires) if cookie.expires is not None else "at the end of the session"),
         ("Secure / HttpOnly", f"{yes(cookie.secure)} / {yes(cookie.http_only)}"),
         ("SameSite", cookie.same_site or "not set (Lax by default)"),
@@ -253,16 +274,31 @@ def _flows_view(flows: tuple[FlowItem, ...], report: Report) -> dict[str, Any]:
         if block is None:
             request = report.requests.get(flow.row_id) if flow.table == "requests" and flow.row_id else None
             block = blocks[block_key] = {
-                "host": flow.host, "party": flow.party, "entity": flow.entity, "location": flow.location,
-                "url": flow.url, "table": flow.table, "context": flow.context or "", "request": request,
-                "count": entry["count"], "phases": list(entry["phases"]), "row_ids": list(entry["row_ids"]),
-                "matches": []}
+                "host": flow.host,
+                "party": flow.party,
+                "entity": flow.entity,
+                "location": flow.location,
+                "url": flow.url,
+                "table": flow.table,
+                "context": flow.context or "",
+                "request": request,
+                "count": entry["count"],
+                "phases": list(entry["phases"]),
+                "row_ids": list(entry["row_ids"]),
+                "matches": [],
+            }
         else:
             block["count"] = max(block["count"], entry["count"])
             block["phases"] += [p for p in entry["phases"] if p not in block["phases"]]
             block["row_ids"] += [r for r in entry["row_ids"] if r not in block["row_ids"]]
-        block["matches"].append({"field": flow.field, "encoding": flow.encoding, "matched": flow.matched,
-                                 "steps": chain_steps(str(flow.field or "value"), list(flow.chain))})
+        block["matches"].append(
+            {
+                "field": flow.field,
+                "encoding": flow.encoding,
+                "matched": flow.matched,
+                "steps": chain_steps(str(flow.field or "value"), list(flow.chain)),
+            }
+        )
     for block in blocks.values():
         block["needles"] = [m["matched"] for m in block["matches"] if m["matched"]]
     shown = list(blocks.values())
@@ -287,9 +323,15 @@ def _carried(value: str | None, finding: FindingInfo, report: Report) -> dict[st
             seen.add(key)
             carried.append({"request": request, "where": label, "text": text})
     after_restart = any(c["request"].phase == "reconnect" for c in carried)
-    return {"carried_title": ("Sent again after the browser restart, without logging in" if after_restart
-                              else "Requests that carried the value"),
-            "carried": carried[:MAX_REQUESTS_SHOWN], "carried_more": max(0, len(carried) - MAX_REQUESTS_SHOWN)}
+    return {
+        "carried_title": (
+            "Sent again after the browser restart, without logging in"
+            if after_restart
+            else "Requests that carried the value"
+        ),
+        "carried": carried[:MAX_REQUESTS_SHOWN],
+        "carried_more": max(0, len(carried) - MAX_REQUESTS_SHOWN),
+    }
 
 
 def _recorded(finding: FindingInfo, report: Report, cookies: bool = True, storage: bool = True) -> dict[str, Any]:
@@ -306,48 +348,81 @@ def _recorded(finding: FindingInfo, report: Report, cookies: bool = True, storag
 
 def _cookie_view(ev: CookieEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
     maximum = ev.maximum_days if ev.maximum_days is not None else report.policy.max_lifetime_days
-    view: dict[str, Any] = {"value": ev.cookie.value if ev.cookie else ev.value,
-                            "identifier_reasons": list(ev.identifier_reasons or ()), "renewed": ev.renewed,
-                            "sources": list(ev.sources or ()), "in_last_audit": ev.in_last_audit,
-                            "retention": ev.retention}
+    view: dict[str, Any] = {
+        "value": ev.cookie.value if ev.cookie else ev.value,
+        "identifier_reasons": list(ev.identifier_reasons or ()),
+        "renewed": ev.renewed,
+        "sources": list(ev.sources or ()),
+        "in_last_audit": ev.in_last_audit,
+        "retention": ev.retention,
+    }
     if ev.cookie is not None:
         view["cookie"] = _cookie_rows(ev.cookie, maximum)
         days = ev.cookie.lifetime_days
         if days is not None and maximum:
-            view["lifetime"] = {"days": days, "maximum": maximum, "over": days > maximum,
-                                "pct": min(100.0, 100.0 * days / max(days, maximum * 1.25)),
-                                "max_pct": 100.0 * maximum / max(days, maximum * 1.25)}
+            view["lifetime"] = {
+                "days": days,
+                "maximum": maximum,
+                "over": days > maximum,
+                "pct": min(100.0, 100.0 * days / max(days, maximum * 1.25)),
+                "max_pct": 100.0 * maximum / max(days, maximum * 1.25),
+            }
     view.update(_carried(view["value"], finding, report))
     view.update(_recorded(finding, report, cookies=ev.cookie is None or bool(ev.sources)))
     return view
 
 
 def _storage_view(ev: StorageEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    view: dict[str, Any] = {"value": ev.identifier_value, "identifier_value": ev.identifier_value,
-                            "identifier_reasons": list(ev.identifier_reasons or ())}
+    view: dict[str, Any] = {
+        "value": ev.identifier_value,
+        "identifier_value": ev.identifier_value,
+        "identifier_reasons": list(ev.identifier_reasons or ()),
+    }
     view.update(_carried(ev.identifier_value, finding, report))
     view.update(_recorded(finding, report))
     return view
 
 
 def _flow_view(ev: FlowEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    return {**_flows_view(ev.flows, report), "recipient": ev.recipient, "host_names": list(ev.hosts or ()),
-            **_recorded(finding, report, storage=False)}
+    return {
+        **_flows_view(ev.flows, report),
+        "recipient": ev.recipient,
+        "host_names": list(ev.hosts or ()),
+        **_recorded(finding, report, storage=False),
+    }
 
 
 def _sharing_view(ev: SharingEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
     by_host: dict[tuple, dict[str, Any]] = {}
     for s in ev.sent:
         by_host.setdefault((s.host, s.where), {"sending": s, "count": 0})["count"] += 1
-    sent = [{"entity": e["sending"].entity, "host": e["sending"].host, "where": e["sending"].where,
-             "url": e["sending"].url, "count": e["count"]} for e in by_host.values()]
-    return {"value": ev.identifier, "identifier_value": ev.identifier, "owner": ev.owner,
-            "receivers": list(ev.receivers), "sent": sent, **_recorded(finding, report)}
+    sent = [
+        {
+            "entity": e["sending"].entity,
+            "host": e["sending"].host,
+            "where": e["sending"].where,
+            "url": e["sending"].url,
+            "count": e["count"],
+        }
+        for e in by_host.values()
+    ]
+    return {
+        "value": ev.identifier,
+        "identifier_value": ev.identifier,
+        "owner": ev.owner,
+        "receivers": list(ev.receivers),
+        "sent": sent,
+        **_recorded(finding, report),
+    }
 
 
 def _tracker_view(ev: TrackerEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    return {"hosts": list(ev.hosts or ()), "observed": list(ev.observed or ()), "page_urls": list(ev.pages or ()),
-            "in_last_audit": ev.in_last_audit}
+    return {
+        "hosts": list(ev.hosts or ()),
+        "observed": list(ev.observed or ()),
+        "page_urls": list(ev.pages or ()),
+        "in_last_audit": ev.in_last_audit,
+    }
 
 
 def _tls_view(ev: TlsEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
@@ -355,9 +430,16 @@ def _tls_view(ev: TlsEvidence, finding: FindingInfo, report: Report) -> dict[str
 
 
 def _change_view(ev: ChangeEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    return {"change": {"status": ev.change, "kind": ev.what, "key": ev.key, "previous_run_id": ev.previous_run_id,
-                       "related_rules": list(ev.related_rules or ())},
-            "gone": list(ev.gone or ())}
+    return {
+        "change": {
+            "status": ev.change,
+            "kind": ev.what,
+            "key": ev.key,
+            "previous_run_id": ev.previous_run_id,
+            "related_rules": list(ev.related_rules or ()),
+        },
+        "gone": list(ev.gone or ()),
+    }
 
 
 def _login_view(ev: LoginEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
@@ -369,13 +451,26 @@ def _page_view(ev: PageEvidence, finding: FindingInfo, report: Report) -> dict[s
 
 
 def _api_call_view(ev: ApiCallEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    return {"script": ev.script, "party": ev.party, "entity": ev.entity, "techniques": ev.techniques,
-            "properties_read": ev.properties_read, "pages": ev.pages, "frames": ev.frames}
+    return {
+        "script": ev.script,
+        "party": ev.party,
+        "entity": ev.entity,
+        "techniques": ev.techniques,
+        "properties_read": ev.properties_read,
+        "pages": ev.pages,
+        "frames": ev.frames,
+    }
 
 
 def _canary_view(ev: CanaryEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
-    return {"host_names": ev.hosts, "party": ev.party, "entity": ev.entity, "canaries": ev.flows[:MAX_FLOWS_SHOWN],
-            "canaries_more": max(0, len(ev.flows) - MAX_FLOWS_SHOWN), "scripts": ev.scripts}
+    return {
+        "host_names": ev.hosts,
+        "party": ev.party,
+        "entity": ev.entity,
+        "canaries": ev.flows[:MAX_FLOWS_SHOWN],
+        "canaries_more": max(0, len(ev.flows) - MAX_FLOWS_SHOWN),
+        "scripts": ev.scripts,
+    }
 
 
 def _other_view(ev: OtherEvidence, finding: FindingInfo, report: Report) -> dict[str, Any]:
@@ -383,10 +478,18 @@ def _other_view(ev: OtherEvidence, finding: FindingInfo, report: Report) -> dict
 
 
 VIEWS: dict[str, Callable[[Any, FindingInfo, Report], dict[str, Any]]] = {
-    CookieEvidence.kind: _cookie_view, StorageEvidence.kind: _storage_view, FlowEvidence.kind: _flow_view,
-    SharingEvidence.kind: _sharing_view, TrackerEvidence.kind: _tracker_view, TlsEvidence.kind: _tls_view,
-    ChangeEvidence.kind: _change_view, LoginEvidence.kind: _login_view, PageEvidence.kind: _page_view,
-    ApiCallEvidence.kind: _api_call_view, CanaryEvidence.kind: _canary_view, OtherEvidence.kind: _other_view,
+    CookieEvidence.kind: _cookie_view,
+    StorageEvidence.kind: _storage_view,
+    FlowEvidence.kind: _flow_view,
+    SharingEvidence.kind: _sharing_view,
+    TrackerEvidence.kind: _tracker_view,
+    TlsEvidence.kind: _tls_view,
+    ChangeEvidence.kind: _change_view,
+    LoginEvidence.kind: _login_view,
+    PageEvidence.kind: _page_view,
+    ApiCallEvidence.kind: _api_call_view,
+    CanaryEvidence.kind: _canary_view,
+    OtherEvidence.kind: _other_view,
 }
 
 
@@ -421,10 +524,23 @@ def evidence_shown_with(vendor: VendorReport, groups: tuple[ClauseGroup, ...]) -
 # -- rendering -----------------------------------------------------------------------------------------------------
 def environment() -> Environment:
     # A missing key renders as nothing, never an error: a report always renders.
-    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(default=True),
-                      undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(highlight=highlight, when=when, filesize=filesize, pretty_json=pretty_json, slug=slug,
-                       lifetime=lifetime_words, tone=verdict_tone, category=category_words)
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(default=True),
+        undefined=ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        highlight=highlight,
+        when=when,
+        filesize=filesize,
+        pretty_json=pretty_json,
+        slug=slug,
+        lifetime=lifetime_words,
+        tone=verdict_tone,
+        category=category_words,
+    )
     env.globals.update(SEVERITY_LABEL=SEVERITY_LABEL, why=why)
     return env
 
@@ -452,6 +568,7 @@ TAG = re.compile(r"(<[^>]+>)")
 
 def break_at_separators(html: str) -> str:
     """Let long URLs and paths wrap after ``/ ? & = , .`` rather than in the middle of a word."""
+
     def wrap(match: re.Match[str]) -> str:
         inner = match.group(2)
         if len(TAG.sub("", inner)) < 24:
@@ -459,6 +576,7 @@ def break_at_separators(html: str) -> str:
         parts = TAG.split(inner)
         inner = "".join(part if part.startswith("<") else SEPARATOR.sub(r"\1<wbr>", part) for part in parts)
         return match.group(1) + inner + match.group(3)
+
     return BREAKABLE.sub(wrap, html)
 
 
@@ -483,23 +601,33 @@ def render(report: Report) -> str:
     for vendor in report.vendors:
         gallery = [s for s in (screenshots.add(p) for p in _chosen_pages(report, vendor)) if s is not None]
         groups = report.clause_groups(vendor)
-        vendors.append({
-            "v": vendor,
-            "groups": groups,
-            "clause_counts": report.clause_counts(vendor),
-            "judged": report.judged_clauses(vendor),
-            "evidence": {f.id: evidence_view(f, report, vendor) for f in vendor.findings},
-            "shown_with": evidence_shown_with(vendor, groups),
-            "shots": {s.page.id: s for s in gallery},
-            "gallery": gallery,
-            "top": _top_findings(vendor),
-        })
+        vendors.append(
+            {
+                "v": vendor,
+                "groups": groups,
+                "clause_counts": report.clause_counts(vendor),
+                "judged": report.judged_clauses(vendor),
+                "evidence": {f.id: evidence_view(f, report, vendor) for f in vendor.findings},
+                "shown_with": evidence_shown_with(vendor, groups),
+                "shots": {s.page.id: s for s in gallery},
+                "gallery": gallery,
+                "top": _top_findings(vendor),
+            }
+        )
     template = environment().get_template("report.html")
-    return break_at_separators(template.render(
-        r=report, run=report.run, policy=report.policy, vendors=vendors,
-        symbols=list(screenshots.symbols.values()),
-        full_shots=[s for s in screenshots.shots.values() if s.full], full_width=FULL_WIDTH,
-        hosts_chart=charts.third_party_hosts(report), lifetimes_chart=charts.cookie_lifetimes(report),
-        clause_counts=report.clause_counts(), counts=report.counts,
-        artefact_bytes=sum(a.bytes for a in report.manifest.artefacts) if report.manifest else 0,
-    ))
+    return break_at_separators(
+        template.render(
+            r=report,
+            run=report.run,
+            policy=report.policy,
+            vendors=vendors,
+            symbols=list(screenshots.symbols.values()),
+            full_shots=[s for s in screenshots.shots.values() if s.full],
+            full_width=FULL_WIDTH,
+            hosts_chart=charts.third_party_hosts(report),
+            lifetimes_chart=charts.cookie_lifetimes(report),
+            clause_counts=report.clause_counts(),
+            counts=report.counts,
+            artefact_bytes=sum(a.bytes for a in report.manifest.artefacts) if report.manifest else 0,
+        )
+    )

@@ -28,12 +28,17 @@ def render(report: Report) -> str:
     errors = 0
     for vendor in report.vendors:
         judged = report.judged_clauses(vendor)
-        suite = ET.SubElement(suites, "testsuite", name=_x(f"{vendor.id} ({vendor.name})"),
-                              timestamp=(report.run.started_at or "")[:19])
+        suite = ET.SubElement(
+            suites, "testsuite", name=_x(f"{vendor.id} ({vendor.name})"), timestamp=(report.run.started_at or "")[:19]
+        )
         props = ET.SubElement(suite, "properties")
-        for name, value in (("vendor", vendor.id), ("verdict", vendor.verdict.verdict), ("run_id", str(report.run.id)),
-                            ("policy", f"{report.policy.id} {report.policy.version}"),
-                            ("policy_sha256", report.policy.sha256)):
+        for name, value in (
+            ("vendor", vendor.id),
+            ("verdict", vendor.verdict.verdict),
+            ("run_id", str(report.run.id)),
+            ("policy", f"{report.policy.id} {report.policy.version}"),
+            ("policy_sha256", report.policy.sha256),
+        ):
             ET.SubElement(props, "property", name=name, value=_x(value))
         counts = {"tests": 0, "failures": 0, "skipped": 0}
         for clause_id in report.clause_ids:
@@ -45,13 +50,18 @@ def render(report: Report) -> str:
             others = [f for f in mine if f.severity != "violation"]
             if violations:
                 counts["failures"] += 1
-                failure = ET.SubElement(case, "failure", type="violation",
-                                        message=f"{len(violations)} violation(s) of {clause_id}")
+                failure = ET.SubElement(
+                    case, "failure", type="violation", message=f"{len(violations)} violation(s) of {clause_id}"
+                )
                 failure.text = "\n".join(_line(f) for f in violations) + _x(f"\n\n{clause_id}: {clause.text}\n")
             elif clause_id not in judged:
                 counts["skipped"] += 1
-                ET.SubElement(case, "skipped", message=f"no rule of pack {report.policy.id} judges {clause_id} in "
-                                                       f"{'a post-termination check' if vendor.removal_check else 'an audit'}")
+                ET.SubElement(
+                    case,
+                    "skipped",
+                    message=f"no rule of pack {report.policy.id} judges {clause_id} in "
+                    f"{'a post-termination check' if vendor.removal_check else 'an audit'}",
+                )
             if others:
                 ET.SubElement(case, "system-out").text = "\n".join(_line(f) for f in others) + "\n"
         gaps = [r for r in vendor.verdict.reasons if r.startswith("audit incomplete: ")]
@@ -59,8 +69,9 @@ def render(report: Report) -> str:
             case = ET.SubElement(suite, "testcase", classname=_x(vendor.id), name="audit coverage")
             counts["tests"] += 1
             errors += 1
-            error = ET.SubElement(case, "error", type="incomplete",
-                                  message=f"the audit is incomplete: {vendor.verdict.verdict}")
+            error = ET.SubElement(
+                case, "error", type="incomplete", message=f"the audit is incomplete: {vendor.verdict.verdict}"
+            )
             error.text = _x("\n".join(gaps) + "\n")
         suite.set("tests", str(counts["tests"]))
         suite.set("failures", str(counts["failures"]))

@@ -39,8 +39,8 @@ def _code(text: object) -> str:
 
 def _first_sentence(message: str, limit: int = 180) -> str:
     found = re.search(r"(?<=[.!?])\s+(?=[A-Z])", message)
-    sentence = message[:found.start()] if found else message
-    return sentence if len(sentence) <= limit else sentence[:limit - 1].rstrip() + "…"
+    sentence = message[: found.start()] if found else message
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
 def _when(stamp: str | None) -> str:
@@ -63,8 +63,10 @@ def render(report: Report) -> str:
     for vendor in report.vendors:
         counts = vendor.counts
         tone = verdict_tone(vendor.verdict.verdict)
-        lines.append(f"| {_cell(vendor.name)} ({_code(vendor.id)}) | {MARK[tone]} **{_cell(vendor.verdict.verdict)}** | "
-                     f"{counts['violation']} | {counts['warning']} | {counts['info']} |")
+        lines.append(
+            f"| {_cell(vendor.name)} ({_code(vendor.id)}) | {MARK[tone]} **{_cell(vendor.verdict.verdict)}** | "
+            f"{counts['violation']} | {counts['warning']} | {counts['info']} |"
+        )
     clause_counts = {v.id: report.clause_counts(v) for v in report.vendors}
     with_violations = [c for c in report.clause_ids if any(clause_counts[v][c]["violation"] for v in clause_counts)]
     lines += ["", "## Violations by clause", ""]
@@ -73,22 +75,39 @@ def render(report: Report) -> str:
         lines.append("|---|" + "---:|" * len(report.vendors))
         for clause in with_violations:
             title = policy.clause(clause).title
-            lines.append(f"| **{_cell(clause)}** {_cell(title)} | "
-                         + " | ".join(str(clause_counts[v.id][clause]["violation"]) for v in report.vendors) + " |")
+            lines.append(
+                f"| **{_cell(clause)}** {_cell(title)} | "
+                + " | ".join(str(clause_counts[v.id][clause]["violation"]) for v in report.vendors)
+                + " |"
+            )
     else:
         lines.append("No violation of any clause.")
     for vendor in report.vendors:
         if not vendor.findings:
             continue
-        ranked = sorted(vendor.findings, key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9,
-                                                        report.clause_ids.index(f.clause), f.id))
+        ranked = sorted(
+            vendor.findings,
+            key=lambda f: (
+                SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9,
+                report.clause_ids.index(f.clause),
+                f.id,
+            ),
+        )
         lines += ["", f"## {_cell(vendor.name)}: top findings", ""]
         for f in ranked[:TOP_FINDINGS]:
-            lines.append(f"- **{_cell(f.clause)}** {_cell(f.severity)}: {_code(f.subject)}: {_cell(_first_sentence(f.message))}")
+            lines.append(
+                f"- **{_cell(f.clause)}** {_cell(f.severity)}: {_code(f.subject)}: {_cell(_first_sentence(f.message))}"
+            )
         if len(ranked) > TOP_FINDINGS:
-            lines.append(f"- … and {len(ranked) - TOP_FINDINGS} more (see the full report: "
-                         f"{_code(f'trackaudit report {run.id} --format html --db {shlex.quote(database)}')}).")
-    lines += ["", f"_Evidence: run {run.id} of {_code(report.database)}"
-              + (f", manifest SHA-256 {_code(run.manifest_sha256)}" if run.manifest_sha256 else "")
-              + f"; policy pack SHA-256 `{policy.sha256[:16]}…`._", ""]
+            lines.append(
+                f"- … and {len(ranked) - TOP_FINDINGS} more (see the full report: "
+                f"{_code(f'trackaudit report {run.id} --format html --db {shlex.quote(database)}')})."
+            )
+    lines += [
+        "",
+        f"_Evidence: run {run.id} of {_code(report.database)}"
+        + (f", manifest SHA-256 {_code(run.manifest_sha256)}" if run.manifest_sha256 else "")
+        + f"; policy pack SHA-256 `{policy.sha256[:16]}…`._",
+        "",
+    ]
     return "\n".join(lines)

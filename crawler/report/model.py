@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -361,8 +361,10 @@ class Report:
         """A vendor's findings by clause, in the pack's order; findings most severe first within a clause."""
         groups = []
         for clause_id in self.clause_ids:
-            mine = sorted((f for f in vendor.findings if f.clause == clause_id),
-                          key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, f.is_change, f.id))
+            mine = sorted(
+                (f for f in vendor.findings if f.clause == clause_id),
+                key=lambda f: (SEVERITIES.index(f.severity) if f.severity in SEVERITIES else 9, f.is_change, f.id),
+            )
             if mine:
                 groups.append(ClauseGroup(self.policy.clause(clause_id), tuple(mine)))
         return tuple(groups)
@@ -388,10 +390,11 @@ def _count(findings: Iterable[FindingInfo]) -> dict[str, int]:
 
 def _fallback_rule_title(rule_id: str) -> str:
     if rule_id.startswith("baseline."):
-        status, _, kind = rule_id[len("baseline."):].partition("-")
+        status, _, kind = rule_id[len("baseline.") :].partition("-")
         return f"{'New' if status == 'new' else 'Gone'} since the previous audit: {kind.replace('-', ' ')}"
     try:
         from ..policy.base import RULES
+
         return RULES[rule_id].title
     except Exception:
         return rule_id
@@ -430,8 +433,11 @@ def _norm_url(url: str | None) -> str:
 # -- reading ----------------------------------------------------------------------------------------------
 def policy_info(pack: PolicyPack) -> PolicyInfo:
     clauses = tuple(ClauseInfo(cid, clause_title(cid, text), text) for cid, text in pack.clauses.items())
-    rules = tuple(RuleInfo(r.id, clause, r.title_under(clause), r.severity, r.judges_removal_check)
-                  for r in pack.rules for clause in r.clauses)  # one entry per clause the rule is cited under
+    rules = tuple(
+        RuleInfo(r.id, clause, r.title_under(clause), r.severity, r.judges_removal_check)
+        for r in pack.rules
+        for clause in r.clauses
+    )  # one entry per clause the rule is cited under
     return PolicyInfo(pack.id, pack.name, pack.version, pack.sha256, clauses, rules, dict(pack.parameters))
 
 
@@ -439,9 +445,18 @@ def _knowledge_warning(run_row: Mapping[str, Any]) -> str | None:
     """What the run's lists leave out, as of the run (not of the day the report is written)."""
     from ..knowledge.lists import ListInfo, knowledge_warning
 
-    infos = [ListInfo(str(item.get("name")), str(item.get("version")), str(item.get("sha256")),
-                      str(item.get("source")), item.get("url"), item.get("fetched_at"))
-             for item in _json(run_row.get("lists"), []) if isinstance(item, Mapping)]
+    infos = [
+        ListInfo(
+            str(item.get("name")),
+            str(item.get("version")),
+            str(item.get("sha256")),
+            str(item.get("source")),
+            item.get("url"),
+            item.get("fetched_at"),
+        )
+        for item in _json(run_row.get("lists"), [])
+        if isinstance(item, Mapping)
+    ]
     try:
         when = datetime.fromisoformat(str(run_row.get("started_at")))
     except ValueError:
@@ -453,14 +468,29 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     run_row = queries.run(store, run_id)
     if run_row is None:
         raise ValueError(f"{store.path}: no run {run_id}")
-    lists = tuple(ListVersion(str(item.get("name")), item.get("version"), item.get("sha256"), item.get("source"),
-                              item.get("url"))
-                  for item in _json(run_row.get("lists"), []) if isinstance(item, Mapping))
-    run = RunInfo(run_id, run_row.get("mode"), run_row.get("command"), run_row.get("started_at"),
-                  run_row.get("finished_at"), run_row.get("status"), run_row.get("tool_version"),
-                  run_row.get("config_path"), run_row.get("config_hash"), run_row.get("policy_name"),
-                  run_row.get("policy_hash"), run_row.get("verdict"), run_row.get("message"),
-                  run_row.get("manifest_sha256"), lists, _knowledge_warning(run_row))
+    lists = tuple(
+        ListVersion(str(item.get("name")), item.get("version"), item.get("sha256"), item.get("source"), item.get("url"))
+        for item in _json(run_row.get("lists"), [])
+        if isinstance(item, Mapping)
+    )
+    run = RunInfo(
+        run_id,
+        run_row.get("mode"),
+        run_row.get("command"),
+        run_row.get("started_at"),
+        run_row.get("finished_at"),
+        run_row.get("status"),
+        run_row.get("tool_version"),
+        run_row.get("config_path"),
+        run_row.get("config_hash"),
+        run_row.get("policy_name"),
+        run_row.get("policy_hash"),
+        run_row.get("verdict"),
+        run_row.get("message"),
+        run_row.get("manifest_sha256"),
+        lists,
+        _knowledge_warning(run_row),
+    )
     policy = policy_info(pack)
 
     def rows(table: str) -> list[queries.Row]:
@@ -468,8 +498,13 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
 
     audits, phases, findings_rows = rows("audits"), rows("phases"), rows("findings")
     verdict_rows, page_rows, error_rows = rows("verdicts"), rows("pages"), rows("errors")
-    vendor_ids = list(dict.fromkeys([a["vendor_id"] for a in audits] + [f["vendor_id"] for f in findings_rows]
-                                    + [v["vendor_id"] for v in verdict_rows]))
+    vendor_ids = list(
+        dict.fromkeys(
+            [a["vendor_id"] for a in audits]
+            + [f["vendor_id"] for f in findings_rows]
+            + [v["vendor_id"] for v in verdict_rows]
+        )
+    )
     vendor_rows = queries.vendors(store)
 
     # requests: per-host counts for every vendor, full rows only for those a finding points at
@@ -478,23 +513,66 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     evidence_by_id = {f["id"]: _json(f["evidence"], {}) for f in findings_rows}
 
     def referenced(table: str) -> list[queries.Row]:
-        wanted = {i for ev in evidence_by_id.values() if isinstance(ev, Mapping)
-                  and isinstance(ev.get("rows"), Mapping)
-                  for i in ev["rows"].get(table) or [] if isinstance(i, int)}
+        wanted = {
+            i
+            for ev in evidence_by_id.values()
+            if isinstance(ev, Mapping) and isinstance(ev.get("rows"), Mapping)
+            for i in ev["rows"].get(table) or []
+            if isinstance(i, int)
+        }
         return queries.rows_by_id(store, table, run_id, sorted(wanted))
 
-    cookies = {c["id"]: CookieRow(c["id"], c["phase"], c["name"], c["value"] or "", c["domain"] or "", c["path"],
-                                  c["expires"], bool(c["session"]), bool(c["http_only"]), bool(c["secure"]),
-                                  c["same_site"], c["set_by_kind"], c["set_by_url"]) for c in referenced("cookies")}
-    storage = {s["id"]: StorageRow(s["id"], s["phase"], s["kind"], s["origin"], s["container"], s["key"],
-                                   None if s["value"] is None else str(s["value"])[:500])
-               for s in referenced("storage_items")}
+    cookies = {
+        c["id"]: CookieRow(
+            c["id"],
+            c["phase"],
+            c["name"],
+            c["value"] or "",
+            c["domain"] or "",
+            c["path"],
+            c["expires"],
+            bool(c["session"]),
+            bool(c["http_only"]),
+            bool(c["secure"]),
+            c["same_site"],
+            c["set_by_kind"],
+            c["set_by_url"],
+        )
+        for c in referenced("cookies")
+    }
+    storage = {
+        s["id"]: StorageRow(
+            s["id"],
+            s["phase"],
+            s["kind"],
+            s["origin"],
+            s["container"],
+            s["key"],
+            None if s["value"] is None else str(s["value"])[:500],
+        )
+        for s in referenced("storage_items")
+    }
     requests: dict[int, RequestInfo] = {}
     for r in referenced("requests"):
         requests[r["id"]] = RequestInfo(
-            r["id"], r["vendor_id"], r["account"], r["phase"], r["method"], r["url"], r["host"], r["scheme"],
-            r["resource_type"], r["page_url"], r["frame_url"], r["initiator_url"], r["cookie_header"],
-            r["post_data"], r["status"], r["tls_protocol"], r["tls_cipher"])
+            r["id"],
+            r["vendor_id"],
+            r["account"],
+            r["phase"],
+            r["method"],
+            r["url"],
+            r["host"],
+            r["scheme"],
+            r["resource_type"],
+            r["page_url"],
+            r["frame_url"],
+            r["initiator_url"],
+            r["cookie_header"],
+            r["post_data"],
+            r["status"],
+            r["tls_protocol"],
+            r["tls_cipher"],
+        )
 
     phase_end = {(p["vendor_id"], p["account"], p["phase"]): p["finished_at"] or p["started_at"] for p in phases}
     persistent = list(queries.persistent_cookies(store, run_id))
@@ -503,26 +581,63 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     for vid in vendor_ids:
         vrow = vendor_rows.get(vid, {})
         site = vendor_domains([vrow.get("start_url") or "", *_json(vrow.get("first_party"), [])])
-        my_pages = tuple(PageInfo(p["id"], p["vendor_id"], p["account"], p["phase"], p["url"], p["final_url"],
-                                  p["status"], p["title"], p["screenshot"], p["screenshot_sha256"], p["error"],
-                                  _asks_for(p.get("forms")))
-                         for p in page_rows if p["vendor_id"] == vid)
+        my_pages = tuple(
+            PageInfo(
+                p["id"],
+                p["vendor_id"],
+                p["account"],
+                p["phase"],
+                p["url"],
+                p["final_url"],
+                p["status"],
+                p["title"],
+                p["screenshot"],
+                p["screenshot_sha256"],
+                p["error"],
+                _asks_for(p.get("forms")),
+            )
+            for p in page_rows
+            if p["vendor_id"] == vid
+        )
         my_findings = []
         for f in findings_rows:
             if f["vendor_id"] != vid:
                 continue
             evidence = evidence_by_id[f["id"]] if isinstance(evidence_by_id[f["id"]], Mapping) else {}
-            my_findings.append(FindingInfo(
-                f["id"], f["run_id"], vid, f["account"], f["rule_id"], policy.rule_title(f["rule_id"], f["clause"]),
-                f["clause"], f["severity"], f["subject"] or "", f["message"] or "", evidence, f["created_at"],
-                _pages_involved(evidence, my_pages, requests)))
+            my_findings.append(
+                FindingInfo(
+                    f["id"],
+                    f["run_id"],
+                    vid,
+                    f["account"],
+                    f["rule_id"],
+                    policy.rule_title(f["rule_id"], f["clause"]),
+                    f["clause"],
+                    f["severity"],
+                    f["subject"] or "",
+                    f["message"] or "",
+                    evidence,
+                    f["created_at"],
+                    _pages_involved(evidence, my_pages, requests),
+                )
+            )
         mentioned = " ".join(f"{f.subject} {' '.join(_walk_strings(f.evidence))}" for f in my_findings)
-        categories = {h["host"]: h.get("category") for f in my_findings
-                      for h in (f.evidence.get("hosts") or []) if isinstance(h, Mapping) and h.get("host")}
-        hosts = tuple(sorted(
-            (HostStat(host, registrable_domain(host), n, categories.get(host), host in mentioned)
-             for host, n in host_counts.get(vid, {}).items() if host and registrable_domain(host) not in site),
-            key=lambda h: (-h.requests, h.host)))
+        categories = {
+            h["host"]: h.get("category")
+            for f in my_findings
+            for h in (f.evidence.get("hosts") or [])
+            if isinstance(h, Mapping) and h.get("host")
+        }
+        hosts = tuple(
+            sorted(
+                (
+                    HostStat(host, registrable_domain(host), n, categories.get(host), host in mentioned)
+                    for host, n in host_counts.get(vid, {}).items()
+                    if host and registrable_domain(host) not in site
+                ),
+                key=lambda h: (-h.requests, h.host),
+            )
+        )
         lifetimes: dict[tuple[str, str], CookieLifetime] = {}
         for prov, cookie in persistent:
             if prov["vendor_id"] != vid:
@@ -535,31 +650,74 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
                 party = "first" if registrable_domain(cookie.domain.lstrip(".")) in site else "third"
                 flagged = any(f.subject == f"cookie {cookie.name}" for f in my_findings)
                 lifetimes[key] = CookieLifetime(cookie.name, cookie.domain, party, round(days, 1), flagged)
-        verdict = next((VerdictInfo(v["job"], v["verdict"], tuple(_json(v["reasons"], [])), v["baseline_run_id"])
-                        for v in verdict_rows if v["vendor_id"] == vid), None)
+        verdict = next(
+            (
+                VerdictInfo(v["job"], v["verdict"], tuple(_json(v["reasons"], [])), v["baseline_run_id"])
+                for v in verdict_rows
+                if v["vendor_id"] == vid
+            ),
+            None,
+        )
         my_phases = [p for p in phases if p["vendor_id"] == vid]
-        vendors.append(VendorReport(
-            id=vid, name=vrow.get("name") or vid, status=vrow.get("status"), start_url=vrow.get("start_url"),
-            first_party=tuple(_json(vrow.get("first_party"), [])),
-            remember_cookies=tuple(_json(vrow.get("remember_cookies"), [])),
-            verdict=verdict or VerdictInfo(None, NO_VERDICT, (), None),
-            audits=tuple(AuditInfo(a["account"], a["username"], a["status"], a["login_outcome"], a["login_message"],
-                                   a["pages_visited"], a["started_at"], a["finished_at"])
-                         for a in audits if a["vendor_id"] == vid),
-            phases=tuple(PhaseInfo(p["account"], p["phase"], p["outcome"], p["message"],
-                                   (p["finished_at"] - p["started_at"]) if p["finished_at"] and p["started_at"] else None)
-                         for p in my_phases),
-            findings=tuple(my_findings), pages=my_pages, third_party_hosts=hosts,
-            cookies=tuple(sorted(lifetimes.values(), key=lambda c: (-c.lifetime_days, c.name))),
-            errors=tuple(ErrorInfo(e["account"], e["phase"], e["source"], e["url"], e["message"])
-                         for e in error_rows if e["vendor_id"] == vid),
-            requests=request_totals.get(vid, 0),
-            removal_check=any((p["phase"] or "").startswith("removal-") for p in my_phases)))
+        vendors.append(
+            VendorReport(
+                id=vid,
+                name=vrow.get("name") or vid,
+                status=vrow.get("status"),
+                start_url=vrow.get("start_url"),
+                first_party=tuple(_json(vrow.get("first_party"), [])),
+                remember_cookies=tuple(_json(vrow.get("remember_cookies"), [])),
+                verdict=verdict or VerdictInfo(None, NO_VERDICT, (), None),
+                audits=tuple(
+                    AuditInfo(
+                        a["account"],
+                        a["username"],
+                        a["status"],
+                        a["login_outcome"],
+                        a["login_message"],
+                        a["pages_visited"],
+                        a["started_at"],
+                        a["finished_at"],
+                    )
+                    for a in audits
+                    if a["vendor_id"] == vid
+                ),
+                phases=tuple(
+                    PhaseInfo(
+                        p["account"],
+                        p["phase"],
+                        p["outcome"],
+                        p["message"],
+                        (p["finished_at"] - p["started_at"]) if p["finished_at"] and p["started_at"] else None,
+                    )
+                    for p in my_phases
+                ),
+                findings=tuple(my_findings),
+                pages=my_pages,
+                third_party_hosts=hosts,
+                cookies=tuple(sorted(lifetimes.values(), key=lambda c: (-c.lifetime_days, c.name))),
+                errors=tuple(
+                    ErrorInfo(e["account"], e["phase"], e["source"], e["url"], e["message"])
+                    for e in error_rows
+                    if e["vendor_id"] == vid
+                ),
+                requests=request_totals.get(vid, 0),
+                removal_check=any((p["phase"] or "").startswith("removal-") for p in my_phases),
+            )
+        )
 
     return Report(
-        generated_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        database=store.path.name, artefacts_dir=str(store.artefacts_dir), run=run, policy=policy,
-        vendors=tuple(vendors), requests=requests, manifest=_manifest(store, run_id), cookies=cookies, storage=storage)
+        generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        database=store.path.name,
+        artefacts_dir=str(store.artefacts_dir),
+        run=run,
+        policy=policy,
+        vendors=tuple(vendors),
+        requests=requests,
+        manifest=_manifest(store, run_id),
+        cookies=cookies,
+        storage=storage,
+    )
 
 
 def _manifest(store: Store, run_id: int) -> Manifest | None:
@@ -568,16 +726,24 @@ def _manifest(store: Store, run_id: int) -> Manifest | None:
     data = read_manifest(store, run_id)
     if not isinstance(data, Mapping):
         return None
-    artefacts = tuple(Artefact(str(a.get("path")), str(a.get("kind")), int(a.get("bytes") or 0), str(a.get("sha256")))
-                      for a in data.get("artefacts") or [] if isinstance(a, Mapping))
-    digests = tuple(RowDigest(table, int(d.get("rows") or 0), str(d.get("sha256")))
-                    for table, d in (data.get("rows") or {}).items() if isinstance(d, Mapping))
-    return Manifest(data.get("schema"), data.get("created_at"), data.get("tool_version"), data.get("database"),
-                    artefacts, digests)
+    artefacts = tuple(
+        Artefact(str(a.get("path")), str(a.get("kind")), int(a.get("bytes") or 0), str(a.get("sha256")))
+        for a in data.get("artefacts") or []
+        if isinstance(a, Mapping)
+    )
+    digests = tuple(
+        RowDigest(table, int(d.get("rows") or 0), str(d.get("sha256")))
+        for table, d in (data.get("rows") or {}).items()
+        if isinstance(d, Mapping)
+    )
+    return Manifest(
+        data.get("schema"), data.get("created_at"), data.get("tool_version"), data.get("database"), artefacts, digests
+    )
 
 
-def _pages_involved(evidence: Mapping[str, Any], pages: tuple[PageInfo, ...],
-                    requests: Mapping[int, RequestInfo]) -> tuple[int, ...]:
+def _pages_involved(
+    evidence: Mapping[str, Any], pages: tuple[PageInfo, ...], requests: Mapping[int, RequestInfo]
+) -> tuple[int, ...]:
     """The vendor's pages a finding rests on: pages it names by row, pages of the requests it names (same
     phase first), then pages whose URL appears anywhere in its evidence."""
     if not pages:

@@ -35,21 +35,26 @@ def run_summary(store: Store, run_id: int) -> list[VendorSummary]:
         totals = queries.vendor_totals(store, run_id, vendor["id"])
         cookies = totals.cookies
         audits = queries.audit_coverage(store, run_id, vendor["id"])
-        summaries.append(VendorSummary(
-            vendor_id=vendor["id"], name=vendor["name"],
-            accounts=tuple(account for account, _ in totals.logins),
-            login=", ".join(sorted({outcome or "?" for _, outcome in totals.logins})),
-            pages=totals.pages,
-            requests=totals.requests,
-            third_party_hosts=tuple(sorted(h for h in totals.hosts if h and registrable_domain(h) not in site)),
-            session_cookies=sum(1 for session in cookies.values() if session),
-            persistent_cookies=sum(1 for session in cookies.values() if not session),
-            third_party_cookies=sum(1 for (_, domain, _) in cookies if registrable_domain(domain.lstrip(".")) not in site),
-            storage_items=totals.storage_items,
-            errors=totals.errors,
-            coverage=tuple(f"{a['account']}: {_coverage_words(a['coverage'])}" for a in audits if a["coverage"]),
-            incomplete=tuple(f"{a['account']}: {a['incomplete']}" for a in audits if a["incomplete"]),
-        ))
+        summaries.append(
+            VendorSummary(
+                vendor_id=vendor["id"],
+                name=vendor["name"],
+                accounts=tuple(account for account, _ in totals.logins),
+                login=", ".join(sorted({outcome or "?" for _, outcome in totals.logins})),
+                pages=totals.pages,
+                requests=totals.requests,
+                third_party_hosts=tuple(sorted(h for h in totals.hosts if h and registrable_domain(h) not in site)),
+                session_cookies=sum(1 for session in cookies.values() if session),
+                persistent_cookies=sum(1 for session in cookies.values() if not session),
+                third_party_cookies=sum(
+                    1 for (_, domain, _) in cookies if registrable_domain(domain.lstrip(".")) not in site
+                ),
+                storage_items=totals.storage_items,
+                errors=totals.errors,
+                coverage=tuple(f"{a['account']}: {_coverage_words(a['coverage'])}" for a in audits if a["coverage"]),
+                incomplete=tuple(f"{a['account']}: {a['incomplete']}" for a in audits if a["incomplete"]),
+            )
+        )
     return summaries
 
 
@@ -59,10 +64,14 @@ def format_summary(summaries: list[VendorSummary]) -> str:
         lines.append(f"{s.name} [{s.vendor_id}] — accounts: {', '.join(s.accounts)}; login: {s.login}")
         lines.append(f"  pages visited      {s.pages}")
         lines.append(f"  requests           {s.requests}")
-        lines.append(f"  third-party hosts  {len(s.third_party_hosts)}" +
-                     (f": {', '.join(s.third_party_hosts)}" if s.third_party_hosts else ""))
-        lines.append(f"  cookies            {s.session_cookies} session, {s.persistent_cookies} persistent"
-                     f" ({s.third_party_cookies} third-party)")
+        lines.append(
+            f"  third-party hosts  {len(s.third_party_hosts)}"
+            + (f": {', '.join(s.third_party_hosts)}" if s.third_party_hosts else "")
+        )
+        lines.append(
+            f"  cookies            {s.session_cookies} session, {s.persistent_cookies} persistent"
+            f" ({s.third_party_cookies} third-party)"
+        )
         lines.append(f"  storage items      {s.storage_items}")
         lines.append(f"  errors recorded    {s.errors}")
         for line in s.coverage:
@@ -82,5 +91,7 @@ def _coverage_words(coverage_json: str) -> str:
         words += " (" + ", ".join(f"{kind} {n}" for kind, n in counts.items()) + ")"
     phases = coverage.get("phases") or {}
     not_run = [name for name, outcome in phases.items() if outcome != "complete"]
-    words += f"; phases {len(phases) - len(not_run)}/{len(phases)} ran" + (f" ({', '.join(not_run)} did not)" if not_run else "")
+    words += f"; phases {len(phases) - len(not_run)}/{len(phases)} ran" + (
+        f" ({', '.join(not_run)} did not)" if not_run else ""
+    )
     return words + f"; login {coverage.get('login_outcome')}"

@@ -22,8 +22,10 @@ def format_findings(store: Store, run_id: int, vendor_id: str | None = None) -> 
         mine = [f for f in findings if f["vendor_id"] == vid]
         counts = {s: sum(1 for f in mine if f["severity"] == s) for s in ("violation", "warning", "info")}
         verdict = f" — {verdicts[vid]['job']}: {verdicts[vid]['verdict'].upper()}" if vid in verdicts else ""
-        lines.append(f"{name} [{vid}]: {counts['violation']} violation(s), {counts['warning']} warning(s), "
-                     f"{counts['info']} info{verdict}")
+        lines.append(
+            f"{name} [{vid}]: {counts['violation']} violation(s), {counts['warning']} warning(s), "
+            f"{counts['info']} info{verdict}"
+        )
         if not mine:
             lines.append("  no findings")
         for clause in sorted({f["clause"] for f in mine}, key=_clause_key):

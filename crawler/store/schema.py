@@ -23,60 +23,199 @@ def _observation_table(db: sqlite_utils.Database, table: str, columns: dict[str,
 
 def _migration_1(db: sqlite_utils.Database) -> None:
     """Runs, vendors, audits, phases, the observation tables and findings."""
-    db.table("runs").create({
-        "id": int, "mode": str, "command": str, "started_at": str, "finished_at": str, "status": str,
-        "tool_version": str, "config_path": str, "config_hash": str, "policy_name": str, "policy_hash": str,
-        "lists": str, "hostname": str, "pid": int, "verdict": str, "message": str,
-    }, pk="id")
-    db.table("vendors").create({
-        "id": str, "name": str, "status": str, "start_url": str, "first_party": str, "remember_cookies": str,
-        "updated_at": str,
-    }, pk="id")
-    db.table("audits").create({
-        "id": int, "run_id": int, "vendor_id": str, "account": str, "username": str, "started_at": str,
-        "finished_at": str, "status": str, "login_outcome": str, "login_message": str, "pages_visited": int,
-        "pii": str,
-    }, pk="id", foreign_keys=[("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
-    db.table("phases").create({
-        "id": int, "audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str,
-        "started_at": float, "finished_at": float, "outcome": str, "message": str,
-    }, pk="id", foreign_keys=[("audit_id", "audits", "id")])
-    _observation_table(db, "requests", {
-        "time": float, "method": str, "url": str, "host": str, "scheme": str, "resource_type": str,
-        "frame_url": str, "page_url": str, "is_navigation": int, "from_service_worker": int,
-        "initiator_type": str, "initiator_url": str, "request_headers": str, "cookie_header": str,
-        "referer": str, "post_data": str, "status": int, "response_headers": str, "set_cookies": str,
-        "remote_address": str, "tls_protocol": str, "tls_cipher": str, "failure": str,
-    })
-    _observation_table(db, "cookies", {
-        "name": str, "value": str, "domain": str, "host_only": int, "path": str, "expires": float,
-        "session": int, "http_only": int, "secure": int, "same_site": str, "partition_key": str, "size": int,
-        "source_scheme": str, "set_by_kind": str, "set_by_url": str,
-    })
-    _observation_table(db, "storage_items", {
-        "kind": str, "origin": str, "frame_url": str, "container": str, "key": str, "value": str, "size": int,
-    })
-    _observation_table(db, "script_cookie_writes", {
-        "time": float, "frame_url": str, "script_url": str, "cookie_string": str,
-    })
-    _observation_table(db, "pages", {
-        "url": str, "final_url": str, "status": int, "title": str, "depth": int, "started": float,
-        "finished": float, "screenshot": str, "screenshot_sha256": str, "error": str,
-    })
+    db.table("runs").create(
+        {
+            "id": int,
+            "mode": str,
+            "command": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "tool_version": str,
+            "config_path": str,
+            "config_hash": str,
+            "policy_name": str,
+            "policy_hash": str,
+            "lists": str,
+            "hostname": str,
+            "pid": int,
+            "verdict": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db.table("vendors").create(
+        {
+            "id": str,
+            "name": str,
+            "status": str,
+            "start_url": str,
+            "first_party": str,
+            "remember_cookies": str,
+            "updated_at": str,
+        },
+        pk="id",
+    )
+    db.table("audits").create(
+        {
+            "id": int,
+            "run_id": int,
+            "vendor_id": str,
+            "account": str,
+            "username": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "login_outcome": str,
+            "login_message": str,
+            "pages_visited": int,
+            "pii": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+    )
+    db.table("phases").create(
+        {
+            "id": int,
+            "audit_id": int,
+            "run_id": int,
+            "vendor_id": str,
+            "account": str,
+            "phase": str,
+            "started_at": float,
+            "finished_at": float,
+            "outcome": str,
+            "message": str,
+        },
+        pk="id",
+        foreign_keys=[("audit_id", "audits", "id")],
+    )
+    _observation_table(
+        db,
+        "requests",
+        {
+            "time": float,
+            "method": str,
+            "url": str,
+            "host": str,
+            "scheme": str,
+            "resource_type": str,
+            "frame_url": str,
+            "page_url": str,
+            "is_navigation": int,
+            "from_service_worker": int,
+            "initiator_type": str,
+            "initiator_url": str,
+            "request_headers": str,
+            "cookie_header": str,
+            "referer": str,
+            "post_data": str,
+            "status": int,
+            "response_headers": str,
+            "set_cookies": str,
+            "remote_address": str,
+            "tls_protocol": str,
+            "tls_cipher": str,
+            "failure": str,
+        },
+    )
+    _observation_table(
+        db,
+        "cookies",
+        {
+            "name": str,
+            "value": str,
+            "domain": str,
+            "host_only": int,
+            "path": str,
+            "expires": float,
+            "session": int,
+            "http_only": int,
+            "secure": int,
+            "same_site": str,
+            "partition_key": str,
+            "size": int,
+            "source_scheme": str,
+            "set_by_kind": str,
+            "set_by_url": str,
+        },
+    )
+    _observation_table(
+        db,
+        "storage_items",
+        {
+            "kind": str,
+            "origin": str,
+            "frame_url": str,
+            "container": str,
+            "key": str,
+            "value": str,
+            "size": int,
+        },
+    )
+    _observation_table(
+        db,
+        "script_cookie_writes",
+        {
+            "time": float,
+            "frame_url": str,
+            "script_url": str,
+            "cookie_string": str,
+        },
+    )
+    _observation_table(
+        db,
+        "pages",
+        {
+            "url": str,
+            "final_url": str,
+            "status": int,
+            "title": str,
+            "depth": int,
+            "started": float,
+            "finished": float,
+            "screenshot": str,
+            "screenshot_sha256": str,
+            "error": str,
+        },
+    )
     _observation_table(db, "errors", {"time": float, "source": str, "url": str, "message": str})
-    db.table("findings").create({
-        "id": int, "run_id": int, "vendor_id": str, "account": str, "rule_id": str, "clause": str,
-        "severity": str, "subject": str, "message": str, "evidence": str, "created_at": str,
-    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db.table("findings").create(
+        {
+            "id": int,
+            "run_id": int,
+            "vendor_id": str,
+            "account": str,
+            "rule_id": str,
+            "clause": str,
+            "severity": str,
+            "subject": str,
+            "message": str,
+            "evidence": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
     db.table("findings").create_index(["run_id", "vendor_id"])
 
 
 def _migration_2(db: sqlite_utils.Database) -> None:
     """Verdicts of the jobs (pre-approval scan, post-termination check, scheduled audit), one per vendor and run."""
-    db.table("verdicts").create({
-        "id": int, "run_id": int, "vendor_id": str, "job": str, "verdict": str, "reasons": str,
-        "baseline_run_id": int, "created_at": str,
-    }, pk="id", foreign_keys=[("run_id", "runs", "id")])
+    db.table("verdicts").create(
+        {
+            "id": int,
+            "run_id": int,
+            "vendor_id": str,
+            "job": str,
+            "verdict": str,
+            "reasons": str,
+            "baseline_run_id": int,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "runs", "id")],
+    )
     db.table("verdicts").create_index(["run_id", "vendor_id"], unique=True)
 
 
@@ -92,8 +231,12 @@ def _migration_4(db: sqlite_utils.Database) -> None:
 
 # Columns holding Unix times, per table, as migration 5 found them: its *_utc views show each in ISO 8601 UTC too.
 _UNIX_TIME_COLUMNS_5 = {
-    "phases": ("started_at", "finished_at"), "requests": ("time",), "cookies": ("expires",),
-    "script_cookie_writes": ("time",), "pages": ("started", "finished"), "errors": ("time",),
+    "phases": ("started_at", "finished_at"),
+    "requests": ("time",),
+    "cookies": ("expires",),
+    "script_cookie_writes": ("time",),
+    "pages": ("started", "finished"),
+    "errors": ("time",),
 }
 # Every table's Unix-time columns (each has a NAME_utc view beside it).
 UNIX_TIME_COLUMNS = {**_UNIX_TIME_COLUMNS_5, "api_calls": ("time",), "cname_chains": ("time",)}
@@ -102,20 +245,41 @@ DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 # Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
 # while they are empty, so a run sealed before the migration still verifies after it. Each migration that adds
 # a column to a sealed table names it here.
-LATE_COLUMNS = {"phases": ("result", "result_url"), "audits": ("coverage", "incomplete", "canaries"),
-                "pages": ("failure_class",), "storage_items": ("partition_key",)}
+LATE_COLUMNS = {
+    "phases": ("result", "result_url"),
+    "audits": ("coverage", "incomplete", "canaries"),
+    "pages": ("failure_class",),
+    "storage_items": ("partition_key",),
+}
 
 
 def _migration_5(db: sqlite_utils.Database) -> None:
     """Links and labels for browsing (Datasette): every run_id, vendor_id and audit_id is a foreign key; runs and
     audits get a label column that triggers keep filled (runs by start time and command, audits by run, vendor
     and account); a view NAME_utc beside each table with Unix times shows them in ISO 8601 UTC."""
-    for table in ("audits", "phases", "requests", "cookies", "storage_items", "script_cookie_writes", "pages", "errors",
-                  "findings", "verdicts"):
+    for table in (
+        "audits",
+        "phases",
+        "requests",
+        "cookies",
+        "storage_items",
+        "script_cookie_writes",
+        "pages",
+        "errors",
+        "findings",
+        "verdicts",
+    ):
         existing = {fk.column for fk in db.table(table).foreign_keys}
-        wanted = [(column, other, "id") for column, other in (("run_id", "runs"), ("vendor_id", "vendors"),
-                                                             ("audit_id", "audits"), ("baseline_run_id", "runs"))
-                  if column in db.table(table).columns_dict and column not in existing]
+        wanted = [
+            (column, other, "id")
+            for column, other in (
+                ("run_id", "runs"),
+                ("vendor_id", "vendors"),
+                ("audit_id", "audits"),
+                ("baseline_run_id", "runs"),
+            )
+            if column in db.table(table).columns_dict and column not in existing
+        ]
         if wanted:
             db.table(table).transform(add_foreign_keys=wanted)
     labels = {
@@ -125,8 +289,10 @@ def _migration_5(db: sqlite_utils.Database) -> None:
     for table, expression in labels.items():
         db.table(table).add_column("label", str)
         db.execute(f"update {table} set label = {expression.replace('new.', '')}")
-        db.execute(f"create trigger {table}_label after insert on {table} begin "
-                   f"update {table} set label = {expression} where id = new.id; end")
+        db.execute(
+            f"create trigger {table}_label after insert on {table} begin "
+            f"update {table} set label = {expression} where id = new.id; end"
+        )
     for table, columns in _UNIX_TIME_COLUMNS_5.items():
         _utc_view(db, table, columns)
 
@@ -142,8 +308,11 @@ def _migration_6(db: sqlite_utils.Database) -> None:
     db.table("phases").add_column("result", str)
     db.table("phases").add_column("result_url", str)
     said = "the saved browser state opened the account's pages at "
-    db.execute("update phases set result = 'recognised', result_url = substr(message, ?) "
-               "where phase = 'removal-replay' and substr(message, 1, ?) = ?", [len(said) + 1, len(said), said])
+    db.execute(
+        "update phases set result = 'recognised', result_url = substr(message, ?) "
+        "where phase = 'removal-replay' and substr(message, 1, ?) = ?",
+        [len(said) + 1, len(said), said],
+    )
 
 
 def _migration_7(db: sqlite_utils.Database) -> None:
@@ -157,10 +326,21 @@ def _migration_7(db: sqlite_utils.Database) -> None:
 
 def _migration_8(db: sqlite_utils.Database) -> None:
     """Calls to fingerprinting-prone JavaScript APIs, by calling script, page, frame and phase."""
-    db.table("api_calls").create({
-        "id": int, **PROVENANCE, "time": float, "page_url": str, "frame_url": str, "script_url": str, "api": str,
-        "target": str, "detail": str,
-    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("api_calls").create(
+        {
+            "id": int,
+            **PROVENANCE,
+            "time": float,
+            "page_url": str,
+            "frame_url": str,
+            "script_url": str,
+            "api": str,
+            "target": str,
+            "detail": str,
+        },
+        pk="id",
+        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+    )
     db.table("api_calls").create_index(["run_id", "vendor_id", "phase"])
     _utc_view(db, "api_calls", ("time",))
 
@@ -172,9 +352,19 @@ def _migration_9(db: sqlite_utils.Database) -> None:
 
 def _migration_10(db: sqlite_utils.Database) -> None:
     """The CNAME chains of the first-party hosts each audit contacted (CNAME-cloaked trackers)."""
-    db.table("cname_chains").create({
-        "id": int, **PROVENANCE, "time": float, "host": str, "chain": str, "resolver": str, "error": str,
-    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("cname_chains").create(
+        {
+            "id": int,
+            **PROVENANCE,
+            "time": float,
+            "host": str,
+            "chain": str,
+            "resolver": str,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+    )
     db.table("cname_chains").create_index(["run_id", "vendor_id", "phase"])
     _utc_view(db, "cname_chains", ("time",))
 
@@ -182,10 +372,20 @@ def _migration_10(db: sqlite_utils.Database) -> None:
 def _migration_11(db: sqlite_utils.Database) -> None:
     """The persistent first-party cookies the retention phase tested by relaunching without them: whether the
     login needed each (IV.B's login-retention exception, proven by behaviour)."""
-    db.table("retention_cookies").create({
-        "id": int, **PROVENANCE, "name": str, "domain": str, "path": str, "needed": int, "trial": int,
-        "left_out": int,
-    }, pk="id", foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")])
+    db.table("retention_cookies").create(
+        {
+            "id": int,
+            **PROVENANCE,
+            "name": str,
+            "domain": str,
+            "path": str,
+            "needed": int,
+            "trial": int,
+            "left_out": int,
+        },
+        pk="id",
+        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+    )
     db.table("retention_cookies").create_index(["run_id", "vendor_id", "phase"])
 
 
@@ -217,11 +417,14 @@ def check_identity(conn: sqlite3.Connection, path: Path) -> int:
     except sqlite3.DatabaseError as exc:
         raise NotOurDatabase(f"{path}: not a trackaudit database (not SQLite: {exc})") from None
     if version > len(MIGRATIONS):
-        raise NotOurDatabase(f"{path}: made by a newer trackaudit (schema {version} > {len(MIGRATIONS)}); "
-                             f"upgrade trackaudit to read it")
+        raise NotOurDatabase(
+            f"{path}: made by a newer trackaudit (schema {version} > {len(MIGRATIONS)}); upgrade trackaudit to read it"
+        )
     if (version == 0 and tables) or (version > 0 and "runs" not in tables):
-        raise NotOurDatabase(f"{path}: not a trackaudit database (it holds other tables: "
-                             f"{', '.join(sorted(tables)[:5])}); it was left unchanged")
+        raise NotOurDatabase(
+            f"{path}: not a trackaudit database (it holds other tables: "
+            f"{', '.join(sorted(tables)[:5])}); it was left unchanged"
+        )
     return version
 
 
@@ -233,8 +436,9 @@ def migrate(db: sqlite_utils.Database) -> None:
     """Bring a database to the current schema, one migration (and one transaction) at a time."""
     current = schema_version(db)
     if current > len(MIGRATIONS):
-        raise NotOurDatabase(f"made by a newer trackaudit (schema {current} > {len(MIGRATIONS)}); "
-                             f"upgrade trackaudit to read it")
+        raise NotOurDatabase(
+            f"made by a newer trackaudit (schema {current} > {len(MIGRATIONS)}); upgrade trackaudit to read it"
+        )
     for number, migration in enumerate(MIGRATIONS[current:], start=current + 1):
         with db.conn:
             migration(db)

@@ -103,8 +103,12 @@ def rows_digest(store: Store, run_id: int) -> dict[str, TableDigest]:
 def vendor_digests(store: Store, run_id: int) -> dict[str, str]:
     """Per vendor of the run: the SHA-256 of its ``vendors`` row (a later run of the vendor rewrites it)."""
     rows = queries.vendors_of_run(store, run_id)
-    return {row["id"]: hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False, default=str)
-                                      .encode("utf-8")).hexdigest() for row in rows}
+    return {
+        row["id"]: hashlib.sha256(
+            json.dumps(row, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        ).hexdigest()
+        for row in rows
+    }
 
 
 def seal_of(path: Path, key: bytes | None) -> str:
@@ -138,8 +142,10 @@ def write_manifest(store: Store, run_id: int, merged_from: dict[str, Any] | None
         "created_at": utc_now(),
         "tool_version": __version__,
         "database": store.path.name,
-        "artefacts": [{"path": str(p.relative_to(base)), "kind": _kind(p), "bytes": p.stat().st_size,
-                       "sha256": file_sha256(p)} for p in _artefacts(store, run_id)],
+        "artefacts": [
+            {"path": str(p.relative_to(base)), "kind": _kind(p), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+            for p in _artefacts(store, run_id)
+        ],
         "rows": rows_digest(store, run_id),
         "vendors": vendor_digests(store, run_id),
     }
@@ -177,8 +183,11 @@ def _check_seal(store: Store, run_id: int, path: Path, key: bytes | None) -> str
     if key and not recorded.startswith(HMAC_PREFIX):
         return "not sealed with a key, though one was given (the seal may have been replaced)"
     if not hmac.compare_digest(recorded, seal_of(path, key)):
-        return ("the manifest itself was changed after it was written, or the key differs" if key
-                else "the manifest itself was changed after it was written")
+        return (
+            "the manifest itself was changed after it was written, or the key differs"
+            if key
+            else "the manifest itself was changed after it was written"
+        )
     return None
 
 
@@ -191,11 +200,13 @@ def _vendor_problems(store: Store, run_id: int, sealed: dict[str, str]) -> list[
         if current == digest:
             continue
         later = queries.runs_of_vendor_after(store, vendor_id, run_id)
-        if current and any((read_manifest(store, r) or {}).get("vendors", {}).get(vendor_id) == current
-                           for r in later):
+        if current and any((read_manifest(store, r) or {}).get("vendors", {}).get(vendor_id) == current for r in later):
             continue
-        problems.append(EvidenceProblem("rows", f"vendors ({vendor_id})",
-                                        "the vendor's row changed and no later sealed run explains it"))
+        problems.append(
+            EvidenceProblem(
+                "rows", f"vendors ({vendor_id})", "the vendor's row changed and no later sealed run explains it"
+            )
+        )
     return problems
 
 
@@ -226,7 +237,10 @@ def verify_evidence(store: Store, run_id: int, key: bytes | None = None) -> list
     for table, sealed in manifest["rows"].items():
         current = now.get(table)
         if current != sealed:
-            said = f"{sealed['rows']} rows sealed, {current['rows'] if current else 0} now" \
-                if not current or current["rows"] != sealed["rows"] else "a row's content changed"
+            said = (
+                f"{sealed['rows']} rows sealed, {current['rows'] if current else 0} now"
+                if not current or current["rows"] != sealed["rows"]
+                else "a row's content changed"
+            )
             problems.append(EvidenceProblem("rows", table, said))
     return problems

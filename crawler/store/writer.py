@@ -14,7 +14,7 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -34,7 +34,7 @@ RUN_STATUSES = ("running", "complete", "incomplete", "failed")
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _pid_alive(pid: int | None) -> bool:
@@ -109,14 +109,30 @@ class Store:
         return self.db.table(name)
 
     # runs ------------------------------------------------------------------------------------------
-    def start_run(self, mode: str, command: str, config_path: str | None = None, config_hash: str | None = None,
-                  policy_name: str | None = None, policy_hash: str | None = None, lists: Any = None) -> int:
+    def start_run(
+        self,
+        mode: str,
+        command: str,
+        config_path: str | None = None,
+        config_hash: str | None = None,
+        policy_name: str | None = None,
+        policy_hash: str | None = None,
+        lists: Any = None,
+    ) -> int:
         self.mark_abandoned_runs()
         row = {
-            "mode": mode, "command": command, "started_at": utc_now(), "status": "running",
-            "tool_version": __version__, "config_path": config_path, "config_hash": config_hash,
-            "policy_name": policy_name, "policy_hash": policy_hash, "lists": json.dumps(lists or []),
-            "hostname": socket.gethostname(), "pid": os.getpid(),
+            "mode": mode,
+            "command": command,
+            "started_at": utc_now(),
+            "status": "running",
+            "tool_version": __version__,
+            "config_path": config_path,
+            "config_hash": config_hash,
+            "policy_name": policy_name,
+            "policy_hash": policy_hash,
+            "lists": json.dumps(lists or []),
+            "hostname": socket.gethostname(),
+            "pid": os.getpid(),
         }
         with self.db.conn:
             return _inserted_pk(self.table("runs").insert(self.redactor.value(row)))
@@ -132,8 +148,10 @@ class Store:
     def interrupt_run(self, run_id: int, message: str) -> None:
         """A run cut off (Ctrl-C, SIGTERM, a crash): incomplete, and its unfinished audits interrupted."""
         with self.db.conn:
-            self.db.execute("update audits set status = 'interrupted', finished_at = ? "
-                            "where run_id = ? and status = 'running'", [utc_now(), run_id])
+            self.db.execute(
+                "update audits set status = 'interrupted', finished_at = ? where run_id = ? and status = 'running'",
+                [utc_now(), run_id],
+            )
         self.finish_run(run_id, "incomplete", message)
 
     def mark_abandoned_runs(self) -> None:
@@ -145,9 +163,15 @@ class Store:
 
     # vendors, audits, phases -------------------------------------------------------------------------
     def upsert_vendor(self, vendor: Vendor) -> None:
-        row = {"id": vendor.id, "name": vendor.name, "status": vendor.status, "start_url": vendor.start_url,
-               "first_party": json.dumps(list(vendor.first_party)),
-               "remember_cookies": json.dumps(list(vendor.remember_cookies)), "updated_at": utc_now()}
+        row = {
+            "id": vendor.id,
+            "name": vendor.name,
+            "status": vendor.status,
+            "start_url": vendor.start_url,
+            "first_party": json.dumps(list(vendor.first_party)),
+            "remember_cookies": json.dumps(list(vendor.remember_cookies)),
+            "updated_at": utc_now(),
+        }
         with self.db.conn:
             self.table("vendors").upsert(row, pk="id")
 
@@ -156,11 +180,20 @@ class Store:
         with self.db.conn:
             self.table("vendors").upsert(row, pk="id")
 
-    def start_audit(self, run_id: int, vendor_id: str, account: str, username: str | None,
-                    pii: dict[str, str] | None = None) -> "AuditSink":
+    def start_audit(
+        self, run_id: int, vendor_id: str, account: str, username: str | None, pii: dict[str, str] | None = None
+    ) -> AuditSink:
         # The account's PII is kept with the audit so findings can be re-judged from the database alone.
-        row = {"run_id": run_id, "vendor_id": vendor_id, "account": account, "username": username,
-               "started_at": utc_now(), "status": "running", "pages_visited": 0, "pii": json.dumps(pii or {})}
+        row = {
+            "run_id": run_id,
+            "vendor_id": vendor_id,
+            "account": account,
+            "username": username,
+            "started_at": utc_now(),
+            "status": "running",
+            "pages_visited": 0,
+            "pii": json.dumps(pii or {}),
+        }
         with self.db.conn:
             audit_id = _inserted_pk(self.table("audits").insert(row))
         return AuditSink(self, audit_id, run_id, vendor_id, account)
@@ -186,11 +219,24 @@ class Store:
                 self.table("findings").insert_all(rows)
         return len(rows)
 
-    def save_verdict(self, run_id: int, vendor_id: str, job: str, verdict: str, reasons: list[str],
-                     baseline_run_id: int | None = None) -> None:
-        row = {"run_id": run_id, "vendor_id": vendor_id, "job": job, "verdict": verdict,
-               "reasons": json.dumps(reasons, ensure_ascii=False), "baseline_run_id": baseline_run_id,
-               "created_at": utc_now()}
+    def save_verdict(
+        self,
+        run_id: int,
+        vendor_id: str,
+        job: str,
+        verdict: str,
+        reasons: list[str],
+        baseline_run_id: int | None = None,
+    ) -> None:
+        row = {
+            "run_id": run_id,
+            "vendor_id": vendor_id,
+            "job": job,
+            "verdict": verdict,
+            "reasons": json.dumps(reasons, ensure_ascii=False),
+            "baseline_run_id": baseline_run_id,
+            "created_at": utc_now(),
+        }
         with self.db.conn:
             self.db.execute("delete from verdicts where run_id = ? and vendor_id = ?", [run_id, vendor_id])
             self.table("verdicts").insert(self.redactor.value(row))
@@ -210,24 +256,46 @@ class AuditSink:
     _phase_row: int | None = None
 
     def add(self, obs: Observation, phase: str | None = None) -> int:
-        row = {"audit_id": self.audit_id, "run_id": self.run_id, "vendor_id": self.vendor_id,
-               "account": self.account, "phase": phase or self.phase, **obs.to_row()}
+        row = {
+            "audit_id": self.audit_id,
+            "run_id": self.run_id,
+            "vendor_id": self.vendor_id,
+            "account": self.account,
+            "phase": phase or self.phase,
+            **obs.to_row(),
+        }
         self.counts[obs.table] = self.counts.get(obs.table, 0) + 1
         return self.store.insert(obs.table, row)
 
     def error(self, source: str, message: str, url: str | None = None, phase: str | None = None) -> None:
         self.add(ErrorObs(time=time.time(), source=source, url=url, message=message[:4000]), phase)
-        logging.getLogger("trackaudit").info("%s (%s): %s: %s%s", self.vendor_id, self.account, source,
-                                             self.store.redactor.text(message), f" at {url}" if url else "")
+        logging.getLogger("trackaudit").info(
+            "%s (%s): %s: %s%s",
+            self.vendor_id,
+            self.account,
+            source,
+            self.store.redactor.text(message),
+            f" at {url}" if url else "",
+        )
 
     def begin_phase(self, phase: str) -> None:
         self.phase = phase
-        self._phase_row = self.store.insert("phases", {
-            "audit_id": self.audit_id, "run_id": self.run_id, "vendor_id": self.vendor_id, "account": self.account,
-            "phase": phase, "started_at": time.time(), "outcome": "running"})
+        self._phase_row = self.store.insert(
+            "phases",
+            {
+                "audit_id": self.audit_id,
+                "run_id": self.run_id,
+                "vendor_id": self.vendor_id,
+                "account": self.account,
+                "phase": phase,
+                "started_at": time.time(),
+                "outcome": "running",
+            },
+        )
 
-    def end_phase(self, outcome: str = "complete", message: str | None = None,
-                  result: PhaseResult | None = None) -> None:
+    def end_phase(
+        self, outcome: str = "complete", message: str | None = None, result: PhaseResult | None = None
+    ) -> None:
         if self._phase_row is not None:
             values = {"finished_at": time.time(), "outcome": outcome, "message": message}
             if result:

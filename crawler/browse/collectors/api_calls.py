@@ -32,8 +32,10 @@ class ApiCallCollector(Collector):
 
     async def on_page(self, page) -> None:
         cdp = await page.context.new_cdp_session(page)
-        cdp.on("Target.attachedToTarget",
-               lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"))
+        cdp.on(
+            "Target.attachedToTarget",
+            lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"),
+        )
         cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
         # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway.
         await cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False})
@@ -85,9 +87,17 @@ def api_calls_from_batch(calls, frame_url: str, page_url: str | None) -> list[Ap
     for call in list(calls or [])[:MAX_BATCH]:
         try:
             when, script, api, target, detail = call
-            found.append(ApiCallObs(time=float(when), page_url=page_url, frame_url=frame_url,
-                                    script_url=str(script)[:2048] if script else None, api=str(api)[:100],
-                                    target=str(target)[:100] or None, detail=str(detail)[:200] or None))
+            found.append(
+                ApiCallObs(
+                    time=float(when),
+                    page_url=page_url,
+                    frame_url=frame_url,
+                    script_url=str(script)[:2048] if script else None,
+                    api=str(api)[:100],
+                    target=str(target)[:100] or None,
+                    detail=str(detail)[:200] or None,
+                )
+            )
         except (TypeError, ValueError):  # a page that spoofs the binding gets its garbage dropped
             continue
     return found

@@ -84,10 +84,13 @@ class Collector:
         try:
             # A page whose script never yields would hold an evaluate forever.
             await asyncio.wait_for(getattr(self, hook)(*args), HOOK_TIMEOUT_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             url = getattr(args[-1], "url", None) if args else None
-            self.sink.error(f"{self.name}.{hook}", f"gave up after {HOOK_TIMEOUT_S} s (the page did not answer)",
-                            url=url if isinstance(url, str) else None)
+            self.sink.error(
+                f"{self.name}.{hook}",
+                f"gave up after {HOOK_TIMEOUT_S} s (the page did not answer)",
+                url=url if isinstance(url, str) else None,
+            )
         except Exception as exc:
             if any(_closed(arg) for arg in args):
                 return  # a popup that closed itself: its requests are recorded by the context's events

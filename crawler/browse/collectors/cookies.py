@@ -31,13 +31,21 @@ def cookie_from_cdp(raw: dict[str, Any], origins: list[CookieOrigin]) -> CookieO
         partition = partition.get("topLevelSite")
     setter = _setter(raw["domain"], origins)
     return CookieObs(
-        name=raw["name"], value=raw.get("value", ""), domain=raw["domain"],
-        host_only=not raw["domain"].startswith("."), path=raw.get("path", "/"),
-        expires=None if session else float(raw["expires"]), session=session,
-        http_only=bool(raw.get("httpOnly")), secure=bool(raw.get("secure")), same_site=raw.get("sameSite"),
-        partition_key=partition, size=int(raw.get("size", len(raw["name"]) + len(raw.get("value", "")))),
+        name=raw["name"],
+        value=raw.get("value", ""),
+        domain=raw["domain"],
+        host_only=not raw["domain"].startswith("."),
+        path=raw.get("path", "/"),
+        expires=None if session else float(raw["expires"]),
+        session=session,
+        http_only=bool(raw.get("httpOnly")),
+        secure=bool(raw.get("secure")),
+        same_site=raw.get("sameSite"),
+        partition_key=partition,
+        size=int(raw.get("size", len(raw["name"]) + len(raw.get("value", "")))),
         source_scheme=raw.get("sourceScheme"),
-        set_by_kind=setter.kind if setter else None, set_by_url=setter.url if setter else None,
+        set_by_kind=setter.kind if setter else None,
+        set_by_url=setter.url if setter else None,
     )
 
 

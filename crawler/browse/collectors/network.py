@@ -39,14 +39,22 @@ class NetworkCollector(Collector):
 
     async def attach(self, context: BrowserContext) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
-        context.on("requestfailed", lambda request: self.state.spawn(
-            self._record(request, request.failure or "failed"), self.name))
+        context.on(
+            "requestfailed",
+            lambda request: self.state.spawn(self._record(request, request.failure or "failed"), self.name),
+        )
 
     async def on_page(self, page: Page) -> None:
         page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
         # A cross-site frame runs in its own process: the page's CDP session does not see its network.
-        page.on("framenavigated", lambda frame: self.state.spawn(self._listen_to_frame(page, frame), self.name)
-                if frame.parent_frame is not None else None)
+        page.on(
+            "framenavigated",
+            lambda frame: (
+                self.state.spawn(self._listen_to_frame(page, frame), self.name)
+                if frame.parent_frame is not None
+                else None
+            ),
+        )
         await self._listen(await page.context.new_cdp_session(page))
 
     async def _listen(self, cdp: CDPSession) -> None:
@@ -74,7 +82,9 @@ class NetworkCollector(Collector):
         self._raw_set_cookies[url] = set_cookies
         host = network_host(url)
         for header in set_cookies:
-            self.state.note_cookie_origin(header.split("=", 1)[0].strip(), CookieOrigin("header", url, host, time.time()))
+            self.state.note_cookie_origin(
+                header.split("=", 1)[0].strip(), CookieOrigin("header", url, host, time.time())
+            )
 
     def _on_cdp_request(self, event: dict[str, Any]) -> None:
         self._urls_by_request_id[event.get("requestId", "")] = event["request"]["url"]
@@ -130,13 +140,28 @@ class NetworkCollector(Collector):
                 pass
         parts = urlsplit(request.url)
         obs = RequestObs(
-            time=captured_at, method=request.method, url=request.url, host=network_host(request.url),
-            scheme=parts.scheme, resource_type=request.resource_type, frame_url=frame_url, page_url=page_url,
-            is_navigation=request.is_navigation_request(), from_service_worker=request.service_worker is not None,
-            initiator_type=initiator_type, initiator_url=initiator_url, request_headers=headers,
-            cookie_header=lowered.get("cookie"), referer=lowered.get("referer"), post_data=_post_body(request),
-            status=status, response_headers=response_headers, set_cookies=set_cookies, remote_address=remote,
-            tls_protocol=tls_protocol or cdp_security.get("protocol"), tls_cipher=cdp_security.get("cipher"),
+            time=captured_at,
+            method=request.method,
+            url=request.url,
+            host=network_host(request.url),
+            scheme=parts.scheme,
+            resource_type=request.resource_type,
+            frame_url=frame_url,
+            page_url=page_url,
+            is_navigation=request.is_navigation_request(),
+            from_service_worker=request.service_worker is not None,
+            initiator_type=initiator_type,
+            initiator_url=initiator_url,
+            request_headers=headers,
+            cookie_header=lowered.get("cookie"),
+            referer=lowered.get("referer"),
+            post_data=_post_body(request),
+            status=status,
+            response_headers=response_headers,
+            set_cookies=set_cookies,
+            remote_address=remote,
+            tls_protocol=tls_protocol or cdp_security.get("protocol"),
+            tls_cipher=cdp_security.get("cipher"),
             failure=failure,
         )
         self.sink.add(obs)
@@ -153,14 +178,33 @@ class NetworkCollector(Collector):
         cookies = await page.context.cookies(http_url)
         cookie_header = "; ".join(f"{c['name']}={c['value']}" for c in cookies) or None
         parts = urlsplit(url)
-        self.sink.add(RequestObs(
-            time=time.time(), method="GET", url=url, host=parts.hostname or "", scheme=parts.scheme,
-            resource_type="websocket", frame_url=page.url, page_url=page.url, is_navigation=False,
-            from_service_worker=False, initiator_type=None, initiator_url=None,
-            request_headers=(("Cookie", cookie_header),) if cookie_header else (), cookie_header=cookie_header,
-            referer=None, post_data=None, status=None, response_headers=(), set_cookies=(), remote_address=None,
-            tls_protocol=None, tls_cipher=None, failure=None,
-        ))
+        self.sink.add(
+            RequestObs(
+                time=time.time(),
+                method="GET",
+                url=url,
+                host=parts.hostname or "",
+                scheme=parts.scheme,
+                resource_type="websocket",
+                frame_url=page.url,
+                page_url=page.url,
+                is_navigation=False,
+                from_service_worker=False,
+                initiator_type=None,
+                initiator_url=None,
+                request_headers=(("Cookie", cookie_header),) if cookie_header else (),
+                cookie_header=cookie_header,
+                referer=None,
+                post_data=None,
+                status=None,
+                response_headers=(),
+                set_cookies=(),
+                remote_address=None,
+                tls_protocol=None,
+                tls_cipher=None,
+                failure=None,
+            )
+        )
 
 
 def _post_body(request: Request) -> str | None:

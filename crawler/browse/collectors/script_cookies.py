@@ -26,8 +26,11 @@ class ScriptCookieCollector(Collector):
 
     def _on_write(self, source: dict[str, Any], cookie_string: str, script_url: str | None, frame_url: str) -> None:
         written_at = time.time()
-        self.sink.add(ScriptCookieWrite(time=written_at, frame_url=frame_url, script_url=script_url,
-                                        cookie_string=str(cookie_string)[:8192]))
+        self.sink.add(
+            ScriptCookieWrite(
+                time=written_at, frame_url=frame_url, script_url=script_url, cookie_string=str(cookie_string)[:8192]
+            )
+        )
         try:
             self.state.cookie_writing_pages.add(source["page"].url)
         except Exception:

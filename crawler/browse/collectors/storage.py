@@ -46,8 +46,16 @@ class StorageCollector(Collector):
         await context.expose_binding(BINDING, self._on_write)
         await context.add_init_script(INSTRUMENT_JS)
 
-    def _on_write(self, source: dict[str, Any], kind: str, origin: str, container: str | None, key: str, value: object,
-                  frame_url: str) -> None:  # a binding call: Playwright's source dict, then the script's JSON
+    def _on_write(
+        self,
+        source: dict[str, Any],
+        kind: str,
+        origin: str,
+        container: str | None,
+        key: str,
+        value: object,
+        frame_url: str,
+    ) -> None:  # a binding call: Playwright's source dict, then the script's JSON
         if kind not in ("localStorage", "sessionStorage", "cacheStorage") or not origin or origin == "null":
             return
         try:
@@ -93,11 +101,19 @@ def _text(value: object) -> str | None:
     return text[:MAX_VALUE_CHARS]
 
 
-def _item(kind: str, origin: str, frame_url: str | None, container: str | None, key: object,
-          value: object) -> StorageObs:
+def _item(
+    kind: str, origin: str, frame_url: str | None, container: str | None, key: object, value: object
+) -> StorageObs:
     text = _text(value)
-    return StorageObs(kind=kind, origin=origin, frame_url=frame_url, container=container, key=str(key),
-                      value=text, size=len(str(key)) + len(text or ""))
+    return StorageObs(
+        kind=kind,
+        origin=origin,
+        frame_url=frame_url,
+        container=container,
+        key=str(key),
+        value=text,
+        size=len(str(key)) + len(text or ""),
+    )
 
 
 def storage_items_from_dump(dump: dict[str, Any], frame_url: str | None) -> list[StorageObs]:
@@ -117,8 +133,16 @@ def storage_items_from_dump(dump: dict[str, Any], frame_url: str | None) -> list
         for url, body in cache.get("entries") or []:
             items.append(_item("cacheStorage", origin, frame_url, cache["name"], url, body))
     for registration in dump.get("serviceWorkers") or []:
-        items.append(_item("serviceWorker", origin, frame_url, registration.get("scope"),
-                           registration.get("scriptURL") or "", registration.get("state")))
+        items.append(
+            _item(
+                "serviceWorker",
+                origin,
+                frame_url,
+                registration.get("scope"),
+                registration.get("scriptURL") or "",
+                registration.get("state"),
+            )
+        )
     return items
 
 

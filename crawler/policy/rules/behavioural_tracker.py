@@ -32,28 +32,50 @@ class BehaviouralTracker(Rule):
             behaviour = sorted({b for h in hosts for b in observed.get(h.host, ())})
             severe = any(c in self.params["violation_categories"] for c in categories) or behaviour
             severity = self.severity if severe else "warning"
-            known = "; ".join(f"{h.host}: {category_words(h.category)} ({h.category_source})"
-                              + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
-                              for h in hosts if h.category)
+            known = "; ".join(
+                f"{h.host}: {category_words(h.category)} ({h.category_source})"
+                + (f" for {h.category_url}" if h.category_source != (h.tracker.source if h.tracker else None) else "")
+                for h in hosts
+                if h.category
+            )
             what = ", ".join(category_words(c) for c in categories) or "tracking"
-            message = (f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
-                       + (f", known as {known}" if known else "")
-                       + (f"; observed: {'; '.join(behaviour)}" if behaviour else "")
-                       + "".join(f"; {cloaking_words(h.cloaking)}" for h in hosts if h.cloaking)
-                       + ". IV.D requires handling student data in compliance with FERPA and COPPA, which rule out "
-                         "advertising and behavioural profiling of students.")
+            message = (
+                f"{entity} ({', '.join(sorted(h.host for h in hosts))}) runs {what} on the vendor's pages"
+                + (f", known as {known}" if known else "")
+                + (f"; observed: {'; '.join(behaviour)}" if behaviour else "")
+                + "".join(f"; {cloaking_words(h.cloaking)}" for h in hosts if h.cloaking)
+                + ". IV.D requires handling student data in compliance with FERPA and COPPA, which rule out "
+                "advertising and behavioural profiling of students."
+            )
             pages = sorted({p for h in hosts for p in h.page_urls})
             names = sorted(h.host for h in hosts)
             evidence = TrackerEvidence(
-                rows(requests=[i for h in hosts for i in h.request_ids[:20]],
-                     cname_chains=[h.cloaking.row_id for h in hosts if h.cloaking]),
-                hosts=tuple(TrackerHost(h.host, h.category, h.tracker.organisation if h.tracker else None,
-                                        h.tracker.source if h.tracker else None,
-                                        h.filter_match.list_name if h.filter_match else None,
-                                        h.filter_match.filter if h.filter_match else None, h.filter_url,
-                                        h.category_source, h.category_url)
-                            for h in hosts),
-                observed=tuple(behaviour), pages=tuple(pages[:20]),
-                cloaked=tuple(cname_cloak(h.cloaking) for h in hosts if h.cloaking) or None)
-            yield self.finding(f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}", message,
-                               evidence, account=analysis.data.account, severity=severity)
+                rows(
+                    requests=[i for h in hosts for i in h.request_ids[:20]],
+                    cname_chains=[h.cloaking.row_id for h in hosts if h.cloaking],
+                ),
+                hosts=tuple(
+                    TrackerHost(
+                        h.host,
+                        h.category,
+                        h.tracker.organisation if h.tracker else None,
+                        h.tracker.source if h.tracker else None,
+                        h.filter_match.list_name if h.filter_match else None,
+                        h.filter_match.filter if h.filter_match else None,
+                        h.filter_url,
+                        h.category_source,
+                        h.category_url,
+                    )
+                    for h in hosts
+                ),
+                observed=tuple(behaviour),
+                pages=tuple(pages[:20]),
+                cloaked=tuple(cname_cloak(h.cloaking) for h in hosts if h.cloaking) or None,
+            )
+            yield self.finding(
+                f"host {names[0]}" if len(names) == 1 else f"hosts {', '.join(names)}",
+                message,
+                evidence,
+                account=analysis.data.account,
+                severity=severity,
+            )

@@ -25,18 +25,25 @@ class CrossSiteIdentifier(Rule):
             host = analysis.knowledge.trackers.lookup(cookie.domain.lstrip("."))
             severity = "warning" if (host and host.category == "essential") or fact.essential else None
             if fact.cloaking:
-                message = (f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on "
-                           f"{cookie.domain} (lifetime {lifetime_words(fact.lifetime_days)}) under the vendor's own "
-                           f"name: {cloaking_words(fact.cloaking)}. The tracker gets the cookie as if it were the "
-                           f"vendor's and can link the student's visits to every other site cloaking it the same "
-                           f"way. IV.A limits tracking to activity within one site.")
+                message = (
+                    f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on "
+                    f"{cookie.domain} (lifetime {lifetime_words(fact.lifetime_days)}) under the vendor's own "
+                    f"name: {cloaking_words(fact.cloaking)}. The tracker gets the cookie as if it were the "
+                    f"vendor's and can link the student's visits to every other site cloaking it the same "
+                    f"way. IV.A limits tracking to activity within one site."
+                )
             else:
-                message = (f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on {cookie.domain} "
-                           f"(lifetime {lifetime_words(fact.lifetime_days)}, SameSite={cookie.same_site or 'unset'}), "
-                           f"readable on every site that embeds it, so it can follow the student across sites. "
-                           f"IV.A limits tracking to activity within one site.")
+                message = (
+                    f"The third party {fact.entity} keeps an identifier in cookie {cookie.name} on {cookie.domain} "
+                    f"(lifetime {lifetime_words(fact.lifetime_days)}, SameSite={cookie.same_site or 'unset'}), "
+                    f"readable on every site that embeds it, so it can follow the student across sites. "
+                    f"IV.A limits tracking to activity within one site."
+                )
             cited = rows(cookies=[fact.rec.row_id], cname_chains=[fact.cloaking.row_id] if fact.cloaking else [])
-            evidence = CookieEvidence(cited, cookie_description(fact),
-                                      identifier_reasons=tuple(fact.identifier.reasons),
-                                      cloaked=cname_cloak(fact.cloaking) if fact.cloaking else None)
+            evidence = CookieEvidence(
+                cited,
+                cookie_description(fact),
+                identifier_reasons=tuple(fact.identifier.reasons),
+                cloaked=cname_cloak(fact.cloaking) if fact.cloaking else None,
+            )
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account, severity=severity)

@@ -25,15 +25,20 @@ class FormKeylogging(Rule):
             what = ", ".join(sorted({f.match.field for f in sent}))
             scripts = f", sent by {', '.join(evidence.scripts)}" if evidence.scripts else ""
             if sent[0].party == "third":
-                message = (f"Text typed into the vendor's fields ({what}) reached {entity} "
-                           f"({', '.join(evidence.hosts)}) before any submit{scripts}: key logging. IV.A does "
-                           "not allow tracking mechanisms to collect what a student types, personal data included; "
-                           "II.A forbids disclosing it to third parties.")
+                message = (
+                    f"Text typed into the vendor's fields ({what}) reached {entity} "
+                    f"({', '.join(evidence.hosts)}) before any submit{scripts}: key logging. IV.A does "
+                    "not allow tracking mechanisms to collect what a student types, personal data included; "
+                    "II.A forbids disclosing it to third parties."
+                )
                 severity = self.severity
             else:
-                message = (f"Text typed into the vendor's fields ({what}) was sent to the vendor's own "
-                           f"{', '.join(evidence.hosts)} before any submit{scripts} (autosave or live "
-                           "validation): not a third party, noted for the record.")
+                message = (
+                    f"Text typed into the vendor's fields ({what}) was sent to the vendor's own "
+                    f"{', '.join(evidence.hosts)} before any submit{scripts} (autosave or live "
+                    "validation): not a third party, noted for the record."
+                )
                 severity = "info"
-            yield self.finding(recipient_subject(entity, sent), message, evidence, account=analysis.data.account,
-                               severity=severity)
+            yield self.finding(
+                recipient_subject(entity, sent), message, evidence, account=analysis.data.account, severity=severity
+            )

@@ -32,23 +32,33 @@ class IdentifierOnReconnect(Rule):
                 renewal = renewed[key]
                 seen.append(f"renewed with a {renewal.how} by {renewal.renewed_by[0]}")
                 cookie_ids.append(renewal.after.row_id)
-            message = (f"After the browser was closed and reopened, without logging in, the persistent identifier "
-                       f"in cookie {fact.rec.obs.name} ({fact.rec.obs.domain}) was {' and '.join(seen)}. IV.B forbids "
-                       f"stored information that is automatically sent or updated when the student reconnects, "
-                       f"except a persistent cookie that keeps the login.")
+            message = (
+                f"After the browser was closed and reopened, without logging in, the persistent identifier "
+                f"in cookie {fact.rec.obs.name} ({fact.rec.obs.domain}) was {' and '.join(seen)}. IV.B forbids "
+                f"stored information that is automatically sent or updated when the student reconnects, "
+                f"except a persistent cookie that keeps the login."
+            )
             if fact.retention_basis:
-                message += (f" It is not that cookie ({fact.retention_basis}), whatever its name says.")
-            evidence = CookieEvidence(rows(cookies=cookie_ids, requests=request_ids), cookie_description(fact),
-                                      identifier_reasons=tuple(fact.identifier.reasons), on_reconnect=True,
-                                      renewed=renewed[key].how if key in renewed else None,
-                                      retention=fact.retention_basis)
+                message += f" It is not that cookie ({fact.retention_basis}), whatever its name says."
+            evidence = CookieEvidence(
+                rows(cookies=cookie_ids, requests=request_ids),
+                cookie_description(fact),
+                identifier_reasons=tuple(fact.identifier.reasons),
+                on_reconnect=True,
+                renewed=renewed[key].how if key in renewed else None,
+                retention=fact.retention_basis,
+            )
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
         for kept, sent in analysis.resent_storage:
             item = kept.rec.obs
             hosts = sorted({s.host for s in sent})
-            message = (f"After the browser was closed and reopened, the identifier {kept.identifier.part!r} kept in "
-                       f"{kept.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
-                       f"information that is automatically shared with the service when the student reconnects.")
-            stored = StorageEvidence(rows(storage_items=[kept.rec.row_id], requests=[s.request_id for s in sent]),
-                                     identifier_value=kept.identifier.part)
+            message = (
+                f"After the browser was closed and reopened, the identifier {kept.identifier.part!r} kept in "
+                f"{kept.subject} of {item.origin} was sent again to {', '.join(hosts)}. IV.B forbids stored "
+                f"information that is automatically shared with the service when the student reconnects."
+            )
+            stored = StorageEvidence(
+                rows(storage_items=[kept.rec.row_id], requests=[s.request_id for s in sent]),
+                identifier_value=kept.identifier.part,
+            )
             yield self.finding(kept.subject, message, stored, account=analysis.data.account)

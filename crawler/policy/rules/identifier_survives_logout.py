@@ -19,8 +19,14 @@ class IdentifierSurvivesLogout(Rule):
             fact = analysis.cookie_facts(rec.obs.name, rec.obs.domain)
             if fact is None or not fact.tracking_identifier:
                 continue
-            message = (f"Cookie {rec.obs.name} ({rec.obs.domain}) kept its identifier through the logout: on a "
-                       f"shared computer the next student carries it and is tracked as the same person. IV.B "
-                       f"forbids persistent stored information beyond what keeps the login.")
-            yield self.finding(fact.subject, message, CookieEvidence(rows(cookies=[rec.row_id, fact.rec.row_id])),
-                               account=analysis.data.account)
+            message = (
+                f"Cookie {rec.obs.name} ({rec.obs.domain}) kept its identifier through the logout: on a "
+                f"shared computer the next student carries it and is tracked as the same person. IV.B "
+                f"forbids persistent stored information beyond what keeps the login."
+            )
+            yield self.finding(
+                fact.subject,
+                message,
+                CookieEvidence(rows(cookies=[rec.row_id, fact.rec.row_id])),
+                account=analysis.data.account,
+            )

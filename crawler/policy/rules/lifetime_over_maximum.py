@@ -26,19 +26,26 @@ class LifetimeOverMaximum(Rule):
             if fact.login_retention or fact.essential or fact.purpose.purpose in NOT_TRACKING_DATA:
                 continue  # a long-lived login, security, preference or consent cookie is not tracking data
             cookie = fact.rec.obs
-            message = (f"Cookie {cookie.name} ({cookie.domain}, {fact.party} party, {fact.purpose.purpose}) is set "
-                       f"to last {lifetime_words(fact.lifetime_days)}, longer than the {maximum} days the district "
-                       f"accepts. IV.C allows tracking data to be kept only as long as reasonably necessary.")
+            message = (
+                f"Cookie {cookie.name} ({cookie.domain}, {fact.party} party, {fact.purpose.purpose}) is set "
+                f"to last {lifetime_words(fact.lifetime_days)}, longer than the {maximum} days the district "
+                f"accepts. IV.C allows tracking data to be kept only as long as reasonably necessary."
+            )
             evidence = CookieEvidence(rows(cookies=[fact.rec.row_id]), cookie_description(fact), maximum_days=maximum)
             yield self.finding(fact.subject, message, evidence, account=analysis.data.account)
         for kept in analysis.storage:
             item = kept.rec.obs
             if item.kind not in ("localStorage", "indexedDB") or not kept.identifier.is_identifier:
                 continue
-            message = (f"The identifier {kept.identifier.part!r} is kept in {kept.subject} of {item.origin}, "
-                       f"which has no expiry: it stays on the student's computer until site data "
-                       f"is cleared, longer than the {maximum} days the district accepts. IV.C allows tracking data "
-                       f"to be kept only as long as reasonably necessary.")
-            stored = StorageEvidence(rows(storage_items=[kept.rec.row_id]),
-                                     identifier_reasons=tuple(kept.identifier.reasons), maximum_days=maximum)
+            message = (
+                f"The identifier {kept.identifier.part!r} is kept in {kept.subject} of {item.origin}, "
+                f"which has no expiry: it stays on the student's computer until site data "
+                f"is cleared, longer than the {maximum} days the district accepts. IV.C allows tracking data "
+                f"to be kept only as long as reasonably necessary."
+            )
+            stored = StorageEvidence(
+                rows(storage_items=[kept.rec.row_id]),
+                identifier_reasons=tuple(kept.identifier.reasons),
+                maximum_days=maximum,
+            )
             yield self.finding(kept.subject, message, stored, account=analysis.data.account)

@@ -23,11 +23,17 @@ class PiiStoredClientSide(Rule):
         for subject, group in sorted(groups.items()):
             first = group[0]
             where = "a cookie" if first.table == "cookies" else "browser storage"
-            message = (f"The test student's {fields_words(group)} is kept in {where} ({subject}, {first.party}-party "
-                       f"{first.host}) on the student's computer. IV.A does not allow tracking mechanisms that store "
-                       f"information on the user's computer to collect personal data.")
+            message = (
+                f"The test student's {fields_words(group)} is kept in {where} ({subject}, {first.party}-party "
+                f"{first.host}) on the student's computer. IV.A does not allow tracking mechanisms that store "
+                f"information on the user's computer to collect personal data."
+            )
             # sessionStorage ends with the tab: a warning, not a stored record.
             severity = "warning" if subject.startswith("sessionStorage") else None
-            evidence = FlowEvidence(rows(**{first.table: [f.row_id for f in group]}),
-                                    flows=tuple(flow_item(f) for f in group[:20]), host=first.host, party=first.party)
+            evidence = FlowEvidence(
+                rows(**{first.table: [f.row_id for f in group]}),
+                flows=tuple(flow_item(f) for f in group[:20]),
+                host=first.host,
+                party=first.party,
+            )
             yield self.finding(subject, message, evidence, account=analysis.data.account, severity=severity)

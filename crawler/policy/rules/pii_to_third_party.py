@@ -16,9 +16,9 @@ class PiiToThirdParty(Rule):
     clause_titles = {"II.A": "Student PII disclosed to a third party"}
     clause_words = {
         "IV.A": "IV.A allows tracking mechanisms to collect personal data only to track activity within the "
-                "vendor's own site.",
+        "vendor's own site.",
         "II.A": "II.A forbids disclosing a student's personal data to third parties beyond what operating the "
-                "service needs.",
+        "service needs.",
     }
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
@@ -28,15 +28,29 @@ class PiiToThirdParty(Rule):
             example = group[0]
             known = [analysis.knowledge.trackers.lookup(h) for h in hosts]
             necessary = all(k is not None and k.category == "essential" for k in known)
-            seen = (f"The test student's {fields_words(group)} reached the third party {entity} "
-                    f"({', '.join(hosts)}) in {len({f.row_id for f in group})} request(s), e.g. in the "
-                    f"{example.match.location} of {example.url}.")
-            infrastructure = (" The recipient provides infrastructure (sign-in, payment, captcha): the district "
-                              "decides whether this is necessary to operate the service." if necessary else "")
+            seen = (
+                f"The test student's {fields_words(group)} reached the third party {entity} "
+                f"({', '.join(hosts)}) in {len({f.row_id for f in group})} request(s), e.g. in the "
+                f"{example.match.location} of {example.url}."
+            )
+            infrastructure = (
+                " The recipient provides infrastructure (sign-in, payment, captcha): the district "
+                "decides whether this is necessary to operate the service."
+                if necessary
+                else ""
+            )
             wording = {clause: f"{seen} {words}{infrastructure}" for clause, words in self.clause_words.items()}
-            evidence = FlowEvidence(rows(requests=[f.row_id for f in group]),
-                                    flows=tuple(flow_item(f) for f in group[:50]), recipient=entity,
-                                    hosts=tuple(hosts))
-            yield self.finding(recipient_subject(entity, group), wording[self.clause], evidence,
-                               account=analysis.data.account, severity="warning" if necessary else None,
-                               wording=wording)
+            evidence = FlowEvidence(
+                rows(requests=[f.row_id for f in group]),
+                flows=tuple(flow_item(f) for f in group[:50]),
+                recipient=entity,
+                hosts=tuple(hosts),
+            )
+            yield self.finding(
+                recipient_subject(entity, group),
+                wording[self.clause],
+                evidence,
+                account=analysis.data.account,
+                severity="warning" if necessary else None,
+                wording=wording,
+            )

@@ -31,8 +31,14 @@ class PlainHttp(Rule):
                 by_host.setdefault(request.host, []).append((rec, carries))
         for host, items in sorted(by_host.items()):
             what = sorted({c for _, cs in items for c in cs})
-            message = (f"{len(items)} unencrypted (plain HTTP) request(s) to {host} carried {' and '.join(what)}, "
-                       f"e.g. {items[0][0].obs.url[:200]}. I.F requires at least 256-bit encryption for student "
-                       f"information on the Internet.")
-            yield self.finding(f"host {host}", message, TlsEvidence(rows(requests=[r.row_id for r, _ in items]),
-                                                                    carries=tuple(what)), account=analysis.data.account)
+            message = (
+                f"{len(items)} unencrypted (plain HTTP) request(s) to {host} carried {' and '.join(what)}, "
+                f"e.g. {items[0][0].obs.url[:200]}. I.F requires at least 256-bit encryption for student "
+                f"information on the Internet."
+            )
+            yield self.finding(
+                f"host {host}",
+                message,
+                TlsEvidence(rows(requests=[r.row_id for r, _ in items]), carries=tuple(what)),
+                account=analysis.data.account,
+            )

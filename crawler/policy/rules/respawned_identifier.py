@@ -22,9 +22,14 @@ class RespawnedIdentifier(Rule):
             if fact is None and in_control is not None and in_control.obs.value == cookie.value:
                 continue
             sources = "; ".join(respawn.sources) or "an unknown store"
-            message = (f"Cookie {cookie.name} ({cookie.domain}) was deleted and came back with its old value "
-                       f"{cookie.value!r}, restored from {sources}. A respawned identifier survives the student "
-                       f"clearing cookies; IV.B forbids stored information that re-activates itself.")
-            evidence = CookieEvidence(rows(cookies=[respawn.deleted.row_id, respawn.returned.row_id]),
-                                      value=cookie.value, sources=tuple(respawn.sources))
+            message = (
+                f"Cookie {cookie.name} ({cookie.domain}) was deleted and came back with its old value "
+                f"{cookie.value!r}, restored from {sources}. A respawned identifier survives the student "
+                f"clearing cookies; IV.B forbids stored information that re-activates itself."
+            )
+            evidence = CookieEvidence(
+                rows(cookies=[respawn.deleted.row_id, respawn.returned.row_id]),
+                value=cookie.value,
+                sources=tuple(respawn.sources),
+            )
             yield self.finding(f"cookie {cookie.name}", message, evidence, account=analysis.data.account)

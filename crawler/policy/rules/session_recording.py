@@ -1,6 +1,5 @@
-from dataclasses import replace
-
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ...analyze.analysis import AuditAnalysis
 from ..base import Finding, Rule, register
@@ -24,13 +23,20 @@ class SessionRecording(Rule):
         requests = {r.row_id: r.obs for r in analysis.data.requests}
         for entity, sent in sorted(recipients(flows).items()):
             evidence = canary_evidence(sent, requests)
-            known = sorted({f"{h.host} ({h.tracker.organisation})" for host in evidence.hosts
-                            if (h := analysis.hosts.get(host)) and h.tracker and h.tracker.category == "session_replay"})
+            known = sorted(
+                {
+                    f"{h.host} ({h.tracker.organisation})"
+                    for host in evidence.hosts
+                    if (h := analysis.hosts.get(host)) and h.tracker and h.tracker.category == "session_replay"
+                }
+            )
             evidence = replace(evidence, known_session_replay=tuple(known))
             scripts = f", sent by {', '.join(evidence.scripts)}" if evidence.scripts else ""
-            message = (f"{entity} ({', '.join(evidence.hosts)}) received text the audit planted in the page "
-                       f"after it loaded{scripts}: it records the page (session recording)"
-                       + (f"; known as session replay: {', '.join(known)}" if known else "")
-                       + ". Everything a student sees and does on the page goes to a third party; IV.D requires "
-                         "handling student data in compliance with FERPA and COPPA.")
+            message = (
+                f"{entity} ({', '.join(evidence.hosts)}) received text the audit planted in the page "
+                f"after it loaded{scripts}: it records the page (session recording)"
+                + (f"; known as session replay: {', '.join(known)}" if known else "")
+                + ". Everything a student sees and does on the page goes to a third party; IV.D requires "
+                "handling student data in compliance with FERPA and COPPA."
+            )
             yield self.finding(recipient_subject(entity, sent), message, evidence, account=analysis.data.account)

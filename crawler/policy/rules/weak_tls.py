@@ -43,13 +43,20 @@ class WeakTls(Rule):
             if entry["protocols"]:
                 said.append(f"negotiated {', '.join(sorted(entry['protocols']))} (below TLS 1.2)")
             if entry["ciphers"]:
-                said.append(f"used the cipher {', '.join(sorted(entry['ciphers']))} (under "
-                            f"{self.params['min_cipher_bits']}-bit)")
+                said.append(
+                    f"used the cipher {', '.join(sorted(entry['ciphers']))} (under "
+                    f"{self.params['min_cipher_bits']}-bit)"
+                )
             severity = self.severity if entry["protocols"] else self.params["weak_cipher_severity"]
-            message = (f"Connections to {host} {' and '.join(said)}. I.F requires at least 256-bit encryption "
-                       f"of student information.")
-            evidence = TlsEvidence(rows(requests=entry["ids"][:50]), protocols=tuple(sorted(entry["protocols"])),
-                                   ciphers=tuple(sorted(entry["ciphers"])))
+            message = (
+                f"Connections to {host} {' and '.join(said)}. I.F requires at least 256-bit encryption "
+                f"of student information."
+            )
+            evidence = TlsEvidence(
+                rows(requests=entry["ids"][:50]),
+                protocols=tuple(sorted(entry["protocols"])),
+                ciphers=tuple(sorted(entry["ciphers"])),
+            )
             yield self.finding(f"host {host}", message, evidence, account=analysis.data.account, severity=severity)
 
 
