@@ -39,7 +39,7 @@ TOKEN = re.compile(r"[A-Za-z0-9_\-]{16,}")
 DECIMAL = re.compile(r"\d+\.\d+")
 LONG_NUMBER = re.compile(r"\d{6,}")
 PORT = re.compile(r"127\.0\.0\.1:\d+")
-CHECKOUT = re.compile(r"/[^\s'\"]*?/(fixtures|policies)/")
+CHECKOUT = re.compile(r"/[^\s'\"]*?/(fixtures|policies|lists)/")
 # Requests race one another, so which request a message quotes as its example, and which 30 of an
 # identifier's sendings the evidence samples, differ between two runs of the same code.
 EXAMPLE = re.compile(r"e\.g\. in the .+? of \S+?\. ")

@@ -1,7 +1,6 @@
 """Greedy elimination of the saved cookies (crawler/browse/retention.py), against a fake login check."""
 
-import asyncio
-
+from conftest import run_async
 from crawler.browse.retention import MAX_RELAUNCHES, eliminate
 from crawler.observations import RETENTION_NOT_KEPT, RETENTION_PROVEN
 
@@ -21,7 +20,7 @@ def run(saved, needs, max_relaunches=MAX_RELAUNCHES):
         calls.append(names)
         return list(cookies) if needs(names) else None
 
-    result = asyncio.run(eliminate(saved, SITE, logged_in, max_relaunches))
+    result = run_async(eliminate(saved, SITE, logged_in, max_relaunches))
     return result, calls
 
 
@@ -79,6 +78,6 @@ def test_a_token_the_site_replaced_while_logged_in_is_the_one_sent_next():
         return [*(c for c in cookies if c["name"] != "zq_k"), {**cookie("zq_k"), "value": valid["zq_k"]}]
 
     saved = [{**cookie("zq_k"), "value": "t0"}, cookie("remember_device")]
-    result = asyncio.run(eliminate(saved, SITE, logged_in))
+    result = run_async(eliminate(saved, SITE, logged_in))
     assert {t.name: t.needed for t in result.tested} == {"remember_device": False, "zq_k": True}
     assert sent == ["t0", "t1", None]
