@@ -42,7 +42,7 @@ ACCOUNT_LINK = re.compile(r"sign[-_]?up|register|join|log[-_]?in|sign[-_]?in|acc
 SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".mp4", ".mp3", ".dmg", ".exe")
 SETTLE_CAP_S = 2.5  # how long a loaded page may keep fetching before we move on
 SCROLL_CAP_S = 1.0  # how long what a scroll to the bottom starts may take
-QUIET_S = 0.2  # no request started or ended for this long, none in flight: the page has settled
+QUIET_S = 0.5  # no request started or ended for this long, none in flight: the page has settled (as networkidle)
 # Scrolls to the bottom (lazy content, scroll-depth beacons); true when the page moved.
 SCROLL_TO_BOTTOM_JS = """() => {
   const before = window.scrollY;
