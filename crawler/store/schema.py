@@ -16,8 +16,13 @@ import sqlite_utils
 PROVENANCE = {"audit_id": int, "run_id": int, "vendor_id": str, "account": str, "phase": str}
 
 
-def _observation_table(db: sqlite_utils.Database, table: str, columns: dict[str, type]) -> None:
-    db.table(table).create({"id": int, **PROVENANCE, **columns}, pk="id", foreign_keys=[("audit_id", "audits", "id")])
+def _observation_table(db: sqlite_utils.Database, table: str, columns: dict[str, type], linked: bool = False) -> None:
+    """An observation table with its provenance columns; ``linked`` (tables added after migration 5, which
+    linked the first ones): run, vendor and audit are foreign keys."""
+    links = [("audit_id", "audits", "id")]
+    if linked:
+        links += [("run_id", "runs", "id"), ("vendor_id", "vendors", "id")]
+    db.table(table).create({"id": int, **PROVENANCE, **columns}, pk="id", foreign_keys=links)
     db.table(table).create_index(["run_id", "vendor_id", "phase"])
 
 
@@ -326,10 +331,10 @@ def _migration_7(db: sqlite_utils.Database) -> None:
 
 def _migration_8(db: sqlite_utils.Database) -> None:
     """Calls to fingerprinting-prone JavaScript APIs, by calling script, page, frame and phase."""
-    db.table("api_calls").create(
+    _observation_table(
+        db,
+        "api_calls",
         {
-            "id": int,
-            **PROVENANCE,
             "time": float,
             "page_url": str,
             "frame_url": str,
@@ -338,10 +343,8 @@ def _migration_8(db: sqlite_utils.Database) -> None:
             "target": str,
             "detail": str,
         },
-        pk="id",
-        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+        linked=True,
     )
-    db.table("api_calls").create_index(["run_id", "vendor_id", "phase"])
     _utc_view(db, "api_calls", ("time",))
 
 
@@ -352,30 +355,28 @@ def _migration_9(db: sqlite_utils.Database) -> None:
 
 def _migration_10(db: sqlite_utils.Database) -> None:
     """The CNAME chains of the first-party hosts each audit contacted (CNAME-cloaked trackers)."""
-    db.table("cname_chains").create(
+    _observation_table(
+        db,
+        "cname_chains",
         {
-            "id": int,
-            **PROVENANCE,
             "time": float,
             "host": str,
             "chain": str,
             "resolver": str,
             "error": str,
         },
-        pk="id",
-        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+        linked=True,
     )
-    db.table("cname_chains").create_index(["run_id", "vendor_id", "phase"])
     _utc_view(db, "cname_chains", ("time",))
 
 
 def _migration_11(db: sqlite_utils.Database) -> None:
     """The persistent first-party cookies the retention phase tested by relaunching without them: whether the
     login needed each (IV.B's login-retention exception, proven by behaviour)."""
-    db.table("retention_cookies").create(
+    _observation_table(
+        db,
+        "retention_cookies",
         {
-            "id": int,
-            **PROVENANCE,
             "name": str,
             "domain": str,
             "path": str,
@@ -383,10 +384,8 @@ def _migration_11(db: sqlite_utils.Database) -> None:
             "trial": int,
             "left_out": int,
         },
-        pk="id",
-        foreign_keys=[("audit_id", "audits", "id"), ("run_id", "runs", "id"), ("vendor_id", "vendors", "id")],
+        linked=True,
     )
-    db.table("retention_cookies").create_index(["run_id", "vendor_id", "phase"])
 
 
 # In order; append new migrations at the end, one per line.
