@@ -96,6 +96,16 @@ def test_the_cookie_of_an_aborted_fetch_has_its_setter(full_audit):
     assert aborted and all("nk_sync=" in r["set_cookies"] for r in aborted)
 
 
+def test_the_cookie_of_an_aborted_fetch_in_a_cross_site_frame_has_its_setter(full_audit):
+    _, db = full_audit
+    for name in ("nookads", "nookhelp"):
+        url = f"https://sync.nookads.test/id?from={name}"
+        cookies = list(db.query("select * from cookies where name = ?", [f"nk_sync_{name}"]))
+        assert cookies and {(c["set_by_url"], c["set_by_kind"]) for c in cookies} == {(url, "header")}, cookies
+        aborted = list(db.query("select * from requests where url = ? and failure is not null", [url]))
+        assert aborted and all(f"nk_sync_{name}=" in r["set_cookies"] for r in aborted), aborted
+
+
 def test_a_popup_is_recorded_and_closed_without_error_rows(full_audit):
     _, db = full_audit
     urls = {r["url"] for r in db.query("select url from requests where host = 'popup.nookads.test'")}

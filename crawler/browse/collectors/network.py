@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -13,6 +14,7 @@ from ...observations import RequestObs
 from .base import CaptureState, Collector, CookieOrigin
 
 MAX_BODY_CHARS = 1_000_000
+RESPONSE_WAIT_S = 5.0  # the raw headers of an aborted request may never come
 # Schemes that never reach a server: such a URL names no host, so never a third party.
 NETWORK_SCHEMES = ("http", "https", "ws", "wss")
 
@@ -108,7 +110,9 @@ class NetworkCollector(Collector):
             headers = tuple(request.headers.items())
         lowered = {name.lower(): value for name, value in headers}
         try:
-            response = await request.response() if failure is None else None
+            # A request aborted after its headers arrived still has the response Playwright received: its own
+            # session is attached to a cross-site frame's process before the frame runs, unlike this collector's.
+            response = await asyncio.wait_for(request.response(), RESPONSE_WAIT_S)
         except Exception:
             response = None
         status: int | None = None
@@ -119,10 +123,11 @@ class NetworkCollector(Collector):
         if response is not None:
             status = response.status
             try:
-                response_headers = tuple((h["name"], h["value"]) for h in await response.headers_array())
+                raw_headers = await asyncio.wait_for(response.headers_array(), RESPONSE_WAIT_S)
+                response_headers = tuple((h["name"], h["value"]) for h in raw_headers)
                 server = await response.server_addr()
                 security = await response.security_details()
-            except Exception:  # its page closed meanwhile
+            except Exception:  # its page closed meanwhile, or an aborted request's raw headers never came
                 response_headers, server, security = tuple(response.headers.items()), None, None
             set_cookies = setcookie.lines(value for name, value in response_headers if name.lower() == "set-cookie")
             remote = f"{server['ipAddress']}:{server['port']}" if server else None
