@@ -11,6 +11,7 @@ from crawler.analyze.audit_data import AuditData, Rec
 from crawler.config import ConfigError, parse_config
 from crawler.dns import DnsResolver, cname_chain
 from crawler.jobs.cname import record_cname_chains
+from crawler.jobs.runner import AuditResult, _record_cname_chains
 from crawler.knowledge.cname import load_builtin_cname, parse_adguard_cname
 from crawler.knowledge.lists import load_lists
 from crawler.knowledge.trackers import load_builtin
@@ -122,7 +123,8 @@ def test_only_first_party_hosts_are_looked_up_and_stored_with_provenance(tmp_pat
         tmp_path, ["www.v.example", "metrics.v.example", "cdn.tracker.example", "slow.v.example"]
     )
     with StubDns({"metrics.v.example": "v.eulerian.net"}, silent={"slow.v.example"}) as stub:
-        assert record_cname_chains(store, run_id, stub.address) == 3
+        lookups = record_cname_chains(store, run_id, stub.address)
+    assert lookups.recorded == 3
     rows = {r["host"]: r for r in store.db.query("select * from cname_chains")}
     assert set(rows) == {"www.v.example", "metrics.v.example", "slow.v.example"}
     metrics = rows["metrics.v.example"]
@@ -135,6 +137,42 @@ def test_only_first_party_hosts_are_looked_up_and_stored_with_provenance(tmp_pat
     )
     assert metrics["resolver"] == stub.address
     assert "did not answer" in rows["slow.v.example"]["error"]
+    assert set(lookups.unchecked) == {("v", "anonymous")}
+    gap = lookups.gap("v", "anonymous")
+    assert gap.startswith("the CNAME chain of 1 first-party host could not be looked up (slow.v.example: the ")
+    assert "CNAME cloaking" in gap and "--dns-resolver HOST:PORT" in gap
+
+
+def test_an_unanswered_lookup_makes_the_audit_incomplete(tmp_path):
+    store, run_id = _store_with_requests(tmp_path, ["www.v.example", "slow.v.example"])
+    audits = [AuditResult("v", "anonymous", "complete", "not configured")]
+    with StubDns({}, silent={"slow.v.example"}) as stub:
+        (audit,) = _record_cname_chains(store, run_id, stub.address, audits)
+    assert len(audit.gaps) == 1 and "slow.v.example" in audit.gaps[0]
+    (row,) = store.db.query("select incomplete from audits where run_id = ?", [run_id])
+    assert row["incomplete"] == audit.gaps[0]
+
+
+def test_answered_lookups_and_reserved_names_leave_the_audit_complete(tmp_path):
+    store, run_id = _store_with_requests(tmp_path, ["www.v.example", "gone.v.example"])
+    audits = [AuditResult("v", "anonymous", "complete", "not configured")]
+    with StubDns({"www.v.example": "v.cdn.example"}, nxdomain={"gone.v.example"}) as stub:
+        assert _record_cname_chains(store, run_id, stub.address, audits) == audits
+    (row,) = store.db.query("select incomplete from audits where run_id = ?", [run_id])
+    assert row["incomplete"] is None
+
+
+def test_a_failed_lookup_step_is_an_error_row_and_a_gap(tmp_path, monkeypatch):
+    store, run_id = _store_with_requests(tmp_path, ["www.v.example"])
+
+    def broken(*args):
+        raise RuntimeError("resolver library broken")
+
+    monkeypatch.setattr("crawler.jobs.runner.record_cname_chains", broken)
+    audits = [AuditResult("v", "anonymous", "complete", "not configured")]
+    (audit,) = _record_cname_chains(store, run_id, None, audits)
+    assert "resolver library broken" in audit.gaps[0] and "CNAME cloaking" in audit.gaps[0]
+    assert [e["source"] for e in store.db.query("select source from errors")] == ["cname"]
 
 
 def test_reserved_names_are_not_asked_of_the_system_resolver(tmp_path, monkeypatch):
@@ -145,7 +183,8 @@ def test_reserved_names_are_not_asked_of_the_system_resolver(tmp_path, monkeypat
         raise AssertionError("a .test name was asked of the system resolver")
 
     monkeypatch.setattr("crawler.jobs.cname.cname_chain", no_network)
-    assert record_cname_chains(store, run_id, None) == 1
+    lookups = record_cname_chains(store, run_id, None)
+    assert lookups.recorded == 1 and not lookups.unchecked
     (row,) = store.db.query("select * from cname_chains")
     assert row["error"].startswith("not looked up: www.v.test is a reserved name") and row["resolver"] == "system"
 

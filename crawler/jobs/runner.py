@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from playwright.async_api import async_playwright
 
@@ -110,7 +110,7 @@ def run_audit(
     try:
         with progress or Progress() as shown:
             result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency, shown))
-        _record_cname_chains(store, run_id, settings.dns_resolver)
+        result.audits = _record_cname_chains(store, run_id, settings.dns_resolver, result.audits)
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
             result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
@@ -134,21 +134,28 @@ def run_audit(
     return result
 
 
-def _record_cname_chains(store: Store, run_id: int, dns_resolver: str | None) -> None:
-    """The first-party hosts' CNAME chains, asked after the browsing so DNS never slows an audit down."""
+def _record_cname_chains(
+    store: Store, run_id: int, dns_resolver: str | None, audits: list[AuditResult]
+) -> list[AuditResult]:
+    """The first-party hosts' CNAME chains, asked after the browsing so DNS never slows an audit down. An audit
+    whose first-party hosts could not all be looked up is incomplete: cloaking was not ruled out."""
     try:
-        record_cname_chains(store, run_id, dns_resolver)
-    except Exception as exc:  # noqa: BLE001 - a lookup step that fails is an error row, never a failed run
+        lookups = record_cname_chains(store, run_id, dns_resolver)
+        gaps = {(a.vendor_id, a.account): lookups.gap(a.vendor_id, a.account) for a in audits}
+    except Exception as exc:  # noqa: BLE001 - a lookup step that fails is an error row and a gap, never a crash
+        message = f"the CNAME chains could not be looked up: {type(exc).__name__}: {exc}"
         store.insert(
-            "errors",
-            {
-                "run_id": run_id,
-                "phase": "cname",
-                "time": time.time(),
-                "source": "cname",
-                "message": f"the CNAME chains could not be looked up: {type(exc).__name__}: {exc}",
-            },
+            "errors", {"run_id": run_id, "phase": "cname", "time": time.time(), "source": "cname", "message": message}
         )
+        gaps = {(a.vendor_id, a.account): message + " (CNAME cloaking could not be ruled out)" for a in audits}
+    updated = []
+    for audit in audits:
+        gap = gaps.get((audit.vendor_id, audit.account))
+        if gap and audit.status != "failed":
+            audit = replace(audit, gaps=(*audit.gaps, gap))
+            store.mark_audit_incomplete(run_id, audit.vendor_id, audit.account, "; ".join(audit.gaps))
+        updated.append(audit)
+    return updated
 
 
 def _seal(store: Store, run_id: int) -> None:

@@ -202,6 +202,14 @@ class Store:
         with self.db.conn:
             return _inserted_pk(self.table(table).insert(self.redactor.value(row)))
 
+    def mark_audit_incomplete(self, run_id: int, vendor_id: str, account: str, gaps: str) -> None:
+        """A gap found after the browsing (the CNAME lookups) makes an audit of the run incomplete."""
+        with self.db.conn:
+            self.db.execute(
+                "update audits set incomplete = ? where run_id = ? and vendor_id = ? and account = ?",
+                [self.redactor.text(gaps), run_id, vendor_id, account],
+            )
+
     def update(self, table: str, pk: int, values: dict[str, Any]) -> None:
         with self.db.conn:
             self.table(table).update(pk, self.redactor.value(values))
