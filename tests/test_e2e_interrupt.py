@@ -95,6 +95,7 @@ def test_ctrl_c_marks_the_run_and_its_audits_interrupted_prints_one_line_and_exi
     db = sqlite_utils.Database(db_path)
     (run,) = db.query("select * from runs")
     assert run["status"] == "incomplete" and run["finished_at"]
+    assert run["message"].startswith("the run was interrupted")
     statuses = {r["status"] for r in db.query("select status from audits")}
     assert "interrupted" in statuses and "running" not in statuses
     # The profiles (live sessions) and Playwright's temporary files went with the run.
