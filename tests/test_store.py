@@ -106,6 +106,7 @@ def test_a_database_of_schema_4_opens_migrates_and_is_read_back(tmp_path):
 
 def test_findings_and_the_json_report_of_a_schema_4_database(tmp_path):
     path = old_database(tmp_path)
+    before = path.read_bytes()
     runner = CliRunner()
     findings = runner.invoke(main, ["findings", "--db", str(path)])
     assert findings.exit_code == 0, findings.output
@@ -124,6 +125,10 @@ def test_findings_and_the_json_report_of_a_schema_4_database(tmp_path):
             json.dumps(actual, indent=1, ensure_ascii=False, sort_keys=True) + "\n", encoding="utf-8"
         )
     assert actual == json.loads(SCHEMA_4_REPORT.read_text(encoding="utf-8"))
+    # read-only commands upgrade an older database in a copy in memory: the file itself is left as it was
+    assert path.read_bytes() == before
+    with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:  # the WAL included
+        assert conn.execute("pragma user_version").fetchone()[0] == 4
 
 
 def test_the_datasette_queries_run_on_a_schema_4_database(tmp_path):

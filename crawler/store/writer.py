@@ -66,20 +66,24 @@ def _inserted_pk(table: Table) -> int:
 
 class Store:
     def __init__(self, path: str | Path, redactor: Redactor | None = None, read_only: bool = False):
-        """``read_only``: the file is opened read-only and never changed (an older trackaudit schema is
-        still upgraded first: the database is then ours); anything but a trackaudit database is refused."""
+        """``read_only``: the file is opened read-only and never changed (a database of an older trackaudit is
+        upgraded in a copy in memory); anything but a trackaudit database is refused."""
         self.path = Path(path)
         self.read_only = read_only
         self.seal_key: bytes | None = None  # with a key, a run's seal is an HMAC (see seal.py)
+        self.redactor = redactor or Redactor()
         if read_only:
             conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, check_same_thread=False)
             version = check_identity(conn, self.path)
-            if version == len(MIGRATIONS):
-                self.db = sqlite_utils.Database(conn)
-                self.db.execute("PRAGMA query_only = ON")
-                self.redactor = redactor or Redactor()
-                return
-            conn.close()
+            if version < len(MIGRATIONS):
+                upgraded = sqlite3.connect(":memory:", check_same_thread=False)
+                conn.backup(upgraded)
+                conn.close()
+                conn = upgraded
+                migrate(sqlite_utils.Database(conn))
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA query_only = ON")
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(self.path), check_same_thread=False)
         try:
@@ -93,7 +97,6 @@ class Store:
         self.db.execute("PRAGMA journal_mode = WAL")
         self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA busy_timeout = 10000")
-        self.redactor = redactor or Redactor()
         migrate(self.db)
 
     @property
