@@ -117,3 +117,36 @@ def test_audit_of_an_unreachable_vendor_is_incomplete_with_the_cause_and_exit_3(
     assert "Verdict for leakyquiz (scheduled audit): INCOMPLETE" in proc.stdout
     assert audit["incomplete"] and json.loads(audit["coverage"])["counts"] == {"refused": 7}
     assert {r["failure_class"] for r in db.query("select failure_class from pages")} == {"refused"}
+
+
+def test_audit_of_a_vendor_with_an_untrusted_certificate_is_incomplete_with_the_cause_and_exit_3(tmp_path):
+    config = tmp_path / "vendors.toml"
+    config.write_text(
+        textwrap.dedent(CONFIG).replace("block_third_party_cookies = true\npage_timeout_s = 15", "page_timeout_s = 5")
+    )
+    db_path = tmp_path / "audit.db"
+    # The fixture web answers, with a certificate the browser is not told to trust.
+    with FixtureInternet({"liam.novak@students.mps.test": PASSWORD}) as internet:
+        proc = run_cli(
+            ["audit", "--config", str(config), "--db", str(db_path)]
+            + ["--host-resolver-rules", internet.host_resolver_rules],
+            cwd=tmp_path,
+            env_extra={"LEAKYQUIZ_TEST_PASSWORD": PASSWORD},
+        )
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    from sqlite_utils import Database
+
+    db = Database(db_path)
+    (verdict,) = db.query("select * from verdicts")
+    assert verdict["verdict"] == "incomplete"
+    reasons = json.loads(verdict["reasons"])
+    assert any(
+        r.startswith(
+            "audit incomplete: the start page could not be loaded: certificate not trusted for "
+            "app.leakyquiz.test (TLS, ERR_CERT_"
+        )
+        and "[browser].trusted_spki" in r
+        for r in reasons
+    ), reasons
+    assert {r["failure_class"] for r in db.query("select failure_class from pages")} == {"TLS"}
