@@ -130,12 +130,8 @@ def canaries(db):
 def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(scanned):
     typed = canaries(scanned)
     assert typed["email"].endswith("@example.org")
-    (finding,) = findings(scanned, "IV.A-form-keylogging")
-    assert (finding["subject"], finding["clause"], finding["severity"]) == (
-        "host api.chatpal.test",
-        "IV.A",
-        "violation",
-    )
+    (finding,) = [f for f in findings(scanned, "IV.A-form-keylogging") if f["subject"] == "host api.chatpal.test"]
+    assert (finding["clause"], finding["severity"]) == ("IV.A", "violation")
     evidence = finding["evidence"]
     assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
     assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
@@ -144,6 +140,29 @@ def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(sca
     assert row["url"] == "https://api.chatpal.test/typing" and typed["email"] in row["post_data"]
     # Never submitted, never Enter: the chat's Send button and the page's forms sent nothing else.
     assert not list(scanned.query("select id from requests where method = 'POST' and host = 'www.studyhall.test'"))
+
+
+def test_typed_text_streamed_over_a_websocket_before_submit_is_key_logging_naming_the_socket(scanned):
+    typed = canaries(scanned)
+    socket_url = "wss://live.talkbubble.test/socket"
+    (finding,) = [f for f in findings(scanned, "IV.A-form-keylogging") if f["subject"] == "host live.talkbubble.test"]
+    assert (finding["clause"], finding["severity"]) == ("IV.A", "violation")
+    assert socket_url in finding["message"]
+    evidence = finding["evidence"]
+    assert {f["canary"] for f in evidence["flows"]} == {"email", "text"}
+    assert {(f["table"], f["url"], f["location"]) for f in evidence["flows"]} == {
+        ("websocket_frames", socket_url, "websocket frame")
+    }
+    assert evidence["scripts"] == ["https://widget.talkbubble.test/bubble.js"] and evidence["party"] == "third"
+    rows = evidence["rows"]["websocket_frames"]
+    frames = list(scanned.query(f"select * from websocket_frames where id in ({','.join(map(str, rows))})"))
+    assert {(f["socket_url"], f["direction"], f["opcode"], f["phase"]) for f in frames} == {
+        (socket_url, "sent", "text", "crawl")
+    }
+    assert any(json.loads(f["payload"]) == {"typing": "email", "text": typed["email"]} for f in frames)
+    assert {(f["page_url"], f["frame_url"]) for f in frames} == {("https://www.studyhall.test/help",) * 2}
+    received = list(scanned.query("select payload from websocket_frames where direction = 'received'"))
+    assert received and all(json.loads(r["payload"]) == {"ack": True} for r in received)
 
 
 def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scanned):
@@ -171,6 +190,8 @@ def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
     db = scan(tmp_path, config)
     assert not findings(db, "IV.A-form-keylogging")
     assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))
+    assert not list(db.query("select id from websocket_frames where direction = 'sent'"))
+    assert list(db.query("select id from requests where url = 'wss://live.talkbubble.test/socket'"))
     assert findings(db, "IV.D-session-recording")  # the DOM canary is no typing: still planted
 
 

@@ -21,6 +21,7 @@ from ..observations import (
     RetentionCookieObs,
     ScriptCookieWrite,
     StorageObs,
+    WebSocketFrameObs,
 )
 from .schema import PROVENANCE
 
@@ -37,6 +38,7 @@ OBSERVATION_TYPES = (
     ApiCallObs,
     CnameChainObs,
     RetentionCookieObs,
+    WebSocketFrameObs,
 )
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
@@ -298,6 +300,7 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             ApiCallObs,
             CnameChainObs,
             RetentionCookieObs,
+            WebSocketFrameObs,
         ):
             recorded.observations[obs_type] = [
                 (prov["id"], prov["phase"], obs)
