@@ -3,10 +3,15 @@
 import json
 import textwrap
 
+import jsonschema
 import pytest
 import sqlite_utils
 
 from conftest import run_cli
+from crawler.policy.pack import load_pack
+from crawler.report import render_report
+from crawler.report.json_report import load_schema
+from crawler.store.writer import Store
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e
@@ -201,3 +206,14 @@ def test_a_bare_meta_pixel_is_advertising_by_its_path(scanned):
     (host,) = [h for h in finding["evidence"]["hosts"] if h["host"] == "www.facebook.com"]
     assert host["category"] == "advertising" and host["category_source"] == "builtin path /tr"
     assert host["category_request"] == "https://www.facebook.com/tr?id=777&ev=PageView&noscript=1"
+
+
+def test_the_json_report_of_behaviour_findings_validates_against_the_schema(scanned):
+    path = scanned.execute("pragma database_list").fetchone()[2]
+    store = Store(path, read_only=True)
+    document = json.loads(render_report(store, 1, "json", load_pack()))
+    store.close()
+    kinds = {f["evidence"].get("evidence_kind") for v in document["vendors"] for f in v["findings"]}
+    assert {"api-call", "canary-flow"} <= kinds
+    errors = list(jsonschema.Draft202012Validator(load_schema()).iter_errors(document))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
