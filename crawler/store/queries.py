@@ -387,6 +387,8 @@ DATASETTE_QUERIES = {
         "json_each(t.value) r where f.id = :finding_id) "
         "select c.*, coalesce("
         "(select phase || ': ' || method || ' ' || url from requests where c.source_table = 'requests' and id = c.row_id), "
+        "(select phase || ': WebSocket frame ' || direction || ' ' || socket_url || ': ' || substr(payload, 1, 200) "
+        "from websocket_frames where c.source_table = 'websocket_frames' and id = c.row_id), "
         "(select phase || ': cookie ' || name || '=' || value || ' (' || domain || ')' from cookies "
         "where c.source_table = 'cookies' and id = c.row_id), "
         "(select phase || ': ' || kind || ' ' || origin || ' ' || key || '=' || coalesce(value, '') from storage_items "
