@@ -123,6 +123,26 @@ class RequestObs(_Row):
 
 
 @dataclass(frozen=True)
+class WebSocketFrameObs(_Row):
+    """A WebSocket frame a page sent or received (a chat widget streaming what is typed, say), with the socket,
+    the frame and script that opened it when known, and the payload cut at a length."""
+
+    table: ClassVar[str] = "websocket_frames"
+
+    time: float
+    socket_url: str
+    host: str
+    page_url: str | None
+    frame_url: str | None  # the frame that opened the socket; None when not known
+    initiator_url: str | None  # the script that opened the socket
+    direction: str  # "sent" | "received"
+    opcode: str  # "text" | "binary"
+    payload: str  # the text; a binary frame's bytes in base64
+    size: int  # the whole payload's length: characters of text, bytes of binary
+    truncated: bool
+
+
+@dataclass(frozen=True)
 class CookieObs(_Row):
     """A cookie in the browser's jar at the end of a phase, with who set it."""
 

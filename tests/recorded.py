@@ -28,7 +28,16 @@ from urllib.parse import urlsplit
 from crawler.analyze.analysis import AuditAnalysis
 from crawler.analyze.audit_data import AuditData, Rec
 from crawler.knowledge.lists import KnowledgeBundle, load_lists
-from crawler.observations import PHASES, ApiCallObs, CookieObs, PageObs, RequestObs, ScriptCookieWrite, StorageObs
+from crawler.observations import (
+    PHASES,
+    ApiCallObs,
+    CookieObs,
+    PageObs,
+    RequestObs,
+    ScriptCookieWrite,
+    StorageObs,
+    WebSocketFrameObs,
+)
 from crawler.policy.base import RULES, Finding
 from crawler.policy.pack import PolicyPack, load_pack
 
@@ -49,14 +58,22 @@ PHASE_TIMES: dict[str, tuple[float, float]] = {
     phase: (T0 + i * 600.0, T0 + i * 600.0 + 540.0) for i, phase in enumerate(PHASES)
 }
 
-ROW_BASE = {"requests": 1001, "cookies": 2001, "storage": 3001, "script_writes": 4001, "pages": 5001, "api_calls": 6001}
+ROW_BASE = {
+    "requests": 1001,
+    "cookies": 2001,
+    "storage": 3001,
+    "script_writes": 4001,
+    "pages": 5001,
+    "api_calls": 6001,
+    "websocket_frames": 7001,
+}
 
 
 @dataclass
 class Recorded:
     """An observation waiting for its row id (``audit`` assigns it)."""
 
-    table: str  # requests | cookies | storage | script_writes | pages | api_calls
+    table: str  # requests | cookies | storage | script_writes | pages | api_calls | websocket_frames
     phase: str
     obs: Any
     row_id: int | None = field(default=None)
@@ -249,6 +266,35 @@ def api_call(
             api=api,
             target=target,
             detail=detail,
+        ),
+    )
+
+
+def websocket_frame(
+    socket_url: str,
+    payload: str,
+    phase: str = "crawl",
+    *,
+    direction: str = "sent",
+    initiator_url: str | None = None,
+    page_url: str = PAGE_URL,
+) -> Recorded:
+    """A text frame a page sent (or received) over a WebSocket."""
+    return Recorded(
+        "websocket_frames",
+        phase,
+        WebSocketFrameObs(
+            time=PHASE_TIMES[phase][0] + 4,
+            socket_url=socket_url,
+            host=urlsplit(socket_url).hostname or "",
+            page_url=page_url,
+            frame_url=page_url,
+            initiator_url=initiator_url,
+            direction=direction,
+            opcode="text",
+            payload=payload,
+            size=len(payload),
+            truncated=False,
         ),
     )
 

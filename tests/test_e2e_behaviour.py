@@ -3,10 +3,15 @@
 import json
 import textwrap
 
+import jsonschema
 import pytest
 import sqlite_utils
 
 from conftest import run_cli
+from crawler.policy.pack import load_pack
+from crawler.report import render_report
+from crawler.report.json_report import load_schema
+from crawler.store.writer import Store
 from fixtures.server import FixtureInternet
 
 pytestmark = pytest.mark.e2e
@@ -130,12 +135,8 @@ def canaries(db):
 def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(scanned):
     typed = canaries(scanned)
     assert typed["email"].endswith("@example.org")
-    (finding,) = findings(scanned, "IV.A-form-keylogging")
-    assert (finding["subject"], finding["clause"], finding["severity"]) == (
-        "host api.chatpal.test",
-        "IV.A",
-        "violation",
-    )
+    (finding,) = [f for f in findings(scanned, "IV.A-form-keylogging") if f["subject"] == "host api.chatpal.test"]
+    assert (finding["clause"], finding["severity"]) == ("IV.A", "violation")
     evidence = finding["evidence"]
     assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
     assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
@@ -144,6 +145,29 @@ def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(sca
     assert row["url"] == "https://api.chatpal.test/typing" and typed["email"] in row["post_data"]
     # Never submitted, never Enter: the chat's Send button and the page's forms sent nothing else.
     assert not list(scanned.query("select id from requests where method = 'POST' and host = 'www.studyhall.test'"))
+
+
+def test_typed_text_streamed_over_a_websocket_before_submit_is_key_logging_naming_the_socket(scanned):
+    typed = canaries(scanned)
+    socket_url = "wss://live.talkbubble.test/socket"
+    (finding,) = [f for f in findings(scanned, "IV.A-form-keylogging") if f["subject"] == "host live.talkbubble.test"]
+    assert (finding["clause"], finding["severity"]) == ("IV.A", "violation")
+    assert socket_url in finding["message"]
+    evidence = finding["evidence"]
+    assert {f["canary"] for f in evidence["flows"]} == {"email", "text"}
+    assert {(f["table"], f["url"], f["location"]) for f in evidence["flows"]} == {
+        ("websocket_frames", socket_url, "websocket frame")
+    }
+    assert evidence["scripts"] == ["https://widget.talkbubble.test/bubble.js"] and evidence["party"] == "third"
+    rows = evidence["rows"]["websocket_frames"]
+    frames = list(scanned.query(f"select * from websocket_frames where id in ({','.join(map(str, rows))})"))
+    assert {(f["socket_url"], f["direction"], f["opcode"], f["phase"]) for f in frames} == {
+        (socket_url, "sent", "text", "crawl")
+    }
+    assert any(json.loads(f["payload"]) == {"typing": "email", "text": typed["email"]} for f in frames)
+    assert {(f["page_url"], f["frame_url"]) for f in frames} == {("https://www.studyhall.test/help",) * 2}
+    received = list(scanned.query("select payload from websocket_frames where direction = 'received'"))
+    assert received and all(json.loads(r["payload"]) == {"ack": True} for r in received)
 
 
 def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scanned):
@@ -171,6 +195,8 @@ def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):
     db = scan(tmp_path, config)
     assert not findings(db, "IV.A-form-keylogging")
     assert not list(db.query("select id from requests where host = 'api.chatpal.test'"))
+    assert not list(db.query("select id from websocket_frames where direction = 'sent'"))
+    assert list(db.query("select id from requests where url = 'wss://live.talkbubble.test/socket'"))
     assert findings(db, "IV.D-session-recording")  # the DOM canary is no typing: still planted
 
 
@@ -180,3 +206,14 @@ def test_a_bare_meta_pixel_is_advertising_by_its_path(scanned):
     (host,) = [h for h in finding["evidence"]["hosts"] if h["host"] == "www.facebook.com"]
     assert host["category"] == "advertising" and host["category_source"] == "builtin path /tr"
     assert host["category_request"] == "https://www.facebook.com/tr?id=777&ev=PageView&noscript=1"
+
+
+def test_the_json_report_of_behaviour_findings_validates_against_the_schema(scanned):
+    path = scanned.execute("pragma database_list").fetchone()[2]
+    store = Store(path, read_only=True)
+    document = json.loads(render_report(store, 1, "json", load_pack()))
+    store.close()
+    kinds = {f["evidence"].get("evidence_kind") for v in document["vendors"] for f in v["findings"]}
+    assert {"api-call", "canary-flow"} <= kinds
+    errors = list(jsonschema.Draft202012Validator(load_schema()).iter_errors(document))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:5])

@@ -4,7 +4,7 @@ import base64
 import hashlib
 import json
 
-from recorded import STUDENT, audit, judge, only, request
+from recorded import STUDENT, audit, judge, only, request, websocket_frame
 
 RULE = "IV.A-pii-to-third-party"
 MIXED_CASE_EMAIL = "Liam.Novak@Students.MPS.test"
@@ -113,3 +113,18 @@ def test_name_in_the_referer_of_a_third_party_request():
 def test_no_pii_configured_means_no_finding():
     leak = identify("https://collect.edtrack-metrics.com/v1/identify", sha256(STUDENT["email"]))
     assert judge(audit(leak, pii={}), RULE) == []
+
+
+def test_the_email_sent_in_a_websocket_frame_to_a_third_party():
+    socket = "wss://live.chatwidget-cloud.com/socket"
+    sent = websocket_frame(socket, json.dumps({"visitor": {"email": STUDENT["email"]}}))
+    echoed = websocket_frame(socket, json.dumps({"hello": STUDENT["email"]}), direction="received")
+    data = audit(request("https://app.classnook.com/home"), sent, echoed)
+
+    finding = only(judge(data, RULE))
+
+    assert (finding.subject, finding.clause) == ("host live.chatwidget-cloud.com", "IV.A")
+    assert "in 1 WebSocket frame(s), e.g. in the websocket frame" in finding.message and socket in finding.message
+    assert finding.evidence.rows == {"websocket_frames": [sent.row_id]}
+    [flow] = [f for f in finding.evidence.flows if f.field == "email"]
+    assert (flow.table, flow.row_id, flow.url, flow.party) == ("websocket_frames", sent.row_id, socket, "third")

@@ -24,6 +24,8 @@ from .persistence import PersistenceFacts, Sending, analyse_persistence, carried
 from .pii import PiiMatch, PiiMatcher, pii_fields
 
 NETWORK_SCHEMES = ("http", "https", "ws", "wss")
+# What carries data to a host: a request, or a frame a page sent over a WebSocket.
+SENT_TABLES = ("requests", "websocket_frames")
 
 LIST_CATEGORIES = {"easyprivacy": "analytics", "easylist": "advertising"}  # what a filter-list match says
 
@@ -147,15 +149,15 @@ class PiiFlow:
     """Where the account's PII was found: which row, sent to (or stored by) which host."""
 
     match: PiiMatch
-    table: str  # requests | cookies | storage_items
+    table: str  # requests | websocket_frames | cookies | storage_items
     row_id: int
     phase: str
     host: str
     party: str
     entity: str
-    url: str | None
+    url: str | None  # a request's URL, a WebSocket frame's socket URL
     context: str  # the text the match is in, clipped around it
-    subject: str  # "host …" for a request, "cookie …" or the storage item for what is kept client-side
+    subject: str  # "host …" for a request or frame, "cookie …" or the storage item for what is kept client-side
 
 
 class AuditAnalysis:
@@ -391,7 +393,7 @@ class AuditAnalysis:
                 item.value or "",
                 storage_subject(item),
             )
-        return flows
+        return flows + self._sent_frame_flows(matcher)
 
     @cached_property
     def identifier_sharing(self) -> list[IdentifierSharing]:
@@ -445,7 +447,7 @@ class AuditAnalysis:
     # behaviour of scripts ---------------------------------------------------------------------------
     @cached_property
     def canary_flows(self) -> list[PiiFlow]:
-        """Requests that carried a canary the probes typed into a field (email, name, text) or planted in the
+        """Requests and WebSocket frames that carried a canary the probes typed into a field (email, name, text) or planted in the
         page (dom, dom_input), in any encoding the PII matcher knows. Nothing was ever submitted."""
         fields = pii_fields("canary", self.data.canaries)
         if not fields:
@@ -469,6 +471,30 @@ class AuditAnalysis:
                         request.url,
                         _clip(texts.get(match.location.split(" > ")[0], ""), match),
                         f"host {request.host}",
+                    )
+                )
+        return flows + self._sent_frame_flows(matcher)
+
+    def _sent_frame_flows(self, matcher: PiiMatcher) -> list[PiiFlow]:
+        """What a matcher finds in the WebSocket frames the pages sent, searched like a request body."""
+        flows = []
+        for rec in self.data.websocket_frames:
+            frame = rec.obs
+            if frame.direction != "sent":
+                continue
+            for match in scan_part(matcher, "websocket frame", frame.payload):
+                flows.append(
+                    PiiFlow(
+                        match,
+                        "websocket_frames",
+                        rec.row_id,
+                        rec.phase,
+                        frame.host,
+                        self.parties.party(frame.host),
+                        self.parties.entity(frame.host),
+                        frame.socket_url,
+                        _clip(frame.payload, match),
+                        f"host {frame.host}",
                     )
                 )
         return flows

@@ -19,6 +19,7 @@ from ..observations import (
     RetentionCookieObs,
     ScriptCookieWrite,
     StorageObs,
+    WebSocketFrameObs,
 )
 from ..store import queries
 from ..store.writer import Store
@@ -62,6 +63,7 @@ class AuditData:
     api_calls: list[Rec[ApiCallObs]] = field(default_factory=list)
     cname_chains: list[Rec[CnameChainObs]] = field(default_factory=list)
     retention: list[Rec[RetentionCookieObs]] = field(default_factory=list)  # cookies tested for keeping the login
+    websocket_frames: list[Rec[WebSocketFrameObs]] = field(default_factory=list)
     phase_times: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     phase_results: dict[str, PhaseResult] = field(default_factory=dict)
 
@@ -134,6 +136,7 @@ def _audit_data(run_id: int, recorded: queries.StoredAudit) -> AuditData:
         (ApiCallObs, data.api_calls),
         (CnameChainObs, data.cname_chains),
         (RetentionCookieObs, data.retention),
+        (WebSocketFrameObs, data.websocket_frames),
     ):
         target.extend(Rec(row_id, phase, obs) for row_id, phase, obs in recorded.observations[obs_type])
     for phase in recorded.phases:

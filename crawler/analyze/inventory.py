@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .analysis import AuditAnalysis
+from .analysis import SENT_TABLES, AuditAnalysis
 
 TRACKING_CATEGORIES = ("advertising", "analytics", "session_replay", "social", "fingerprinting", "tag_manager")
 # kind -> (the clause a change of that kind bears on, how a subject is named)
@@ -66,7 +66,7 @@ def inventory_of(analyses: Iterable[AuditAnalysis]) -> Inventory:
             if stored.identifier.is_identifier:
                 inventory.add("identifier", stored.subject, f"identifier in {item.origin}")
         for flow in analysis.pii_flows:
-            if flow.table == "requests" and flow.party == "third":
+            if flow.table in SENT_TABLES and flow.party == "third":
                 inventory.add("PII flow", f"{flow.match.field} to {flow.entity}", flow.match.description)
     return inventory
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ..analyze.analysis import PiiFlow
+from ..analyze.analysis import AuditAnalysis, PiiFlow
 from ..analyze.fingerprinting import ScriptBehaviour
-from ..observations import RequestObs
 from .evidence import ApiCallEvidence, CanaryEvidence, CanaryItem, Technique, rows
 
 MAX_ROWS = 50
@@ -27,14 +26,19 @@ def api_call_evidence(behaviour: ScriptBehaviour, party: str, entity: str) -> Ap
     )
 
 
-def canary_evidence(flows: list[PiiFlow], requests: dict[int, RequestObs]) -> CanaryEvidence:
-    """Canaries the probes typed or planted, found in requests: which, how encoded, sent by which script."""
+def canary_evidence(flows: list[PiiFlow], analysis: AuditAnalysis) -> CanaryEvidence:
+    """Canaries the probes typed or planted, found in requests or WebSocket frames: which, how encoded, sent by
+    which script (a request's initiator, the script that opened a socket)."""
+    senders = {
+        "requests": {r.row_id: r.obs.initiator_url for r in analysis.data.requests},
+        "websocket_frames": {r.row_id: r.obs.initiator_url for r in analysis.data.websocket_frames},
+    }
 
-    def script(row_id: int) -> str | None:
-        return requests[row_id].initiator_url if row_id in requests else None
+    def script(flow: PiiFlow) -> str | None:
+        return senders[flow.table].get(flow.row_id)
 
     return CanaryEvidence(
-        rows(requests=[f.row_id for f in flows]),
+        rows(**{table: [f.row_id for f in flows if f.table == table] for table in senders}),
         tuple(sorted({f.host for f in flows})),
         flows[0].party,
         flows[0].entity,
@@ -48,9 +52,10 @@ def canary_evidence(flows: list[PiiFlow], requests: dict[int, RequestObs]) -> Ca
                 f.match.location,
                 f.match.value_variant,
                 f.context,
-                script(f.row_id),
+                script(f),
+                f.table,
             )
             for f in flows[:MAX_ROWS]
         ),
-        tuple(sorted({s for f in flows if (s := script(f.row_id))})),
+        tuple(sorted({s for f in flows if (s := script(f))})),
     )

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any, ClassVar
 
-from ..analyze.analysis import CookieFacts, PiiFlow
+from ..analyze.analysis import SENT_TABLES, CookieFacts, PiiFlow
 from ..analyze.party import Cloaking
 
 Rows = Mapping[str, list[int]]
@@ -322,23 +322,24 @@ class ApiCallEvidence(Evidence):
 
 @dataclass(frozen=True)
 class CanaryItem:
-    """A request that carried a canary the audit typed into a field or planted in a page."""
+    """A request or WebSocket frame that carried a canary the audit typed into a field or planted in a page."""
 
     row_id: int | None
     phase: str | None
-    url: str | None
+    url: str | None  # the request's URL, or the socket's
     canary: str | None
     encoding: str | None
     location: str | None
     matched: str | None
     context: str | None
     script: str | None
+    table: str | None = None  # requests | websocket_frames (None: stored before frames were scanned, a request)
 
 
 @dataclass(frozen=True)
 class CanaryEvidence(Evidence):
     """Canary values seen leaving the page: typed text before any submit (key logging) or planted page text
-    (session recording), with the requests, hosts and scripts that carried them."""
+    (session recording), with the requests or WebSocket frames, hosts and scripts that carried them."""
 
     kind = "canary-flow"
     hosts: tuple[str, ...] = ()
@@ -641,6 +642,13 @@ def fields_words(flows: Iterable[PiiFlow]) -> str:
             described[flow.match.field].append(flow.match.description)
     parts = [f"{field} ({'; '.join(ways[:3])})" for field, ways in described.items()]
     return ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1] if parts else ""
+
+
+def carriers_words(flows: list[PiiFlow]) -> str:
+    """'3 request(s)', '2 WebSocket frame(s)' or both: what carried the flows."""
+    counts = {table: len({f.row_id for f in flows if f.table == table}) for table in SENT_TABLES}
+    words = {"requests": "request(s)", "websocket_frames": "WebSocket frame(s)"}
+    return " and ".join(f"{n} {words[table]}" for table, n in counts.items() if n)
 
 
 def recipients(flows: Iterable[PiiFlow]) -> dict[str, list[PiiFlow]]:

@@ -196,6 +196,23 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "error": "Why the chain could not be looked up (or was not: a reserved .test name without --dns-resolver)",
         },
     ),
+    "websocket_frames": (
+        "WebSocket frames the pages sent and received (a chat widget streaming what is typed, say), per socket; "
+        "sent frames are searched for the account's personal data and the audit's canaries like request bodies.",
+        {
+            "time": "When the frame passed (Unix time)",
+            "socket_url": "The socket's URL (wss://…)",
+            "host": "The socket's host",
+            "page_url": "The tab's top-level page",
+            "frame_url": "The frame that opened the socket, when known",
+            "initiator_url": "The script that opened the socket, when known",
+            "direction": "sent (by the page) or received",
+            "opcode": "text or binary",
+            "payload": "The payload (passwords masked), cut at 100,000 characters; a binary frame's bytes in base64",
+            "size": "The whole payload's length: characters of text, bytes of binary",
+            "truncated": "1 when the payload was cut",
+        },
+    ),
     "retention_cookies": (
         "The persistent first-party cookies the retention phase tested (IV.B's login-retention "
         "exception, proven by behaviour): relaunched from the cookies saved after the reconnect "
@@ -286,6 +303,7 @@ OBSERVATION_TABLES = (
     "script_cookie_writes",
     "api_calls",
     "retention_cookies",
+    "websocket_frames",
     "pages",
     "errors",
     "cname_chains",

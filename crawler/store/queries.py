@@ -21,6 +21,7 @@ from ..observations import (
     RetentionCookieObs,
     ScriptCookieWrite,
     StorageObs,
+    WebSocketFrameObs,
 )
 from .schema import PROVENANCE
 
@@ -37,6 +38,7 @@ OBSERVATION_TYPES = (
     ApiCallObs,
     CnameChainObs,
     RetentionCookieObs,
+    WebSocketFrameObs,
 )
 Row = dict[str, Any]
 Obs = TypeVar("Obs")
@@ -298,6 +300,7 @@ def stored_audits(store: Store, run_id: int, vendor_id: str | None = None) -> li
             ApiCallObs,
             CnameChainObs,
             RetentionCookieObs,
+            WebSocketFrameObs,
         ):
             recorded.observations[obs_type] = [
                 (prov["id"], prov["phase"], obs)
@@ -384,6 +387,8 @@ DATASETTE_QUERIES = {
         "json_each(t.value) r where f.id = :finding_id) "
         "select c.*, coalesce("
         "(select phase || ': ' || method || ' ' || url from requests where c.source_table = 'requests' and id = c.row_id), "
+        "(select phase || ': WebSocket frame ' || direction || ' ' || socket_url || ': ' || substr(payload, 1, 200) "
+        "from websocket_frames where c.source_table = 'websocket_frames' and id = c.row_id), "
         "(select phase || ': cookie ' || name || '=' || value || ' (' || domain || ')' from cookies "
         "where c.source_table = 'cookies' and id = c.row_id), "
         "(select phase || ': ' || kind || ' ' || origin || ' ' || key || '=' || coalesce(value, '') from storage_items "

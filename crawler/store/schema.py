@@ -244,7 +244,12 @@ _UNIX_TIME_COLUMNS_5 = {
     "errors": ("time",),
 }
 # Every table's Unix-time columns (each has a NAME_utc view beside it).
-UNIX_TIME_COLUMNS = {**_UNIX_TIME_COLUMNS_5, "api_calls": ("time",), "cname_chains": ("time",)}
+UNIX_TIME_COLUMNS = {
+    **_UNIX_TIME_COLUMNS_5,
+    "api_calls": ("time",),
+    "cname_chains": ("time",),
+    "websocket_frames": ("time",),
+}
 # Columns derived from others of the same row (labels for browsing); the evidence digests leave them out.
 DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 # Columns a migration added to a table that runs were already sealed with: the evidence digests leave them out
@@ -388,6 +393,29 @@ def _migration_11(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_12(db: sqlite_utils.Database) -> None:
+    """The WebSocket frames each page sent and received, with the socket, page, frame and opening script."""
+    _observation_table(
+        db,
+        "websocket_frames",
+        {
+            "time": float,
+            "socket_url": str,
+            "host": str,
+            "page_url": str,
+            "frame_url": str,
+            "initiator_url": str,
+            "direction": str,
+            "opcode": str,
+            "payload": str,
+            "size": int,
+            "truncated": int,
+        },
+        linked=True,
+    )
+    _utc_view(db, "websocket_frames", ("time",))
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -401,6 +429,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_9,
     _migration_10,
     _migration_11,
+    _migration_12,
 ]
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request
+from playwright.async_api import BrowserContext, CDPSession, Frame, Page, Request, WebSocket
 
 from ... import setcookie
 from ...observations import RequestObs
 from .base import CaptureState, Collector, CookieOrigin
+from .websocket_frames import SocketFrames, SocketOrigin
 
 MAX_BODY_CHARS = 1_000_000
 RESPONSE_WAIT_S = 5.0  # the raw headers of an aborted request may never come
@@ -38,6 +40,7 @@ class NetworkCollector(Collector):
         self._urls_by_request_id: dict[str, str] = {}
         self._raw_set_cookies: dict[str, tuple[str, ...]] = {}
         self._listened_frames: set[int] = set()
+        self._socket_origins: dict[str, SocketOrigin] = {}  # by socket URL
 
     async def attach(self, context: BrowserContext) -> None:
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
@@ -47,7 +50,8 @@ class NetworkCollector(Collector):
         )
 
     async def on_page(self, page: Page) -> None:
-        page.on("websocket", lambda ws: self.state.spawn(self._record_websocket(page, ws.url), self.name))
+        # Playwright reports the sockets of cross-site frames on their page too.
+        page.on("websocket", lambda ws: self._on_websocket(page, ws))
         # A cross-site frame runs in its own process: the page's CDP session does not see its network.
         page.on(
             "framenavigated",
@@ -57,10 +61,12 @@ class NetworkCollector(Collector):
                 else None
             ),
         )
-        await self._listen(await page.context.new_cdp_session(page))
+        await self._listen(await page.context.new_cdp_session(page), lambda: page.url)
 
-    async def _listen(self, cdp: CDPSession) -> None:
+    async def _listen(self, cdp: CDPSession, frame_url: Callable[[], str]) -> None:
+        """``frame_url``: the frame whose process the session sees (the page's, for the page's session)."""
         cdp.on("Network.requestWillBeSent", self._on_cdp_request)
+        cdp.on("Network.webSocketCreated", lambda event: self._on_cdp_websocket(event, frame_url()))
         cdp.on("Network.responseReceived", self._on_cdp_response)
         cdp.on("Network.responseReceivedExtraInfo", self._on_cdp_extra_info)
         await cdp.send("Network.enable")
@@ -70,7 +76,7 @@ class NetworkCollector(Collector):
             return
         self._listened_frames.add(id(frame))
         try:
-            await self._listen(await page.context.new_cdp_session(frame))
+            await self._listen(await page.context.new_cdp_session(frame), lambda: frame.url)
         except Exception:
             pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
 
@@ -91,11 +97,11 @@ class NetworkCollector(Collector):
     def _on_cdp_request(self, event: dict[str, Any]) -> None:
         self._urls_by_request_id[event.get("requestId", "")] = event["request"]["url"]
         initiator = event.get("initiator") or {}
-        url = initiator.get("url")
-        if not url:
-            frames = (initiator.get("stack") or {}).get("callFrames") or []
-            url = next((f.get("url") for f in frames if f.get("url")), None)
-        self._initiators[event["request"]["url"]] = (initiator.get("type"), url)
+        self._initiators[event["request"]["url"]] = (initiator.get("type"), _initiator_url(initiator))
+
+    def _on_cdp_websocket(self, event: dict[str, Any], frame_url: str) -> None:
+        origin = SocketOrigin(frame_url, _initiator_url(event.get("initiator") or {}))
+        self._socket_origins[event.get("url", "")] = origin
 
     def _on_cdp_response(self, event: dict[str, Any]) -> None:
         details = event.get("response", {}).get("securityDetails")
@@ -176,6 +182,10 @@ class NetworkCollector(Collector):
             origin = CookieOrigin("header", request.url, obs.host, captured_at)
             self.state.note_cookie_origin(setcookie.cookie_name(header), origin)
 
+    def _on_websocket(self, page: Page, ws: WebSocket) -> None:
+        self.state.spawn(self._record_websocket(page, ws.url), self.name)
+        SocketFrames(self.state, ws.url, page.url, lambda: self._socket_origins.get(ws.url)).watch(ws, self.name)
+
     async def _record_websocket(self, page: Page, url: str) -> None:
         # Playwright gives a WebSocket no request event and CDP's handshake lacks the Cookie header:
         # the cookies the jar would send for the http(s) twin of the URL are what the server received.
@@ -210,6 +220,15 @@ class NetworkCollector(Collector):
                 failure=None,
             )
         )
+
+
+def _initiator_url(initiator: dict[str, Any]) -> str | None:
+    """The script behind a CDP initiator: its URL, else the first script on its stack."""
+    url = initiator.get("url")
+    if not url:
+        frames = (initiator.get("stack") or {}).get("callFrames") or []
+        url = next((f.get("url") for f in frames if f.get("url")), None)
+    return url
 
 
 def _post_body(request: Request) -> str | None:

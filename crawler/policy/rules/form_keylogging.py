@@ -19,15 +19,16 @@ class FormKeylogging(Rule):
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         flows = [f for f in analysis.canary_flows if f.match.field in TYPED]
-        requests = {r.row_id: r.obs for r in analysis.data.requests}
         for entity, sent in sorted(recipients(flows).items()):
-            evidence = canary_evidence(sent, requests)
+            evidence = canary_evidence(sent, analysis)
             what = ", ".join(sorted({f.match.field for f in sent}))
             scripts = f", sent by {', '.join(evidence.scripts)}" if evidence.scripts else ""
+            sockets = sorted({f.url for f in sent if f.table == "websocket_frames" and f.url})
+            over = f" over the WebSocket {', '.join(sockets)}" if sockets else ""
             if sent[0].party == "third":
                 message = (
                     f"Text typed into the vendor's fields ({what}) reached {entity} "
-                    f"({', '.join(evidence.hosts)}) before any submit{scripts}: key logging. IV.A does "
+                    f"({', '.join(evidence.hosts)}){over} before any submit{scripts}: key logging. IV.A does "
                     "not allow tracking mechanisms to collect what a student types, personal data included; "
                     "II.A forbids disclosing it to third parties."
                 )
@@ -35,7 +36,7 @@ class FormKeylogging(Rule):
             else:
                 message = (
                     f"Text typed into the vendor's fields ({what}) was sent to the vendor's own "
-                    f"{', '.join(evidence.hosts)} before any submit{scripts} (autosave or live "
+                    f"{', '.join(evidence.hosts)}{over} before any submit{scripts} (autosave or live "
                     "validation): not a third party, noted for the record."
                 )
                 severity = "info"

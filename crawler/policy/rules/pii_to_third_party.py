@@ -1,8 +1,16 @@
 from collections.abc import Iterator
 
-from ...analyze.analysis import AuditAnalysis
+from ...analyze.analysis import SENT_TABLES, AuditAnalysis
 from ..base import Finding, Rule, register
-from ..evidence import FlowEvidence, fields_words, flow_item, recipient_subject, recipients, rows
+from ..evidence import (
+    FlowEvidence,
+    carriers_words,
+    fields_words,
+    flow_item,
+    recipient_subject,
+    recipients,
+    rows,
+)
 
 
 @register
@@ -22,7 +30,7 @@ class PiiToThirdParty(Rule):
     }
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
-        flows = [f for f in analysis.pii_flows if f.table == "requests" and f.party == "third"]
+        flows = [f for f in analysis.pii_flows if f.table in SENT_TABLES and f.party == "third"]
         for entity, group in sorted(recipients(flows).items()):
             hosts = sorted({f.host for f in group})
             example = group[0]
@@ -30,8 +38,8 @@ class PiiToThirdParty(Rule):
             necessary = all(k is not None and k.category == "essential" for k in known)
             seen = (
                 f"The test student's {fields_words(group)} reached the third party {entity} "
-                f"({', '.join(hosts)}) in {len({f.row_id for f in group})} request(s), e.g. in the "
-                f"{example.match.location} of {example.url}."
+                f"({', '.join(hosts)}) in {carriers_words(group)}, e.g. in the {example.match.location} of "
+                f"{example.url}."
             )
             infrastructure = (
                 " The recipient provides infrastructure (sign-in, payment, captcha): the district "
@@ -41,7 +49,7 @@ class PiiToThirdParty(Rule):
             )
             wording = {clause: f"{seen} {words}{infrastructure}" for clause, words in self.clause_words.items()}
             evidence = FlowEvidence(
-                rows(requests=[f.row_id for f in group]),
+                rows(**{table: [f.row_id for f in group if f.table == table] for table in SENT_TABLES}),
                 flows=tuple(flow_item(f) for f in group[:50]),
                 recipient=entity,
                 hosts=tuple(hosts),

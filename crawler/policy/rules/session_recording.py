@@ -20,9 +20,8 @@ class SessionRecording(Rule):
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         flows = [f for f in analysis.canary_flows if f.match.field in PLANTED and f.party == "third"]
-        requests = {r.row_id: r.obs for r in analysis.data.requests}
         for entity, sent in sorted(recipients(flows).items()):
-            evidence = canary_evidence(sent, requests)
+            evidence = canary_evidence(sent, analysis)
             known = sorted(
                 {
                     f"{h.host} ({h.tracker.organisation})"
