@@ -122,6 +122,41 @@ def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanne
     assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
 
 
+@pytest.mark.parametrize(
+    "worker, page, party, apis",
+    [
+        (
+            "https://frame.fpmetrics.test/fp-worker.js",  # started by a cross-site frame: another process
+            "https://www.studyhall.test/games",
+            "third",
+            {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.deviceMemory"},
+        ),
+        (
+            "https://www.studyhall.test/offline-sw.js",  # a service worker
+            "https://www.studyhall.test/practice",
+            "first",
+            {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.appVersion"},
+        ),
+    ],
+)
+def test_workers_of_cross_site_frames_and_service_workers_are_instrumented_and_judged(
+    scanned, worker, page, party, apis
+):
+    calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))
+    assert apis <= {c["api"] for c in calls}
+    assert {(c["frame_url"], c["page_url"]) for c in calls if c["phase"] == "crawl"} == {(worker, page)}
+    (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
+    assert (finding["clause"], finding["severity"]) == ("IV.D", "violation")
+    assert finding["evidence"]["party"] == party
+    assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
+    rows = finding["evidence"]["rows"]["api_calls"]
+    scripts = {
+        r["script_url"]
+        for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")
+    }
+    assert scripts == {worker}
+
+
 def canaries(db):
     (audit,) = db.query("select canaries from audits")
     return json.loads(audit["canaries"])
