@@ -270,6 +270,9 @@ class PageObs(_Row):
     forms: tuple = ()
     # Why the visit failed: DNS, TLS, refused, timeout, connection or "HTTP <status>" (crawler.coverage); None if it loaded.
     failure_class: str | None = None
+    # The page's visible text when the audit planted its DOM canary (crawl phase, bounded): what a session
+    # recording of the page captured, searched for the account's PII.
+    visible_text: str | None = None
 
 
 @dataclass(frozen=True)

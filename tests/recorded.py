@@ -299,7 +299,9 @@ def websocket_frame(
     )
 
 
-def page(url: str = PAGE_URL, phase: str = "crawl", *, depth: int = 0, status: int = 200) -> Recorded:
+def page(
+    url: str = PAGE_URL, phase: str = "crawl", *, depth: int = 0, status: int = 200, visible_text: str | None = None
+) -> Recorded:
     start = PHASE_TIMES[phase][0]
     return Recorded(
         "pages",
@@ -315,6 +317,7 @@ def page(url: str = PAGE_URL, phase: str = "crawl", *, depth: int = 0, status: i
             screenshot=None,
             screenshot_sha256=None,
             error=None,
+            visible_text=visible_text,
         ),
     )
 

@@ -30,11 +30,48 @@ max_pages = 5
 """
 
 
-def scan(tmp_path, config_text):
+STUDENT, PASSWORD, PASSWORD_ENV = (
+    "sam.rivera@students.mps.test",
+    "Sh study~hall*pass!3",
+    "TRACKAUDIT_TEST_STUDYHALL_PASSWORD",
+)
+PROFILE, HELP = "https://www.studyhall.test/profile", "https://www.studyhall.test/help"
+# Signed in: the profile shows the student's name, e-mail and student ID under the session recorder; /help
+# has the same recorder and shows no PII.
+SIGNED_IN_CONFIG = f"""
+[browser]
+page_timeout_s = 10
+
+[[vendors]]
+id = "studyhall"
+name = "StudyHall"
+status = "approved"
+start_url = "https://www.studyhall.test/"
+pages = ["/profile", "/help"]
+max_pages = 3
+
+[vendors.login]
+url = "https://www.studyhall.test/login"
+steps = [
+  {{fill = "#email", value = "{{username}}"}},
+  {{fill = "#password", value = "{{password}}"}},
+  {{click = "button[type=submit]"}},
+]
+success = {{selector = "dd#email"}}
+
+[[vendors.accounts]]
+role = "student"
+username = "{STUDENT}"
+password_env = "{PASSWORD_ENV}"
+pii = {{name = "Sam Rivera", email = "{STUDENT}", student_id = "S50880417"}}
+"""
+
+
+def scan(tmp_path, config_text, passwords=None):
     config = tmp_path / "vendors.toml"
     config.write_text(textwrap.dedent(config_text))
     db_path = tmp_path / "audit.db"
-    with FixtureInternet({}) as internet:
+    with FixtureInternet(passwords or {}) as internet:
         proc = run_cli(
             [
                 "audit",
@@ -50,6 +87,7 @@ def scan(tmp_path, config_text):
             ],
             cwd=tmp_path,
             timeout=240,
+            env_extra={PASSWORD_ENV: PASSWORD},
         )
     assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
     return sqlite_utils.Database(db_path)
@@ -127,6 +165,41 @@ def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanne
     assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
 
 
+@pytest.mark.parametrize(
+    "worker, page, party, apis",
+    [
+        (
+            "https://frame.fpmetrics.test/fp-worker.js",  # started by a cross-site frame: another process
+            "https://www.studyhall.test/games",
+            "third",
+            {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.deviceMemory"},
+        ),
+        (
+            "https://www.studyhall.test/offline-sw.js",  # a service worker
+            "https://www.studyhall.test/practice",
+            "first",
+            {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.appVersion"},
+        ),
+    ],
+)
+def test_workers_of_cross_site_frames_and_service_workers_are_instrumented_and_judged(
+    scanned, worker, page, party, apis
+):
+    calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))
+    assert apis <= {c["api"] for c in calls}
+    assert {(c["frame_url"], c["page_url"]) for c in calls if c["phase"] == "crawl"} == {(worker, page)}
+    (finding,) = [f for f in findings(scanned, "IV.D-fingerprinting-script") if f["subject"] == f"script {worker}"]
+    assert (finding["clause"], finding["severity"]) == ("IV.D", "violation")
+    assert finding["evidence"]["party"] == party
+    assert [t["technique"] for t in finding["evidence"]["techniques"]] == ["canvas"]
+    rows = finding["evidence"]["rows"]["api_calls"]
+    scripts = {
+        r["script_url"]
+        for r in scanned.query(f"select script_url from api_calls where id in ({','.join(map(str, rows))})")
+    }
+    assert scripts == {worker}
+
+
 def canaries(db):
     (audit,) = db.query("select canaries from audits")
     return json.loads(audit["canaries"])
@@ -186,6 +259,39 @@ def test_a_third_party_receiving_the_planted_page_text_is_session_recording(scan
         for r in scanned.query(f"select post_data from requests where id in ({','.join(map(str, rows))})")
     ]
     assert all(planted in body for body in bodies)
+
+
+@pytest.fixture(scope="module")
+def signed_in(tmp_path_factory):
+    return scan(tmp_path_factory.mktemp("signed-in"), SIGNED_IN_CONFIG, {STUDENT: PASSWORD})
+
+
+def pages_of(db, finding):
+    rows = finding["evidence"]["rows"]["requests"]
+    return {r["page_url"] for r in db.query(f"select page_url from requests where id in ({','.join(map(str, rows))})")}
+
+
+def test_a_session_recording_of_a_page_showing_the_students_pii_is_also_iv_a(signed_in):
+    (page,) = signed_in.query("select visible_text from pages where phase = 'crawl' and final_url = ?", [PROFILE])
+    assert "Sam Rivera" in page["visible_text"] and STUDENT in page["visible_text"]
+    (recording,) = findings(signed_in, "IV.D-session-recording")
+    assert pages_of(signed_in, recording) == {PROFILE, HELP}
+    (finding,) = findings(signed_in, "IV.A-session-recording-pii")
+    assert (finding["subject"], finding["clause"], finding["severity"]) == (
+        "host rec.replaybox.test",
+        "IV.A",
+        "violation",
+    )
+    (shown,) = finding["evidence"]["pages_showing_pii"]
+    assert shown["url"] == PROFILE and {"name", "email"} <= set(shown["fields"])
+    assert finding["evidence"]["scripts"] == ["https://cdn.replaybox.test/rec.js"]
+    # The recording of /help, which shows no PII, is not cited under IV.A.
+    assert pages_of(signed_in, finding) == {PROFILE}
+
+
+def test_a_session_recording_without_the_students_pii_on_the_page_is_not_iv_a(scanned):
+    assert findings(scanned, "IV.D-session-recording")
+    assert not findings(scanned, "IV.A-session-recording-pii")
 
 
 def test_the_form_probe_can_be_turned_off_per_vendor(tmp_path):

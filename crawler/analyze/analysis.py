@@ -500,6 +500,24 @@ class AuditAnalysis:
         return flows
 
     @cached_property
+    def pii_shown_on_pages(self) -> dict[str, tuple[str, ...]]:
+        """The account's PII fields each crawled page showed when the DOM canary was planted, by page URL (as
+        requested and as loaded): what a session recording of that page captured."""
+        matcher = self.pii_matcher
+        shown: dict[str, tuple[str, ...]] = {}
+        if matcher is None:
+            return shown
+        for rec in self.data.pages:
+            page = rec.obs
+            if not page.visible_text:
+                continue
+            fields = tuple(sorted({m.field for m in scan_part(matcher, "page text", page.visible_text)}))
+            if fields:
+                for url in {page.url, page.final_url or page.url}:
+                    shown[url] = tuple(sorted({*shown.get(url, ()), *fields}))
+        return shown
+
+    @cached_property
     def fingerprinting_scripts(self) -> list[ScriptBehaviour]:
         """Scripts whose API calls fingerprint the browser (canvas, fonts, WebRTC, audio), first or third party."""
         return [b for b in script_behaviours(self.data.api_calls) if b.fingerprints]

@@ -37,8 +37,9 @@ FIELDS_JS = r"""(excluded) => {
   return fields;
 }"""
 
-PLANT_JS = r"""(canary) => {
-  if (!document.body) return false;
+PLANT_JS = r"""([canary, maxText]) => {
+  if (!document.body) return null;
+  const text = document.body.innerText.slice(0, maxText);
   const holder = document.createElement("div");
   holder.setAttribute("data-trackaudit-canary", "");
   holder.appendChild(document.createTextNode(canary.dom));
@@ -48,8 +49,9 @@ PLANT_JS = r"""(canary) => {
   input.value = canary.dom_input;
   holder.appendChild(input);
   document.body.appendChild(holder);
-  return true;
+  return text;
 }"""
+MAX_PAGE_TEXT = 20_000  # characters of a page's visible text kept
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,10 @@ async def type_canaries(page, canaries: Canaries, excluded_selectors: list[str])
     return typed
 
 
-async def plant_dom_canary(page, canaries: Canaries) -> bool:
-    return bool(await page.evaluate(PLANT_JS, {"dom": canaries.dom, "dom_input": canaries.dom_input}))
+async def plant_dom_canary(page, canaries: Canaries) -> str | None:
+    """Plant the canary; returns the page's visible text just before (None: a page without a body)."""
+    text = await page.evaluate(PLANT_JS, [{"dom": canaries.dom, "dom_input": canaries.dom_input}, MAX_PAGE_TEXT])
+    return text if isinstance(text, str) else None
 
 
 def record_canaries(sink, canaries: Canaries) -> None:
@@ -114,11 +118,12 @@ def login_field_selectors(vendor) -> list[str]:
     return [step.selector for step in (vendor.login.steps if vendor.login else ()) if step.selector]
 
 
-async def probe_page(page, sink, vendor, canaries: Canaries) -> None:
+async def probe_page(page, sink, vendor, canaries: Canaries) -> str | None:
     """Plant the DOM canary and, unless the vendor's config turns it off, type the field canaries; a failure
-    is an error row and the visit goes on."""
+    is an error row and the visit goes on. Returns the page's visible text when the canary was planted."""
+    text = None
     try:
-        await plant_dom_canary(page, canaries)
+        text = await plant_dom_canary(page, canaries)
         typed = await type_canaries(page, canaries, login_field_selectors(vendor)) if vendor.form_probe else 0
         if typed:
             await page.wait_for_timeout(SETTLE_MS)
@@ -128,3 +133,4 @@ async def probe_page(page, sink, vendor, canaries: Canaries) -> None:
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}",
             url=page.url,
         )
+    return text

@@ -399,13 +399,14 @@ class VendorAudit:
                 f"{type(exc).__name__}: {_first_line(exc)}" if str(exc) else "the page did not finish loading in time"
             )
             self.sink.error("visit", error, url=url)
+        visible_text = None
         if error is None:
             await self._settle(browser)
             if self.sink.phase == "crawl":
-                await probe_page(browser.page, self.sink, self.vendor, self.canaries)
+                visible_text = await probe_page(browser.page, self.sink, self.vendor, self.canaries)
         self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
         links = await self._screenshot_and_record(
-            browser, url, depth, started, status, error, failure_class=self._last_visit.failure
+            browser, url, depth, started, status, error, self._last_visit.failure, visible_text
         )
         self.progress.page(self.progress_key, url)
         if error is not None:
@@ -436,6 +437,7 @@ class VendorAudit:
         status: int | None,
         error: str | None = None,
         failure_class: str | None = None,
+        visible_text: str | None = None,
     ) -> list[str]:
         page = browser.page
         title, shot, digest = None, None, None
@@ -472,6 +474,7 @@ class VendorAudit:
                 error=error,
                 forms=forms,
                 failure_class=failure_class,
+                visible_text=visible_text,
             )
         )
         return [link for link in links if isinstance(link, str)]

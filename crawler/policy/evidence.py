@@ -337,6 +337,12 @@ class CanaryItem:
 
 
 @dataclass(frozen=True)
+class PageShowingPii:
+    url: str
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class CanaryEvidence(Evidence):
     """Canary values seen leaving the page: typed text before any submit (key logging) or planted page text
     (session recording), with the requests or WebSocket frames, hosts and scripts that carried them."""
@@ -348,6 +354,8 @@ class CanaryEvidence(Evidence):
     flows: tuple[CanaryItem, ...] = ()
     scripts: tuple[str, ...] = ()
     known_session_replay: tuple[str, ...] = ()  # hosts the knowledge base knows as session replay, corroborating
+    # A recording of pages that showed the student's PII: each such page and the PII fields it showed.
+    pages_showing_pii: tuple[PageShowingPii, ...] = ()
 
     def subject_keys(self) -> set[tuple[str, str]]:
         return {("host", host) for host in self.hosts}
@@ -533,6 +541,10 @@ def _read_canary(d: Mapping[str, Any], r: Rows) -> Evidence:
         flows,
         tuple(d.get("scripts") or ()),
         tuple(d.get("known_session_replay") or ()),
+        tuple(
+            PageShowingPii(str(p.get("url") or ""), tuple(p.get("fields") or ()))
+            for p in d.get("pages_showing_pii") or ()
+        ),
     )
 
 

@@ -470,6 +470,7 @@ def _canary_view(ev: CanaryEvidence, finding: FindingInfo, report: Report) -> di
         "canaries": ev.flows[:MAX_FLOWS_SHOWN],
         "canaries_more": max(0, len(ev.flows) - MAX_FLOWS_SHOWN),
         "scripts": ev.scripts,
+        "pages_showing_pii": ev.pages_showing_pii,
     }
 
 

@@ -74,6 +74,10 @@ WHY: dict[str | tuple[str, str], str] = {
         "Session recording sends the content of the page, what the student reads and writes on it, to a third "
         "party that can replay the visit."
     ),
+    "IV.A-session-recording-pii": (
+        "A recording of a page that shows the student's name or e-mail sends that personal data to the recording "
+        "service with everything else on the page."
+    ),
     "I.F-plain-http": (
         "Anything sent over plain HTTP can be read and altered by anyone on the same network: school Wi-Fi, a "
         "public hotspot, an internet provider."

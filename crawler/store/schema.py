@@ -258,7 +258,7 @@ DERIVED_COLUMNS = {"runs": ("label",), "audits": ("label",)}
 LATE_COLUMNS = {
     "phases": ("result", "result_url"),
     "audits": ("coverage", "incomplete", "canaries"),
-    "pages": ("failure_class",),
+    "pages": ("failure_class", "visible_text"),
     "storage_items": ("partition_key",),
 }
 
@@ -416,6 +416,11 @@ def _migration_12(db: sqlite_utils.Database) -> None:
     _utc_view(db, "websocket_frames", ("time",))
 
 
+def _migration_13(db: sqlite_utils.Database) -> None:
+    """The visible text of each crawled page when the DOM canary was planted (does a recorded page show PII)."""
+    db.table("pages").add_column("visible_text", str)
+
+
 # In order; append new migrations at the end, one per line.
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_1,
@@ -430,6 +435,7 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [
     _migration_10,
     _migration_11,
     _migration_12,
+    _migration_13,
 ]
 
 

@@ -1,12 +1,15 @@
 """Calls to fingerprinting-prone JavaScript APIs (canvas, WebRTC, audio, navigator/screen), and the script behind
-each, seen by an instrumentation script that runs before any page script in every frame; in a page's dedicated
-workers, through CDP, as soon as the worker is attached.
+each, seen by an instrumentation script that runs before any page script in every frame; in workers, through CDP,
+as soon as the audit attaches to them: a page's dedicated workers and the service workers whose scope covers it
+through the page's CDP session, a cross-site frame's dedicated workers through that frame's own session (it runs in
+another process). A worker's calls are linked to the page of the session that attached it.
 
-Limit: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
+Limits: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
 lands a few milliseconds after the worker starts. The page holds its messages to a new worker until then (at
 most a second), so what a worker does on the page's messages is seen; what it does in its first turn on its
-own (top-level code) can be missed.
-Workers started by a cross-site iframe (another process) are not instrumented."""
+own (top-level code, a service worker's install and activate events) can be missed. A service worker is
+attached once per page session: in a later document its first messages wait the whole second, and a service
+worker the browser stopped and started again may run uninstrumented (not tested). Shared workers are not instrumented."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ import json
 from pathlib import Path
 
 from ...observations import ApiCallObs
-from .base import Collector
+from .base import CaptureState, Collector
 
 BINDING = "__trackauditApiCalls"
 WORKER_BINDING = "__trackauditApiCallsJson"
@@ -23,15 +26,42 @@ RELEASE_WORKER_JS = "href => window.__trackauditReleaseWorker && window.__tracka
 MAX_BATCH = 2000  # calls per report: a page looping on an API cannot flood the store
 
 
+WORKER_TYPES = ("worker", "service_worker")
+
+
 class ApiCallCollector(Collector):
     name = "api_calls"
+
+    def __init__(self, state: CaptureState) -> None:
+        super().__init__(state)
+        self._watched_frames: set[int] = set()
 
     async def attach(self, context) -> None:
         await context.expose_binding(BINDING, self._on_calls)
         await context.add_init_script(INSTRUMENT_JS)
 
     async def on_page(self, page) -> None:
-        cdp = await page.context.new_cdp_session(page)
+        # A cross-site frame runs in its own process: the page's CDP session does not see its workers.
+        page.on(
+            "framenavigated",
+            lambda frame: (
+                self.state.spawn(self._watch_frame(page, frame), f"{self.name}.frame")
+                if frame.parent_frame is not None
+                else None
+            ),
+        )
+        await self._watch_workers(page, await page.context.new_cdp_session(page))
+
+    async def _watch_frame(self, page, frame) -> None:
+        if id(frame) in self._watched_frames:
+            return
+        self._watched_frames.add(id(frame))
+        try:
+            await self._watch_workers(page, await page.context.new_cdp_session(frame))
+        except Exception:
+            pass  # a same-process frame (the page's session attaches its workers) or one already gone
+
+    async def _watch_workers(self, page, cdp) -> None:
         cdp.on(
             "Target.attachedToTarget",
             lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"),
@@ -42,7 +72,7 @@ class ApiCallCollector(Collector):
 
     async def _instrument_worker(self, cdp, page, event: dict) -> None:
         target = event.get("targetInfo", {})
-        if target.get("type") != "worker":
+        if target.get("type") not in WORKER_TYPES:
             return
         session = event["sessionId"]
         await _send_to(cdp, session, 1, "Runtime.addBinding", {"name": WORKER_BINDING})

@@ -1,6 +1,7 @@
 // Reports calls to the JavaScript APIs fingerprinting scripts use, and the script behind each, to the audit:
 // canvas drawing and read-back, canvas font measuring, WebRTC, OfflineAudioContext, navigator and screen reads.
-// Runs before any page script in every frame (and, through CDP, in dedicated workers as soon as they start).
+// Runs before any page script in every frame (and, through CDP, in dedicated, shared and service workers as soon as
+// the audit attaches to them).
 // Calls are deduplicated per document and sent in batches.
 (() => {
   const global = globalThis;
@@ -197,51 +198,79 @@
   if (navigatorType) for (const name of NAVIGATOR) wrapGetter(navigatorType.prototype, name, "navigator");
   if (global.Screen) for (const name of SCREEN) wrapGetter(Screen.prototype, name, "screen");
 
-  // Dedicated workers are instrumented through CDP a few milliseconds after they start: messages the page
-  // posts to a new worker wait until the audit says its instrumentation is in place (at most HOLD_MS), so
-  // what the worker does on them is seen. (A BroadcastChannel opened in the worker to say so crashed Chromium.)
+  // Workers are instrumented through CDP a few milliseconds after they start (or, for a service worker, after the
+  // audit attaches to it): messages the page posts to a worker wait until the audit says its instrumentation is
+  // in place (at most HOLD_MS), so what the worker does on them is seen. (A BroadcastChannel opened in the worker
+  // to say so crashed Chromium.)
   const HOLD_MS = 1000;
-  if (typeof document !== "undefined" && global.Worker) {
-    const NativeWorker = global.Worker;
+  if (typeof document !== "undefined" && (global.Worker || global.ServiceWorker)) {
     const held = new Map();  // worker URL -> [release functions]
+    const instrumented = new Set();  // service worker script URLs the audit has released in this document
     Object.defineProperty(global, "__trackauditReleaseWorker", {
       value: (href) => {
+        instrumented.add(href);
         for (const release of held.get(href) || []) release();
         held.delete(href);
       },
     });
-    const nativePost = NativeWorker.prototype.postMessage;
-    const waiting = new WeakMap();  // worker -> queued postMessage arguments, while held
-    const Instrumented = function (url, options) {
-      const worker = new NativeWorker(url, options);
-      try {
-        const href = new URL(String(url), document.baseURI).href;
-        const queue = [];
-        waiting.set(worker, queue);
-        const release = () => {
-          if (!waiting.has(worker)) return;
-          waiting.delete(worker);
-          for (const args of queue) nativePost.apply(worker, args);
-        };
-        held.set(href, [...(held.get(href) || []), release]);
-        setTimeout(release, HOLD_MS);
-      } catch (e) { /* never break the page */ }
-      return worker;
+    const hold = (href, release) => {
+      held.set(href, [...(held.get(href) || []), release]);
+      setTimeout(release, HOLD_MS);
     };
-    Instrumented.prototype = NativeWorker.prototype;
-    Object.setPrototypeOf(Instrumented, NativeWorker);
-    global.Worker = Instrumented;
-    Object.defineProperty(NativeWorker.prototype, "postMessage", {
-      configurable: true, writable: true, enumerable: false,
-      value: function postMessage(...args) {
-        const queue = waiting.get(this);
-        if (queue) {
-          queue.push(args);
+
+    if (global.Worker) {
+      const NativeWorker = global.Worker;
+      const nativePost = NativeWorker.prototype.postMessage;
+      const waiting = new WeakMap();  // worker -> queued postMessage arguments, while held
+      const Instrumented = function (url, options) {
+        const worker = new NativeWorker(url, options);
+        try {
+          const href = new URL(String(url), document.baseURI).href;
+          const queue = [];
+          waiting.set(worker, queue);
+          hold(href, () => {
+            if (!waiting.has(worker)) return;
+            waiting.delete(worker);
+            for (const args of queue) nativePost.apply(worker, args);
+          });
+        } catch (e) { /* never break the page */ }
+        return worker;
+      };
+      Instrumented.prototype = NativeWorker.prototype;
+      Object.setPrototypeOf(Instrumented, NativeWorker);
+      global.Worker = Instrumented;
+      Object.defineProperty(NativeWorker.prototype, "postMessage", {
+        configurable: true, writable: true, enumerable: false,
+        value: function postMessage(...args) {
+          const queue = waiting.get(this);
+          if (queue) {
+            queue.push(args);
+            return undefined;
+          }
+          return nativePost.apply(this, args);
+        },
+      });
+    }
+
+    // A service worker outlives the document: one the audit released earlier in this document passes at once;
+    // in a later document its first messages wait HOLD_MS (the audit attached to it before that document).
+    if (global.ServiceWorker) {
+      const nativePost = ServiceWorker.prototype.postMessage;
+      Object.defineProperty(ServiceWorker.prototype, "postMessage", {
+        configurable: true, writable: true, enumerable: false,
+        value: function postMessage(...args) {
+          const href = String(this.scriptURL);
+          if (instrumented.has(href)) return nativePost.apply(this, args);
+          let sent = false;
+          hold(href, () => {
+            if (sent) return;
+            sent = true;
+            try { nativePost.apply(this, args); } catch (e) { /* a worker gone meanwhile */ }
+          });
           return undefined;
-        }
-        return nativePost.apply(this, args);
-      },
-    });
+        },
+      });
+    }
   }
 
   addEventListener("pagehide", flush);
