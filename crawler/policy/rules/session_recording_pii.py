@@ -1,7 +1,7 @@
 from collections.abc import Iterator
 from dataclasses import replace
 
-from ...analyze.analysis import AuditAnalysis
+from ...analyze.analysis import AuditAnalysis, PiiFlow
 from ..base import Finding, Rule, register
 from ..behaviour_evidence import canary_evidence
 from ..evidence import PageShowingPii, recipient_subject, recipients
@@ -19,21 +19,21 @@ class SessionRecordingOfPii(Rule):
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         shown = analysis.pii_shown_on_pages
-        requests = {r.row_id: r.obs for r in analysis.data.requests}
+        pages_of = {
+            "requests": {r.row_id: r.obs.page_url for r in analysis.data.requests},
+            "websocket_frames": {r.row_id: r.obs.page_url for r in analysis.data.websocket_frames},
+        }
 
-        def page_of(row_id: int) -> str | None:
-            request = requests.get(row_id)
-            return request.page_url if request else None
+        def page_of(flow: PiiFlow) -> str | None:
+            return pages_of[flow.table].get(flow.row_id)
 
         flows = [
-            f
-            for f in analysis.canary_flows
-            if f.match.field in PLANTED and f.party == "third" and page_of(f.row_id) in shown
+            f for f in analysis.canary_flows if f.match.field in PLANTED and f.party == "third" and page_of(f) in shown
         ]
         for entity, sent in sorted(recipients(flows).items()):
-            pages = sorted({page for f in sent if (page := page_of(f.row_id))})
+            pages = sorted({page for f in sent if (page := page_of(f))})
             evidence = replace(
-                canary_evidence(sent, requests),
+                canary_evidence(sent, analysis),
                 pages_showing_pii=tuple(PageShowingPii(page, shown[page]) for page in pages),
             )
             showed = "; ".join(f"{page} ({', '.join(shown[page])})" for page in pages)
