@@ -180,9 +180,15 @@ def test_a_dedicated_worker_is_instrumented_and_its_fingerprinting_judged(scanne
             "first",
             {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.appVersion"},
         ),
+        (
+            "https://www.studyhall.test/static/progress-shared.js",  # a shared worker: no page's child
+            "https://www.studyhall.test/practice",
+            "first",
+            {"OffscreenCanvasRenderingContext2D.fillText", "OffscreenCanvas.convertToBlob", "navigator.platform"},
+        ),
     ],
 )
-def test_workers_of_cross_site_frames_and_service_workers_are_instrumented_and_judged(
+def test_workers_of_cross_site_frames_service_and_shared_workers_are_instrumented_and_judged(
     scanned, worker, page, party, apis
 ):
     calls = list(scanned.query("select * from api_calls where script_url = ?", [worker]))

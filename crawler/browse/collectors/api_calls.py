@@ -1,7 +1,7 @@
 """Calls to fingerprinting-prone JavaScript APIs (canvas, WebRTC, audio, navigator/screen), and the script behind
 each, seen by an instrumentation script that runs before any page script in every frame; in workers, through CDP,
 as soon as the audit attaches to them: a page's dedicated workers and the service workers whose scope covers it
-through the page's CDP session, a cross-site frame's dedicated workers through that frame's own session (it runs in
+through the page's CDP session, shared workers as they are created, a cross-site frame's dedicated workers through that frame's own session (it runs in
 another process). A worker's calls are linked to the page of the session that attached it.
 
 Limits: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
@@ -9,7 +9,9 @@ lands a few milliseconds after the worker starts. The page holds its messages to
 most a second), so what a worker does on the page's messages is seen; what it does in its first turn on its
 own (top-level code, a service worker's install and activate events) can be missed. A service worker is
 attached once per page session: in a later document its first messages wait the whole second, and a service
-worker the browser stopped and started again may run uninstrumented (not tested). Shared workers are not instrumented."""
+worker the browser stopped and started again may run uninstrumented (not tested). A shared worker is attached
+when the browser creates it, by the session of the first page that learns of it, and its calls are linked to that
+page; messages on its port wait for it like a dedicated worker's."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ RELEASE_WORKER_JS = "href => window.__trackauditReleaseWorker && window.__tracka
 MAX_BATCH = 2000  # calls per report: a page looping on an API cannot flood the store
 
 
-WORKER_TYPES = ("worker", "service_worker")
+WORKER_TYPES = ("worker", "service_worker", "shared_worker")
 
 
 class ApiCallCollector(Collector):
@@ -35,6 +37,7 @@ class ApiCallCollector(Collector):
     def __init__(self, state: CaptureState) -> None:
         super().__init__(state)
         self._watched_frames: set[int] = set()
+        self._shared_workers: set[str] = set()  # target ids: a shared worker is attached once, by the first page
 
     async def attach(self, context) -> None:
         await context.expose_binding(BINDING, self._on_calls)
@@ -50,7 +53,11 @@ class ApiCallCollector(Collector):
                 else None
             ),
         )
-        await self._watch_workers(page, await page.context.new_cdp_session(page))
+        cdp = await page.context.new_cdp_session(page)
+        await self._watch_workers(page, cdp)
+        # Shared workers belong to no page: the page's session learns of them by discovering targets.
+        cdp.on("Target.targetCreated", lambda event: self.state.spawn(self._attach_shared(cdp, event), self.name))
+        await cdp.send("Target.setDiscoverTargets", {"discover": True})
 
     async def _watch_frame(self, page, frame) -> None:
         if id(frame) in self._watched_frames:
@@ -69,6 +76,16 @@ class ApiCallCollector(Collector):
         cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
         # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway.
         await cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False})
+
+    async def _attach_shared(self, cdp, event: dict) -> None:
+        target = event.get("targetInfo", {})
+        if target.get("type") != "shared_worker" or target.get("targetId") in self._shared_workers:
+            return
+        self._shared_workers.add(target["targetId"])
+        try:  # the attachedToTarget event that follows instruments it
+            await cdp.send("Target.attachToTarget", {"targetId": target["targetId"], "flatten": False})
+        except Exception:
+            pass  # a worker already gone
 
     async def _instrument_worker(self, cdp, page, event: dict) -> None:
         target = event.get("targetInfo", {})

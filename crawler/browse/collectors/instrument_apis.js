@@ -203,7 +203,7 @@
   // in place (at most HOLD_MS), so what the worker does on them is seen. (A BroadcastChannel opened in the worker
   // to say so crashed Chromium.)
   const HOLD_MS = 1000;
-  if (typeof document !== "undefined" && (global.Worker || global.ServiceWorker)) {
+  if (typeof document !== "undefined" && (global.Worker || global.ServiceWorker || global.SharedWorker)) {
     const held = new Map();  // worker URL -> [release functions]
     const instrumented = new Set();  // service worker script URLs the audit has released in this document
     Object.defineProperty(global, "__trackauditReleaseWorker", {
@@ -250,6 +250,40 @@
           return nativePost.apply(this, args);
         },
       });
+    }
+
+    // A shared worker is attached when the browser creates it: messages on its port wait like a dedicated
+    // worker's, unless the audit released that worker earlier in this document.
+    if (global.SharedWorker) {
+      const NativeShared = global.SharedWorker;
+      const SharedInstrumented = function (url, options) {
+        const worker = new NativeShared(url, options);
+        try {
+          const href = new URL(String(url), document.baseURI).href;
+          if (!instrumented.has(href)) {
+            const port = worker.port;
+            const nativePost = port.postMessage;
+            let queue = [];
+            Object.defineProperty(port, "postMessage", {
+              configurable: true, writable: true, enumerable: false,
+              value: function postMessage(...args) {
+                if (queue) { queue.push(args); return undefined; }
+                return nativePost.apply(port, args);
+              },
+            });
+            hold(href, () => {
+              if (!queue) return;
+              const waiting = queue;
+              queue = null;
+              for (const args of waiting) nativePost.apply(port, args);
+            });
+          }
+        } catch (e) { /* never break the page */ }
+        return worker;
+      };
+      SharedInstrumented.prototype = NativeShared.prototype;
+      Object.setPrototypeOf(SharedInstrumented, NativeShared);
+      global.SharedWorker = SharedInstrumented;
     }
 
     // A service worker outlives the document: one the audit released earlier in this document passes at once;
