@@ -1,6 +1,6 @@
 """I.F-plain-http: cookies, the student's PII or the service's pages sent without encryption."""
 
-from recorded import STUDENT, audit, judge, only, request
+from recorded import STUDENT, audit, judge, only, request, websocket_frame
 
 RULE = "I.F-plain-http"
 
@@ -51,3 +51,15 @@ def test_pii_over_plain_http_to_a_third_party_groups_requests_per_host():
     assert list(tracked.evidence.carries) == ["cookies", "the student's personal data"]
     assert tracked.evidence.rows == {"requests": [first.row_id, second.row_id]}
     assert "2 unencrypted (plain HTTP) request(s)" in tracked.message
+
+
+def test_pii_in_frames_of_a_plain_websocket_is_sent_without_encryption():
+    socket = request("ws://live.tutorchat-cloud.com/socket", resource_type="websocket")
+    frame = websocket_frame("ws://live.tutorchat-cloud.com/socket", f'{{"from": "{STUDENT["email"]}"}}')
+    finding = only(judge(audit(socket, frame), RULE))
+    assert finding.subject == "host live.tutorchat-cloud.com"
+    assert list(finding.evidence.carries) == ["the student's personal data"]
+    assert finding.evidence.rows == {"requests": [socket.row_id], "websocket_frames": [frame.row_id]}
+    secure = request("wss://live.tutorchat-cloud.com/socket", resource_type="websocket")
+    sealed = websocket_frame("wss://live.tutorchat-cloud.com/socket", f'{{"from": "{STUDENT["email"]}"}}')
+    assert judge(audit(secure, sealed), RULE) == []

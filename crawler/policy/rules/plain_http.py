@@ -12,9 +12,15 @@ class PlainHttp(Rule):
     id = "I.F-plain-http"
     clause = "I.F"
     title = "Cookies, personal data or pages sent without encryption"
+    # Messages say "request(s)": a ws:// socket is counted by its handshake request, its frames are in the rows.
 
     def check(self, analysis: AuditAnalysis) -> Iterator[Finding]:
         pii_requests = {f.row_id for f in analysis.pii_flows if f.table == "requests"}
+        # A ws:// socket whose frames carried PII: its handshake request stands for it, the frames beside it.
+        pii_frames: dict[str, list[int]] = {}
+        for flow in analysis.pii_flows:
+            if flow.table == "websocket_frames" and flow.url and flow.url.startswith("ws:"):
+                pii_frames.setdefault(flow.url, []).append(flow.row_id)
         by_host: dict[str, list[tuple[Rec[RequestObs], list[str]]]] = {}
         for rec in analysis.data.requests:
             request = rec.obs
@@ -23,7 +29,7 @@ class PlainHttp(Rule):
             carries = []
             if request.cookie_header:
                 carries.append("cookies")
-            if rec.row_id in pii_requests:
+            if rec.row_id in pii_requests or (request.resource_type == "websocket" and request.url in pii_frames):
                 carries.append("the student's personal data")
             if request.is_navigation and analysis.same_site(request.host):
                 carries.append("a page of the service")
@@ -39,6 +45,12 @@ class PlainHttp(Rule):
             yield self.finding(
                 f"host {host}",
                 message,
-                TlsEvidence(rows(requests=[r.row_id for r, _ in items]), carries=tuple(what)),
+                TlsEvidence(
+                    rows(
+                        requests=[r.row_id for r, _ in items],
+                        websocket_frames=[i for r, _ in items for i in pii_frames.get(r.obs.url, ())],
+                    ),
+                    carries=tuple(what),
+                ),
                 account=analysis.data.account,
             )
