@@ -40,6 +40,9 @@ _BETWEEN_BASE64_TOKENS = re.compile(f"({_BASE64_TOKEN.pattern})")  # split: text
 _STRETCH_HEAD = re.compile(r"[A-Za-z0-9+/_=-]*")
 _STRETCH_TAIL = re.compile(r"[A-Za-z0-9+/_=-]*\Z")
 _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+# First characters of a token whose first byte is a control character other than tab, CR and LF, a UTF-8
+# continuation byte or never in UTF-8 (the character's six bits are the byte's top six).
+_NEVER_STARTS_TEXT = frozenset("ABEFGHghijklmnopqrstuv+/-_")
 _WITHOUT_TAB_CR_LF = str.maketrans("", "", "\t\r\n")
 _PERCENT_ESCAPES = re.compile(r"%[0-9A-Fa-f]{2}(?:%[0-9A-Fa-f]{2})*")
 _FORM_KEY = r"[\w.\-\[\]%+]{1,128}"
@@ -102,7 +105,9 @@ def percent_decoded(text: str) -> str:
 
 def _in_place(source: _Value, replacements: list[Replacement]) -> _Value:
     """``source`` with ``text[start:end]`` replaced by each ``(start, end, new)``, in order."""
-    pieces, edits, position, shift = [], [], 0, 0
+    pieces: list[str] = []
+    edits: list[Edit] = []
+    position, shift = 0, 0
     for start, end, new in replacements:
         pieces += (source.text[position:start], new)
         edits.append((start, end, start + shift, start + shift + len(new)))
@@ -120,13 +125,16 @@ def _url_decoded(value: _Value) -> list[_Value]:
     if not escapes:
         return []
     once = _in_place(value, escapes)
+    # Every escape was decoded, so an escape left in the result takes a character of a decoded one.
+    if not any(_PERCENT_ESCAPES.search(once.text, max(0, start - 2), end + 2) for _, _, start, end in once.edits):
+        return [once]
     decoded = once.text
     for _ in range(MAX_URL_DECODE_ROUNDS - 1):
-        again = percent_decoded(decoded) if "%" in decoded else decoded
+        again = percent_decoded(decoded)
         if again == decoded:
             break
         decoded = again
-    return [once] if decoded == once.text else [_Value(None, decoded)]
+    return [_Value(None, decoded)]
 
 
 def _pairs(text: str) -> list[_Value]:
@@ -211,7 +219,7 @@ def _printable_but_tab_cr_lf(text: str) -> bool:
 
 def decode_base64_token(token: str) -> str | None:
     """The printable UTF-8 text a base64 token (standard or URL-safe alphabet, padded or not) stands for."""
-    if token.isdigit():
+    if token.isdigit() or token[0] in _NEVER_STARTS_TEXT:
         return None
     unpadded = token.rstrip("=")
     if len(unpadded) % 4 == 1:
