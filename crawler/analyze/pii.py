@@ -480,7 +480,6 @@ class _PrefixFilter:
     """
 
     BLOCK = 1 << 16  # bytes of text filtered at a time, so the big integers stay in the cache
-    _LOW_BITS = int.from_bytes(b"\x01" * BLOCK, "little")
 
     def __init__(self, strings: Iterable[str], width: int) -> None:
         self.width = width
@@ -492,6 +491,7 @@ class _PrefixFilter:
             for offset, byte in enumerate(prefix):
                 table[byte] |= 1 << offset
         self._table = bytes(table)
+        self._low_bits = int.from_bytes(b"\x01" * self.BLOCK, "little")
 
     def occurrences(self, text: str, data: bytes) -> Iterator[tuple[str, int]]:
         """``(string, start)`` of every occurrence in ``text``, whose ``_folded`` is ``data``."""
@@ -504,7 +504,7 @@ class _PrefixFilter:
             starts = bits
             for offset in range(1, width):
                 starts &= bits >> (9 * offset)  # bit ``offset`` of byte ``i + offset`` onto bit 0 of byte ``i``
-            starts &= self._LOW_BITS
+            starts &= self._low_bits
             if not starts:
                 continue
             marks = starts.to_bytes(len(block), "little")
