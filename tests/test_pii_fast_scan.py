@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.analyze import pii
+from crawler.analyze import decode, pii
 from crawler.analyze.decode import decode_base64_token, percent_decoded
 from crawler.analyze.pii import PiiMatch, PiiMatcher, pii_fields
 
@@ -148,3 +148,24 @@ def test_decode_base64_token_for_every_first_byte_agrees_with_the_base64_module(
             base64.urlsafe_b64encode(bytes([first_byte]) + tail),
         ):
             assert decode_base64_token(token.decode()) == reference_decode_base64_token(token.decode())
+
+
+TOKEN_TEXT = st.lists(
+    st.one_of(
+        st.from_regex(r"[A-Za-z0-9+/_-]{0,14}={0,3}", fullmatch=True),
+        st.text(alphabet="=%. \n\té😀Ag+_-", max_size=3),
+        BASE64_TOKENS,
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKEN_TEXT)
+def test_tokens_found_with_big_integers_are_the_regex_matches_that_may_decode(text):
+    expected = [
+        token.span()
+        for token in decode._BASE64_TOKEN.finditer(text)
+        if token.group()[0] not in decode._NEVER_STARTS_TEXT
+    ]
+    assert decode._tokens_that_may_decode(text) == expected
