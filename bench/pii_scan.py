@@ -1,6 +1,7 @@
 """How fast the PII matcher scans: MB/s over random text, with the variants of three accounts, and how many
 times faster its scan is than a loop of ``in`` over the same variants. Rates are given in wall-clock time and
-in CPU time of this process (``*_cpu_mb_s``), which a busy machine disturbs less.
+in CPU time of this process (``*_cpu_mb_s``), which a busy machine disturbs less; each is the best of
+``RUNS`` runs (as ``timeit`` advises: the slower runs measure the other work on the machine).
 
     .venv/bin/python bench/pii_scan.py [MEGABYTES]
 """
@@ -11,6 +12,7 @@ import random
 import string
 import sys
 import time
+from collections.abc import Callable
 
 from crawler.analyze.decode import scan_part
 from crawler.analyze.pii import PiiMatcher, pii_fields
@@ -25,6 +27,18 @@ ACCOUNTS = {
 }  # fmt: skip
 ALPHABET = string.ascii_letters + string.digits + string.punctuation + " \n"
 BODY_CHARS = 1_000_000  # scan_part caps a body here, so time it on bodies of this size
+RUNS = 3
+
+
+def best_rates(megabytes: float, work: Callable[[], list]) -> tuple[float, float, list]:
+    """The best wall-clock and CPU-time rates of ``RUNS`` runs of ``work()``, and what it returned."""
+    wall, cpu = [], []
+    for _ in range(RUNS):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        result = work()
+        wall.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    return megabytes / min(wall), megabytes / min(cpu), result
 
 
 def measure(megabytes: float = 20.0) -> dict:
@@ -38,10 +52,8 @@ def measure(megabytes: float = 20.0) -> dict:
     rng = random.Random(7400)
     text = "".join(rng.choices(ALPHABET, k=int(megabytes * 1_000_000)))
 
-    started, cpu_started = time.perf_counter(), time.process_time()
-    figures["matches"] = len(matcher.scan(text, "bench"))
-    figures["scan_mb_s"] = megabytes / (time.perf_counter() - started)
-    figures["scan_cpu_mb_s"] = megabytes / (time.process_time() - cpu_started)
+    figures["scan_mb_s"], figures["scan_cpu_mb_s"], found = best_rates(megabytes, lambda: matcher.scan(text, "bench"))
+    figures["matches"] = len(found)
 
     sample = text[:BODY_CHARS]
     variants = {variant.text for variant in matcher.variants()}
@@ -54,10 +66,10 @@ def measure(megabytes: float = 20.0) -> dict:
     figures["naive_variants"] = len(variants)
 
     bodies = [text[i : i + BODY_CHARS] for i in range(0, len(text), BODY_CHARS)]
-    started, cpu_started = time.perf_counter(), time.process_time()
-    figures["decoded_matches"] = len([m for body in bodies for m in scan_part(matcher, "post body", body)])
-    figures["decoded_mb_s"] = megabytes / (time.perf_counter() - started)
-    figures["decoded_cpu_mb_s"] = megabytes / (time.process_time() - cpu_started)
+    figures["decoded_mb_s"], figures["decoded_cpu_mb_s"], found = best_rates(
+        megabytes, lambda: [m for body in bodies for m in scan_part(matcher, "post body", body)]
+    )
+    figures["decoded_matches"] = len(found)
     return figures
 
 
@@ -65,7 +77,7 @@ def main(megabytes: float = 20.0) -> None:
     f = measure(megabytes)
     print(f"built {f['variants']} variants of {len(ACCOUNTS)} accounts in {f['build_s']:.2f} s")
     print(
-        f"scan: {f['scan_mb_s']:.1f} MB/s ({f['scan_cpu_mb_s']:.1f} MB/s of CPU time) over {megabytes:g} MB "
+        f"scan, best of {RUNS}: {f['scan_mb_s']:.1f} MB/s ({f['scan_cpu_mb_s']:.1f} MB/s of CPU time) over {megabytes:g} MB "
         f"of random text, {f['matches']} matches"
     )
     print(
@@ -73,7 +85,7 @@ def main(megabytes: float = 20.0) -> None:
         f"{f['speedup']:.0f}x faster ({f['naive_hits']} naive hits)"
     )
     print(
-        f"scan_part (with decoded views): {f['decoded_mb_s']:.1f} MB/s ({f['decoded_cpu_mb_s']:.1f} MB/s of CPU "
+        f"scan_part (with decoded views), best of {RUNS}: {f['decoded_mb_s']:.1f} MB/s ({f['decoded_cpu_mb_s']:.1f} MB/s of CPU "
         f"time), {f['decoded_matches']} matches"
     )
 

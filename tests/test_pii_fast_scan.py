@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crawler.analyze import pii
+from crawler.analyze import decode, pii
 from crawler.analyze.decode import decode_base64_token, percent_decoded
 from crawler.analyze.pii import PiiMatch, PiiMatcher, pii_fields
 
@@ -73,8 +73,9 @@ def test_scan_finds_what_a_find_loop_over_every_variant_finds(text, key):
 
 
 @pytest.mark.parametrize("block", [16, 64, 1 << 16])
-def test_gram_index_finds_every_occurrence_across_block_boundaries(monkeypatch, block):
+def test_filters_and_gram_indexes_find_every_occurrence_across_block_boundaries(monkeypatch, block):
     monkeypatch.setattr(pii._GramIndex, "BLOCK", block)
+    monkeypatch.setattr(pii._PrefixFilter, "BLOCK", block)
     strings = ["abcdefgh", "0123456789abcdef0123", "x" * 30, "ab" * 20, "é-ç-ø-é-ç-ø-é-ç-ø-é-ç-ø", "zz?zzzz"]
     occurrences = pii._Occurrences(strings + ["abcd", "zz"])
     text = "".join(("abcdefgh" * 3, "x" * 45, "ab" * 33, "é-ç-ø-" * 7, "0123456789abcdef" * 4, "zz?zzzzé"))
@@ -137,3 +138,34 @@ BASE64_TOKENS = st.one_of(
 @given(BASE64_TOKENS)
 def test_decode_base64_token_agrees_with_the_base64_module(token):
     assert decode_base64_token(token) == reference_decode_base64_token(token)
+
+
+@pytest.mark.parametrize("first_byte", range(256))
+def test_decode_base64_token_for_every_first_byte_agrees_with_the_base64_module(first_byte):
+    for tail in (b"bcdef", "é-ok".encode(), b"\tx\ny"):
+        for token in (
+            base64.b64encode(bytes([first_byte]) + tail),
+            base64.urlsafe_b64encode(bytes([first_byte]) + tail),
+        ):
+            assert decode_base64_token(token.decode()) == reference_decode_base64_token(token.decode())
+
+
+TOKEN_TEXT = st.lists(
+    st.one_of(
+        st.from_regex(r"[A-Za-z0-9+/_-]{0,14}={0,3}", fullmatch=True),
+        st.text(alphabet="=%. \n\té😀Ag+_-", max_size=3),
+        BASE64_TOKENS,
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(TOKEN_TEXT)
+def test_tokens_found_with_big_integers_are_the_regex_matches_that_may_decode(text):
+    expected = [
+        token.span()
+        for token in decode._BASE64_TOKEN.finditer(text)
+        if token.group()[0] not in decode._NEVER_STARTS_TEXT
+    ]
+    assert decode._tokens_that_may_decode(text) == expected

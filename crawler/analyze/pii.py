@@ -35,10 +35,9 @@ from __future__ import annotations
 import datetime as dt
 import re
 from array import array
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-
-import ahocorasick
 
 from crawler.analyze.encodings import (
     DIGEST_ENCODERS,
@@ -463,6 +462,61 @@ def _one_byte_per_char(text: str) -> bytes:
     return text.encode("ascii", "replace")
 
 
+def _folded(text: str) -> bytes:
+    """``_one_byte_per_char`` lower-cased (ASCII only, so still one byte per character): the indexes below
+    look strings up case-insensitively, which lets the upper- and lower-case forms of a variant share their
+    entries, and check each hit exactly against the text."""
+    return _one_byte_per_char(text).lower()
+
+
+class _PrefixFilter:
+    """Every occurrence of strings at least ``width`` (at most 8) characters long, found by their first ``width``.
+
+    Bit ``j`` of ``table[c]`` says that some string has byte ``c`` at offset ``j``. The text's bytes
+    translated through the table and read as one big integer, shifted and AND-ed in C, leave bit 0 of byte
+    ``i`` set where every byte of ``text[i : i + width]`` may start a string there: a few positions per
+    block, each then checked exactly. This looks at the whole text in a handful of passes in C, where an
+    Aho-Corasick automaton steps through it a character at a time.
+    """
+
+    BLOCK = 1 << 16  # bytes of text filtered at a time, so the big integers stay in the cache
+
+    def __init__(self, strings: Iterable[str], width: int) -> None:
+        self.width = width
+        table = bytearray(256)
+        self._strings_by_prefix: dict[bytes, list[str]] = {}
+        for string in strings:
+            prefix = _folded(string)[:width]
+            self._strings_by_prefix.setdefault(prefix, []).append(string)
+            for offset, byte in enumerate(prefix):
+                table[byte] |= 1 << offset
+        self._table = bytes(table)
+        self._low_bits = int.from_bytes(b"\x01" * self.BLOCK, "little")
+
+    def occurrences(self, text: str, data: bytes) -> Iterator[tuple[str, int]]:
+        """``(string, start)`` of every occurrence in ``text``, whose ``_folded`` is ``data``."""
+        if not self._strings_by_prefix:
+            return
+        width = self.width
+        for block_start in range(0, len(data), self.BLOCK):
+            block = data[block_start : block_start + self.BLOCK + width - 1]
+            bits = int.from_bytes(block.translate(self._table), "little")
+            starts = bits
+            for offset in range(1, width):
+                starts &= bits >> (9 * offset)  # bit ``offset`` of byte ``i + offset`` onto bit 0 of byte ``i``
+            starts &= self._low_bits
+            if not starts:
+                continue
+            marks = starts.to_bytes(len(block), "little")
+            position = marks.find(1)
+            while position >= 0:
+                start = block_start + position
+                for string in self._strings_by_prefix.get(data[start : start + width], ()):
+                    if text.startswith(string, start):
+                        yield string, start
+                position = marks.find(1, position + 1)
+
+
 class _GramIndex:
     """Every occurrence of strings at least ``stride + width - 1`` long, found by looking up grams of the text.
 
@@ -471,8 +525,8 @@ class _GramIndex:
     grams at offsets ``0 .. stride - 1``, and a scan looks up only the text's grams at multiples of ``stride``:
     the text's bytes read as an array of machine integers and intersected with the index's grams, in C, a
     block at a time, so that a hit is located by a search of its block only. Each hit is then checked exactly
-    against the text. Strings and text are both read through ``_one_byte_per_char``, so an occurrence always
-    shows as a hit.
+    against the text. Strings and text are both read through ``_folded``, so an occurrence always shows as a
+    hit.
     """
 
     BLOCK = 1 << 16  # bytes of text intersected at a time; a multiple of every stride
@@ -483,7 +537,7 @@ class _GramIndex:
         self.typecode = next(code for code in "BHILQ" if array(code).itemsize == width)
         strings_by_gram: dict[int, list[tuple[str, int]]] = {}
         for string in strings:
-            data = _one_byte_per_char(string)
+            data = _folded(string)
             for offset in range(stride):
                 gram = array(self.typecode, data[offset : offset + width])[0]
                 strings_by_gram.setdefault(gram, []).append((string, offset))
@@ -491,7 +545,7 @@ class _GramIndex:
         self._grams = frozenset(strings_by_gram)
 
     def occurrences(self, text: str, data: bytes) -> set[tuple[str, int]]:
-        """``(string, start)`` of every occurrence in ``text``, whose ``_one_byte_per_char`` is ``data``."""
+        """``(string, start)`` of every occurrence in ``text``, whose ``_folded`` is ``data``."""
         found: set[tuple[str, int]] = set()
         if not self._grams:
             return found
@@ -523,35 +577,34 @@ class _Occurrences:
     """Where each of a set of strings occurs in a text, every occurrence, overlapping ones included.
 
     One Aho-Corasick pass over all the variants costs about one comparison per child of the automaton's root
-    per character, and the variants of a few accounts start with nearly every character. So only the few short
-    strings go through an automaton (with a small root); longer ones are found through gram indexes, which
-    look at one machine word of the text per ``stride`` characters.
+    per character, and the variants of a few accounts start with nearly every character. So the strings are
+    split by length: the short ones go through prefix filters (a few passes of big-integer arithmetic over
+    the whole text, in C), the longer ones through gram indexes, which look at one machine word of the text
+    per ``stride`` characters; the longer the strings, the longer the stride.
     """
 
-    SHORT_BELOW = 7  # an Aho-Corasick automaton for these
-    LONG_FROM = 23  # 8-character grams every 16 characters for these; 4-character grams every 4 between
+    SHORT_BELOW = 7  # a prefix filter on the shortest one's length (at most 4 characters) for these
+    MID_FROM = 11  # a prefix filter on 7 characters between, 4-character grams every 8 characters from here
+    LONG_FROM = 23  # 8-character grams every 16 characters for these
 
     def __init__(self, strings: Iterable[str]) -> None:
-        strings = list(strings)
-        self._short = ahocorasick.Automaton()
-        for string in strings:
-            if len(string) < self.SHORT_BELOW:
-                self._short.add_word(string, string)
-        self._has_short = len(self._short) > 0
-        if self._has_short:
-            self._short.make_automaton()
+        strings = [string for string in strings if string]
+        short = [string for string in strings if len(string) < self.SHORT_BELOW]
+        self._filters = [
+            _PrefixFilter(short, min([4, *map(len, short)])),
+            _PrefixFilter([string for string in strings if self.SHORT_BELOW <= len(string) < self.MID_FROM], 7),
+        ]
         self._indexes = [
-            _GramIndex([string for string in strings if self.SHORT_BELOW <= len(string) < self.LONG_FROM], 4, 4),
+            _GramIndex([string for string in strings if self.MID_FROM <= len(string) < self.LONG_FROM], 4, 8),
             _GramIndex([string for string in strings if len(string) >= self.LONG_FROM], 8, 16),
         ]
 
     def find(self, text: str) -> Iterator[tuple[str, int]]:
         """``(string, start)`` pairs, each once, in no particular order."""
-        if self._has_short:
-            for last_index, string in self._short.iter(text):
-                yield string, last_index + 1 - len(string)
-        if len(text) >= self.SHORT_BELOW:
-            data = _one_byte_per_char(text)
+        data = _folded(text)
+        for prefix_filter in self._filters:
+            yield from prefix_filter.occurrences(text, data)
+        if len(text) >= self.MID_FROM:
             for index in self._indexes:
                 yield from index.occurrences(text, data)
 
@@ -584,6 +637,7 @@ class PiiMatcher:
         self._owners = {text: tuple(owners.values()) for text, owners in owners_by_text.items()}
         self._ambiguous = {text for text in self._owners if self.is_ambiguous(text)}
         self._occurrences = _Occurrences(self._owners)
+        self._longest = max(map(len, self._owners), default=0)
 
     @property
     def variant_count(self) -> int:
@@ -596,22 +650,66 @@ class PiiMatcher:
     def is_ambiguous(self, text: str) -> bool:
         return len(text) < self.distinctive_length or _NUMERIC.fullmatch(text) is not None
 
-    def scan(self, text: str, location: str, key: str | None = None) -> list[PiiMatch]:
+    def scan(
+        self, text: str, location: str, key: str | None = None, changed: list[tuple[int, int]] | None = None
+    ) -> list[PiiMatch]:
         """Every variant in ``text``. ``key`` names what the whole text is the value of, if anything
-        (a cookie, header, storage key or parameter name): a key hint for the precision rule."""
+        (a cookie, header, storage key or parameter name): a key hint for the precision rule.
+
+        ``changed``: spans of ``text`` (in order, not overlapping, possibly empty) outside which it is a copy
+        of a text scanned before, a stretch of ``text`` for a stretch of that text, the start and end of both
+        included only where no change is. Then only the matches near a change are returned, exactly those of
+        a whole scan that are: a match further away decides the same way in the copy, because whether it
+        counts depends on ``CONTEXT`` characters around it and on the matches that contain it (within the
+        longest variant's length), all inside the copy. The matches near a change, and those containing
+        them, are found in a window around it.
+        """
         if not self._owners or not text:
             return []
+        if changed is None:
+            windows = [(0, len(text))]
+        else:
+            windows = self._windows(changed, len(text))
         matches = []
-        for variant_text, start in self._occurrences.find(text):
-            end = start + len(variant_text)
-            ambiguous = variant_text in self._ambiguous
-            for variant in self._owners[variant_text]:
-                if ambiguous and not self._is_unambiguous_here(text, start, end, variant, key):
-                    continue
-                matches.append(
-                    PiiMatch(variant.account, variant.field, variant.text, variant.chain, location, start, end)
-                )
-        return _without_contained(matches)
+        for low, high in windows:
+            window = text if (low, high) == (0, len(text)) else text[low:high]
+            for variant_text, window_start in self._occurrences.find(window):
+                start = low + window_start
+                end = start + len(variant_text)
+                ambiguous = variant_text in self._ambiguous
+                for variant in self._owners[variant_text]:
+                    if ambiguous and not self._is_unambiguous_here(text, start, end, variant, key):
+                        continue
+                    matches.append(
+                        PiiMatch(variant.account, variant.field, variant.text, variant.chain, location, start, end)
+                    )
+        kept = _without_contained(matches)
+        if changed is not None:
+            kept = [match for match in kept if self._is_near(match, changed)]
+        return kept
+
+    CONTEXT = 66  # ``_key_before`` reads 64 characters before a match, ``_is_delimited`` one on each side
+
+    @property
+    def _reach(self) -> int:
+        """How near a change a match must be for the change to matter: the context of any match that
+        contains it."""
+        return self._longest + self.CONTEXT
+
+    def _windows(self, changed: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+        margin = self._reach + self._longest
+        windows: list[tuple[int, int]] = []
+        for start, end in changed:
+            low, high = max(0, start - margin), min(length, end + margin)
+            if windows and low <= windows[-1][1]:
+                windows[-1] = (windows[-1][0], high)
+            else:
+                windows.append((low, high))
+        return windows
+
+    def _is_near(self, match: PiiMatch, changed: list[tuple[int, int]]) -> bool:
+        index = bisect_left(changed, match.start - self._reach, key=lambda span: span[1])
+        return index < len(changed) and changed[index][0] <= match.end + self._reach
 
     def _is_unambiguous_here(self, text: str, start: int, end: int, variant: PiiVariant, key: str | None) -> bool:
         if not _is_delimited(text, start, end):
