@@ -92,19 +92,19 @@ def demo_run(tmp_path_factory) -> CliRun:
     )
 
 
-# The files that take longest, with the seconds one xdist worker spent on each in a full run on 2 cores (measured
-# under load; only their order matters). With `--dist loadfile` a file runs whole on one worker, so the run can end
+# The files that take longest, with the seconds one xdist worker spent on each in a full run on 2 cores at load
+# average 21 (only their order matters). With `--dist loadfile` a file runs whole on one worker, so the run can end
 # no sooner than its longest file: these start first, longest first, so they end on different workers, and the
 # demo audit (which every file reading demo_run waits for) is made early, while the other worker is busy.
 LONGEST_FILES = {
-    "test_e2e_shards.py": 60,
-    "test_e2e_jobs_removal.py": 55,
-    "test_e2e_jobs.py": 55,
-    "test_bench.py": 50,
-    "test_e2e_coverage.py": 50,
-    "test_e2e_hostile.py": 40,
-    "test_e2e_demo.py": 30,
-    "test_fixtures_serve.py": 30,
+    "test_e2e_jobs.py": 187,
+    "test_e2e_shards.py": 158,
+    "test_bench.py": 131,
+    "test_e2e_jobs_removal.py": 125,
+    "test_e2e_coverage.py": 112,
+    "test_fixtures_serve.py": 90,
+    "test_e2e_hostile.py": 69,
+    "test_e2e_demo.py": 51,
 }
 
 
