@@ -115,7 +115,7 @@ def load_judge(tiny: bool) -> Judge:
 
 # -- 1. a BrightPath audit against bare Playwright ----------------------------------------------------------
 def audit_overhead(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]:
-    config_path = write_config(work / "brightpath.toml", internet, [vendor_blocks(2 if tiny else None)["brightpath"]])
+    config_path = write_config(work / "brightpath.toml", internet, [vendor_blocks(1 if tiny else None)["brightpath"]])
     config = load_config(config_path)
     settings = LaunchSettings.from_config(config.browser)
     secrets = dict(PASSWORD_ENV)
@@ -355,7 +355,7 @@ def _rss(process: psutil.Process) -> int:
 
 
 def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]:
-    pages = 4 if tiny else 500
+    pages = 2 if tiny else 500
     config = write_config(work / "storyshelf.toml", internet, [STORYSHELF.format(pages=pages)], vendor_timeout_s=7200)
     db_path = work / "storyshelf.db"
     args = [
