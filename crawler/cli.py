@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import signal
 import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -13,10 +12,11 @@ from urllib.parse import urlsplit
 
 import click
 
-from . import __version__
+from . import __version__, interrupts
 from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .dns import DnsResolver
+from .interrupts import Interrupted
 from .jobs.fixture_web import DEFAULT_PORTS as DEFAULT_FIXTURE_PORTS
 from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowledge_warning, update_lists
 from .store import queries
@@ -34,19 +34,6 @@ class UsageProblem(click.ClickException):
 
 class AuditFailed(click.ClickException):
     exit_code = EXIT_AUDIT_FAILED
-
-
-class Interrupted(SystemExit):
-    """Ctrl-C or SIGTERM: unwinds the run (marked incomplete, its audits interrupted, browsers closed)."""
-
-    def __init__(self, signum: int):
-        super().__init__(128 + signum)
-        self.signal_name = signal.Signals(signum).name
-
-
-def _terminate_cleanly(signum, frame):
-    # Turns SIGTERM (systemd, timeout, kill) and Ctrl-C into an exception so the run is marked incomplete.
-    raise Interrupted(signum)
 
 
 class _Commands(click.Group):
@@ -291,8 +278,7 @@ def main() -> None:
     Exit status of the commands that audit: 0 no violation, 1 violations found, 2 usage or config error,
     3 an audit was incomplete (its verdict says why and how to fix it; outranks 1) or the run failed.
     Ctrl-C or SIGTERM ends a run cleanly: it is marked incomplete and the exit status is 130 (143 for SIGTERM)."""
-    signal.signal(signal.SIGTERM, _terminate_cleanly)
-    signal.signal(signal.SIGINT, _terminate_cleanly)
+    interrupts.install()
     # Databases, HARs, traces, screenshots and logs hold the test accounts' session cookies: owner only.
     os.umask(0o077)
 

@@ -13,6 +13,7 @@ from playwright.async_api import async_playwright
 from ..browse.browser import LaunchSettings
 from ..browse.protocol import Credentials, VendorAudit
 from ..config import Account, Config, ConfigError, Vendor, resolve_secret
+from ..interrupts import run_until_interrupted
 from ..observations import CookieObs, StorageObs
 from ..policy.engine import Judgement
 from ..policy.judge import Judge
@@ -109,7 +110,9 @@ def run_audit(
     result = RunResult(run_id, "running")
     try:
         with progress or Progress() as shown:
-            result.audits = asyncio.run(_audit_all(store, settings, targets, run_id, mode, concurrency, shown))
+            result.audits = run_until_interrupted(
+                _audit_all(store, settings, targets, run_id, mode, concurrency, shown)
+            )
         result.audits = _record_cname_chains(store, run_id, settings.dns_resolver, result.audits)
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
