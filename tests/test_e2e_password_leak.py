@@ -142,6 +142,8 @@ def test_no_encoding_of_a_random_password_reaches_an_artefact(tmp_path_factory, 
     assert log.exists() and list((workdir / "results" / "evidence").rglob("*.har"))
     parts = [p.name for p in (workdir / "results" / "evidence").rglob("audited.part-2.*")]
     assert sorted(parts) == sorted(["audited.part-2.har", "audited.part-2.trace.zip"] * len(passwords)), parts
+    with zipfile.ZipFile(next((workdir / "results" / "evidence").rglob("audited.part-2.trace.zip"))) as trace:
+        assert b'"frame-snapshot"' in trace.read("trace.trace")  # each part keeps the pages' DOM snapshots
     verified = run_cli(["verify-evidence", "latest"], cwd=workdir)
     assert verified.returncode == 0 and "evidence intact" in verified.stdout, verified.stdout + verified.stderr
     outputs += [verified.stdout, verified.stderr]
