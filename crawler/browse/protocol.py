@@ -356,7 +356,7 @@ class VendorAudit:
 
     async def _start_evidence(self, browser: _Browser) -> None:
         """Start the HAR (bodies embedded) and the trace (DOM snapshots) of the session's next part. The trace has
-        no screencast: its frames were 99 % of the evidence bytes (about 280 KB a page), and each visit's
+        no screencast: its frames were 99 % of a trace's bytes (170 KB a visit on StoryShelf), and each visit's
         screenshot is kept and sealed beside it."""
         browser.part += 1
         browser.part_visits = 0
