@@ -302,7 +302,7 @@ class MemoryWatch:
     def __init__(self, pid: int, db_path: Path):
         self.process = psutil.Process(pid)
         self.db_path = db_path
-        self.samples: list[tuple[int, float, float]] = []  # (crawl pages, python MB, browser MB)
+        self.samples: list[tuple[int, float, float, float]] = []  # (crawl pages, python, browser, driver MB)
         self.peak_python_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -319,13 +319,15 @@ class MemoryWatch:
         while not self._stop.wait(0.5):
             try:
                 python_mb = self.process.memory_info().rss / 2**20
-                browser_mb = sum(_rss(child) for child in self.process.children(recursive=True)) / 2**20
+                children = self.process.children(recursive=True)
+                browser_mb = sum(_rss(child) for child in children) / 2**20
+                driver_mb = sum(_rss(child) for child in children if _is_driver(child)) / 2**20
             except psutil.Error:
                 continue
             self.peak_python_mb = max(self.peak_python_mb, python_mb)
             pages = self._crawl_pages()
             if pages is not None:
-                self.samples.append((pages, python_mb, browser_mb))
+                self.samples.append((pages, python_mb, browser_mb, driver_mb))
 
     def _crawl_pages(self) -> int | None:
         try:
@@ -336,15 +338,25 @@ class MemoryWatch:
         except Exception:
             return None
 
-    def browser_growth_mb_per_page(self) -> float | None:
-        """The slope of browser memory against crawl pages (least squares), past the first tenth of the crawl."""
+    def growth_mb_per_page(self, driver_only: bool = False) -> float | None:
+        """The slope of browser memory (Playwright's driver and Chromium; or the driver alone) against crawl pages
+        (least squares), past the first tenth of the crawl."""
         top = max((s[0] for s in self.samples), default=0)
-        points = [(p, b) for p, _, b in self.samples if top and p >= max(2, top // 10) and p < top]
+        points = [
+            (p, d if driver_only else b) for p, _, b, d in self.samples if top and p >= max(2, top // 10) and p < top
+        ]
         if len(points) < 3 or len({p for p, _ in points}) < 2:
             return None
         mean_p = sum(p for p, _ in points) / len(points)
         mean_b = sum(b for _, b in points) / len(points)
         return sum((p - mean_p) * (b - mean_b) for p, b in points) / sum((p - mean_p) ** 2 for p, _ in points)
+
+
+def _is_driver(process: psutil.Process) -> bool:
+    try:
+        return "run-driver" in process.cmdline()
+    except psutil.Error:
+        return False
 
 
 def _rss(process: psutil.Process) -> int:
@@ -395,7 +407,7 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
         for f in (work / kind / f"run-{run_id}").rglob("*")
         if f.is_file()
     )
-    growth = watch.browser_growth_mb_per_page()
+    growth, driver_growth = watch.growth_mb_per_page(), watch.growth_mb_per_page(driver_only=True)
     figures = [
         Figure(
             f"{crawled}-page crawl: peak RSS of the Python process",
@@ -405,7 +417,9 @@ def big_crawl(internet: FixtureInternet, work: Path, tiny: bool) -> list[Figure]
         ),
         Figure(
             f"{crawled}-page crawl: browser growth per page",
-            "n/a (too few samples)" if growth is None else f"{growth:.3f} MB/page",
+            "n/a (too few samples)"
+            if growth is None or driver_growth is None
+            else f"{growth:.3f} MB/page (driver {driver_growth:.3f}, Chromium {growth - driver_growth:.3f})",
             "< 0.2 MB/page",
             None if tiny or growth is None else growth < 0.2,
         ),

@@ -23,6 +23,7 @@ SAFE_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 MAX_PAGE_TIMEOUT_S = 600.0
 MAX_VENDOR_TIMEOUT_S = 24 * 3600.0
 MAX_AUDIT_EVERY_DAYS = 3660
+MAX_EVIDENCE_PART_VISITS = 10_000
 
 
 class ConfigError(Exception):
@@ -45,6 +46,7 @@ class BrowserConfig:
     block_third_party_cookies: bool = False
     page_timeout_s: float = 20.0
     vendor_timeout_s: float = 600.0
+    evidence_part_visits: int = 50
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
             "page_timeout_s",
             "vendor_timeout_s",
             "dns_resolver",
+            "evidence_part_visits",
         },
     )
     dns_resolver = c.get(raw, where, "dns_resolver", str)
@@ -284,6 +287,13 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
                 f"{value} is out of range",
                 f"give a number of seconds above 0 and at most {limit:.0f}",
             )
+    part_visits = c.get(raw, where, "evidence_part_visits", int, default=50)
+    if not 1 <= part_visits <= MAX_EVIDENCE_PART_VISITS:
+        c.fail(
+            "browser.evidence_part_visits",
+            f"{part_visits} is out of range",
+            f"give a number of visits from 1 to {MAX_EVIDENCE_PART_VISITS}",
+        )
     return BrowserConfig(
         host_resolver_rules=c.get(raw, where, "host_resolver_rules", str),
         ignore_https_errors=c.get(raw, where, "ignore_https_errors", bool, default=False),
@@ -294,6 +304,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
         block_third_party_cookies=c.get(raw, where, "block_third_party_cookies", bool, default=False),
         page_timeout_s=float(page_timeout),
         vendor_timeout_s=float(vendor_timeout),
+        evidence_part_visits=part_visits,
     )
 
 

@@ -28,6 +28,14 @@ from test_config import VALID, write
             ("ignore_https_errors = true", "ignore_https_errors = true\nvendor_timeout_s = nan"),
             "browser.vendor_timeout_s",
         ),
+        (
+            ("ignore_https_errors = true", "ignore_https_errors = true\nevidence_part_visits = 0"),
+            "browser.evidence_part_visits",
+        ),
+        (
+            ("ignore_https_errors = true", "ignore_https_errors = true\nevidence_part_visits = 99999999999"),
+            "browser.evidence_part_visits",
+        ),
         (("logout_url =", "audit_every_days = 99999999999\nlogout_url ="), "vendors[0].audit_every_days"),
         (("logout_url =", "audit_every_days = -3\nlogout_url ="), "vendors[0].audit_every_days"),
         (("logout_url =", "max_pages = 99999999999\nlogout_url ="), "vendors[0].max_pages"),

@@ -54,6 +54,9 @@ def test_valid_config_loads_every_field(tmp_path):
     assert vendor.accounts[0].pii["birth_date"] == "2013-04-09"
     assert len(config.sha256) == 64
     assert vendor.form_probe is True  # the key-logging probe types into fields unless turned off
+    assert config.browser.evidence_part_visits == 50
+    parted = load_config(write(tmp_path, VALID.replace("ignore_https_errors = true", "evidence_part_visits = 7")))
+    assert parted.browser.evidence_part_visits == 7
 
 
 def test_the_form_probe_is_turned_off_per_vendor(tmp_path):

@@ -30,7 +30,11 @@ role = "student{n}"
 username = "s{n}@students.mps.test"
 password_env = "FORMLAB_PASSWORD_{n}"
 """
+# Every visit its own HAR and trace part: each part is redacted, sealed and verified on its own.
 CONFIG = """
+[browser]
+evidence_part_visits = 1
+
 [[vendors]]
 id = "formlab"
 name = "FormLab"
@@ -136,6 +140,13 @@ def test_no_encoding_of_a_random_password_reaches_an_artefact(tmp_path_factory, 
         assert report.returncode == 0, report.stderr
         outputs += [report.stdout, report.stderr]
     assert log.exists() and list((workdir / "results" / "evidence").rglob("*.har"))
+    parts = [p.name for p in (workdir / "results" / "evidence").rglob("audited.part-2.*")]
+    assert sorted(parts) == sorted(["audited.part-2.har", "audited.part-2.trace.zip"] * len(passwords)), parts
+    with zipfile.ZipFile(next((workdir / "results" / "evidence").rglob("audited.part-2.trace.zip"))) as trace:
+        assert b'"frame-snapshot"' in trace.read("trace.trace")  # each part keeps the pages' DOM snapshots
+    verified = run_cli(["verify-evidence", "latest"], cwd=workdir)
+    assert verified.returncode == 0 and "evidence intact" in verified.stdout, verified.stdout + verified.stderr
+    outputs += [verified.stdout, verified.stderr]
     for password in passwords:
         assert not hits(password, workdir, outputs), password
     # Session cookies of the test accounts are in there: owner-only files and folders, whatever the umask.

@@ -95,6 +95,7 @@ class LaunchSettings:
     block_third_party_cookies: bool = False
     page_timeout_s: float = 20.0
     vendor_timeout_s: float = 600.0
+    evidence_part_visits: int = 50  # a session's HAR and trace are written and restarted every this many visits
 
     @classmethod
     def from_config(
@@ -115,6 +116,7 @@ class LaunchSettings:
             block_third_party_cookies=browser.block_third_party_cookies,
             page_timeout_s=browser.page_timeout_s,
             vendor_timeout_s=browser.vendor_timeout_s,
+            evidence_part_visits=browser.evidence_part_visits,
         )
 
     def chromium_args(self) -> list[str]:

@@ -43,11 +43,15 @@ def inside_results(store: Store, path: Path) -> Path:
     return path
 
 
-def session_paths(store: Store, run_id: int, vendor_id: str, account: str, session: str) -> tuple[Path, Path]:
-    """Where one browser session (control, audited, reconnect, …) keeps its HAR and its trace."""
+def session_paths(
+    store: Store, run_id: int, vendor_id: str, account: str, session: str, part: int = 1
+) -> tuple[Path, Path]:
+    """Where one browser session (control, audited, reconnect, …) keeps the HAR and the trace of one part of its
+    visits: ``audited.har`` for the first, ``audited.part-2.har`` for the next, and so on."""
     folder = inside_results(store, evidence_dir(store, run_id) / vendor_id / account / session).parent
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / f"{session}.har", folder / f"{session}.trace.zip"
+    stem = session if part == 1 else f"{session}.part-{part}"
+    return folder / f"{stem}.har", folder / f"{stem}.trace.zip"
 
 
 def redact_file(path: Path, redactor: Redactor) -> None:
