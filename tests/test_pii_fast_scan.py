@@ -73,8 +73,7 @@ def test_scan_finds_what_a_find_loop_over_every_variant_finds(text, key):
 
 
 @pytest.mark.parametrize("block", [16, 64, 1 << 16])
-def test_filters_and_gram_indexes_find_every_occurrence_across_block_boundaries(monkeypatch, block):
-    monkeypatch.setattr(pii._GramIndex, "BLOCK", block)
+def test_filters_across_block_boundaries_and_gram_indexes_find_every_occurrence(monkeypatch, block):
     monkeypatch.setattr(pii._PrefixFilter, "BLOCK", block)
     strings = ["abcdefgh", "0123456789abcdef0123", "x" * 30, "ab" * 20, "é-ç-ø-é-ç-ø-é-ç-ø-é-ç-ø", "zz?zzzz"]
     occurrences = pii._Occurrences(strings + ["abcd", "zz"])
@@ -169,3 +168,13 @@ def test_tokens_found_with_big_integers_are_the_regex_matches_that_may_decode(te
         if token.group()[0] not in decode._NEVER_STARTS_TEXT
     ]
     assert decode._tokens_that_may_decode(text) == expected
+
+
+@pytest.mark.parametrize("bits", [1, 22])
+def test_grams_passing_the_hash_filter_by_collision_are_looked_up_exactly(monkeypatch, bits):
+    monkeypatch.setattr(pii._GramIndex, "FILTER_BITS", bits)  # one bit: every gram of the text passes the filter
+    strings = ["0123456789abcdef0123", "x" * 30, "the quick brown fox jumps"]
+    occurrences = pii._Occurrences(strings)
+    text = "noise " * 50 + "0123456789abcdef0123" + "y" * 31 + "x" * 33 + "The quick brown fox jumps" * 2
+    expected = {(s, i) for s in strings for i in range(len(text)) if text.startswith(s, i)}
+    assert sorted(occurrences.find(text)) == sorted(expected) and expected

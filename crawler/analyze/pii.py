@@ -34,10 +34,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+
+import numpy
 
 from crawler.analyze.encodings import (
     DIGEST_ENCODERS,
@@ -523,54 +524,47 @@ class _GramIndex:
     Wherever such a string occurs it covers a whole ``width``-character gram of the text that starts at a
     multiple of ``stride``, at an offset below ``stride`` into the string. So the index holds each string's
     grams at offsets ``0 .. stride - 1``, and a scan looks up only the text's grams at multiples of ``stride``:
-    the text's bytes read as an array of machine integers and intersected with the index's grams, in C, a
-    block at a time, so that a hit is located by a search of its block only. Each hit is then checked exactly
-    against the text. Strings and text are both read through ``_folded``, so an occurrence always shows as a
-    hit.
+    the text's bytes read as an array of machine integers, every ``stride // width``-th one hashed and looked up
+    in a bitmap of the index's grams' hashes, in numpy's C loops; the few that pass are looked up exactly and
+    each hit checked against the text. Strings and text are both read through ``_folded``, so an occurrence always shows as a hit.
     """
-
-    BLOCK = 1 << 16  # bytes of text intersected at a time; a multiple of every stride
 
     def __init__(self, strings: Iterable[str], width: int, stride: int) -> None:
         self.width = width
         self.stride = stride
-        self.typecode = next(code for code in "BHILQ" if array(code).itemsize == width)
+        self.dtype = numpy.dtype(f"<u{width}")
         strings_by_gram: dict[int, list[tuple[str, int]]] = {}
         for string in strings:
             data = _folded(string)
             for offset in range(stride):
-                gram = array(self.typecode, data[offset : offset + width])[0]
+                gram = int.from_bytes(data[offset : offset + width], "little")
                 strings_by_gram.setdefault(gram, []).append((string, offset))
         self._strings_by_gram = {gram: tuple(strings) for gram, strings in strings_by_gram.items()}
-        self._grams = frozenset(strings_by_gram)
+        self._filter = numpy.zeros(1 << self.FILTER_BITS, dtype=bool)
+        self._filter[self._hash(numpy.array(list(strings_by_gram), dtype=self.dtype))] = True
+
+    FILTER_BITS = 22  # a bit per hash of a gram: a few per cent of the text's grams pass where none match
+    _MULTIPLIER = numpy.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: the high bits mix every byte
+
+    def _hash(self, grams: numpy.ndarray) -> numpy.ndarray:
+        return (grams.astype(numpy.uint64) * self._MULTIPLIER) >> numpy.uint64(64 - self.FILTER_BITS)
 
     def occurrences(self, text: str, data: bytes) -> set[tuple[str, int]]:
         """``(string, start)`` of every occurrence in ``text``, whose ``_folded`` is ``data``."""
         found: set[tuple[str, int]] = set()
-        if not self._grams:
+        if not self._strings_by_gram:
             return found
-        view = memoryview(data)
-        step = self.stride // self.width
-        for block_start in range(0, len(data), self.BLOCK):
-            block_end = min(block_start + self.BLOCK, len(data))
-            grams = array(self.typecode)
-            grams.frombytes(view[block_start : block_end - (block_end - block_start) % self.width])
-            for gram in self._grams.intersection(grams[::step] if step > 1 else grams):
-                self._check_hits(text, data, gram, block_start, block_end, found)
+        sampled = numpy.frombuffer(data, dtype=self.dtype, count=len(data) // self.width)[:: self.stride // self.width]
+        for index in numpy.flatnonzero(self._filter[self._hash(sampled)]).tolist():
+            strings = self._strings_by_gram.get(int(sampled[index]))
+            if not strings:
+                continue
+            position = index * self.stride
+            for string, offset in strings:
+                start = position - offset
+                if start >= 0 and text.startswith(string, start):
+                    found.add((string, start))
         return found
-
-    def _check_hits(
-        self, text: str, data: bytes, gram: int, block_start: int, block_end: int, found: set[tuple[str, int]]
-    ) -> None:
-        gram_bytes = array(self.typecode, [gram]).tobytes()
-        position = data.find(gram_bytes, block_start, block_end)
-        while position >= 0:
-            if position % self.stride == 0:
-                for string, offset in self._strings_by_gram[gram]:
-                    start = position - offset
-                    if start >= 0 and text.startswith(string, start):
-                        found.add((string, start))
-            position = data.find(gram_bytes, position + 1, block_end)
 
 
 class _Occurrences:
