@@ -204,3 +204,15 @@ def test_an_id_inside_base64_json_is_found():
     verdict = find_identifier(audited, hotjar("d6c02858-4805-50e9-6677-7e46be0e6bba"), audited, 365)
     assert verdict.is_identifier and verdict.part == "1d8183ca-c437-8d90-10ae-5145403ab02f"
     assert "ABCDEFGHIJKLMNOP" not in split_value("QUJDREVGR0hJSktMTU5PUA==")  # base64 of plain text: not opened
+
+
+def test_a_random_part_is_not_judged_close_to_a_much_longer_control_value():
+    # Seen in an audit: the random part scored 0.51 against the control's whole value, and _fbp went unjudged.
+    verdict = find_identifier(
+        "fb.1.1796163558467.1163711513",
+        "fb.1.1796163557201.1069375013",
+        "fb.1.1796163558467.1163711513",
+        90,
+        now=1796163560,
+    )
+    assert verdict.is_identifier and verdict.part == "1163711513", verdict.reasons

@@ -11,8 +11,8 @@ split into parts (``split_value``); a part identifies the browser when
 - it is not a timestamp (10- or 13-digit Unix times within ``timestamp_window_days`` of now, ISO
   dates), a boolean, a small number or a common setting word (``dark``, ``en-US``, …);
 - it differs from the control sample: its Ratcliff-Obershelp similarity
-  (``difflib.SequenceMatcher.ratio``) to every part of the control value is below
-  ``similarity_threshold`` (no control value at all counts as different);
+  (``difflib.SequenceMatcher.ratio``) to every part of the control value of comparable length (at most twice
+  as long or half as long) is below ``similarity_threshold`` (no control value at all counts as different);
 - it is unchanged after the restart: it is one of the parts of the value seen after the restart.
 
 ``_ga = GA1.2.123456789.1700000000``: the parts are ``GA1``, ``2``, ``123456789`` and ``1700000000``.
@@ -212,7 +212,12 @@ def _test_part(
         return failed("a timestamp")
     if is_common_value(part):
         return failed("a boolean, small number, locale or common word")
-    closest = max(similarity(part, other) for other in control_parts) if control_parts else None
+    # Only values of comparable length are compared: the ratio of a short part to a long value is about their
+    # lengths (a random 10-digit number scored 0.51 against a 29-character control value it was not in).
+    comparable = [
+        other for other in control_parts or () if 2 * min(len(part), len(other)) >= max(len(part), len(other))
+    ]
+    closest = max((similarity(part, other) for other in comparable), default=0.0) if control_parts else None
     threshold = params.similarity_threshold
     if closest is not None and closest >= threshold:
         reason = f"too close to the control profile's value (similarity {closest:.2f} ≥ {threshold:g})"
