@@ -344,20 +344,7 @@ class AuditAnalysis:
             """``text``: the text searched, or for a request where the match is, the text at its location."""
             for match in matches:
                 context = _clip(text if isinstance(text, str) else text(match), match)
-                flows.append(
-                    PiiFlow(
-                        match,
-                        table,
-                        rec.row_id,
-                        rec.phase,
-                        host,
-                        self.parties.party(host),
-                        self.parties.entity(host),
-                        url,
-                        context,
-                        subject,
-                    )
-                )
+                flows.append(self._flow(match, table, rec, host, url, context, subject))
 
         for rec in self.data.requests:
             request = rec.obs
@@ -459,19 +446,9 @@ class AuditAnalysis:
             texts = {"request url": request.url, "post body": request.post_data or ""}
             texts |= {f"header {name.lower()}": value for name, value in request.request_headers}
             for match in scan_request(matcher, request.url, request.request_headers, request.post_data):
+                context = _clip(_text_at_location(texts, match), match)
                 flows.append(
-                    PiiFlow(
-                        match,
-                        "requests",
-                        rec.row_id,
-                        rec.phase,
-                        request.host,
-                        self.parties.party(request.host),
-                        self.parties.entity(request.host),
-                        request.url,
-                        _clip(texts.get(match.location.split(" > ")[0], ""), match),
-                        f"host {request.host}",
-                    )
+                    self._flow(match, "requests", rec, request.host, request.url, context, f"host {request.host}")
                 )
         return flows + self._sent_frame_flows(matcher)
 
@@ -483,21 +460,29 @@ class AuditAnalysis:
             if frame.direction != "sent":
                 continue
             for match in scan_part(matcher, "websocket frame", frame.payload):
+                context = _clip(frame.payload, match)
                 flows.append(
-                    PiiFlow(
-                        match,
-                        "websocket_frames",
-                        rec.row_id,
-                        rec.phase,
-                        frame.host,
-                        self.parties.party(frame.host),
-                        self.parties.entity(frame.host),
-                        frame.socket_url,
-                        _clip(frame.payload, match),
-                        f"host {frame.host}",
+                    self._flow(
+                        match, "websocket_frames", rec, frame.host, frame.socket_url, context, f"host {frame.host}"
                     )
                 )
         return flows
+
+    def _flow(
+        self, match: PiiMatch, table: str, rec: Rec[Any], host: str, url: str | None, context: str, subject: str
+    ) -> PiiFlow:
+        return PiiFlow(
+            match,
+            table,
+            rec.row_id,
+            rec.phase,
+            host,
+            self.parties.party(host),
+            self.parties.entity(host),
+            url,
+            context,
+            subject,
+        )
 
     @cached_property
     def pii_shown_on_pages(self) -> dict[str, tuple[str, ...]]:
