@@ -4,7 +4,6 @@ their decoding changed: the results must be exactly those of splitting and scann
 import base64
 import json
 import random
-import string
 from urllib.parse import quote
 
 from hypothesis import HealthCheck, given, settings
@@ -12,18 +11,9 @@ from hypothesis import strategies as st
 
 from crawler.analyze import decode
 from crawler.analyze.decode import decoded_views, scan_part
-from crawler.analyze.pii import PiiMatcher, pii_fields
+from test_pii_fast_scan import MATCHER, NOISE, VARIANTS
 
-ACCOUNTS = {
-    "liam": {"name": "Liam Novak", "email": "Liam.Novak@Example.org", "student_id": "4417209",
-             "birth_date": "2012-11-23", "phone": "402-555-0147"},
-    "mateo": {"first_name": "Mateo", "last_name": "Álvarez-Ruiz", "email": "m.alvarez@example.com",
-              "student_id": "S-88213", "dob": "2013-07-30", "phone": "+1 402 555 0123"},
-}  # fmt: skip
-MATCHER = PiiMatcher([field for account, values in ACCOUNTS.items() for field in pii_fields(account, values)])
-VARIANTS = sorted({variant.text for variant in MATCHER.variants()})
 KEYS = ["sid=", "dob=", "phone: ", "email=", "&", "=", "%", "%25", "\n", '"fn":"', "==", "/"]
-NOISE = string.ascii_letters + string.digits + string.punctuation + " \n\té中😀"
 # Longer than the windows around a change (twice the longest variant and some), so that views have stretches
 # that are not scanned at all.
 FILLERS = ["".join(random.Random(seed).choices(NOISE, k=700)) for seed in range(4)] + ["." * 900, "A" * 700]
