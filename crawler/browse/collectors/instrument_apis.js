@@ -205,7 +205,7 @@
   const HOLD_MS = 1000;
   if (typeof document !== "undefined" && (global.Worker || global.ServiceWorker || global.SharedWorker)) {
     const held = new Map();  // worker URL -> [release functions]
-    const instrumented = new Set();  // service worker script URLs the audit has released in this document
+    const instrumented = new Set();  // service and shared worker script URLs the audit has released in this document
     Object.defineProperty(global, "__trackauditReleaseWorker", {
       value: (href) => {
         instrumented.add(href);
@@ -218,73 +218,42 @@
       setTimeout(release, HOLD_MS);
     };
 
-    if (global.Worker) {
-      const NativeWorker = global.Worker;
-      const nativePost = NativeWorker.prototype.postMessage;
-      const waiting = new WeakMap();  // worker -> queued postMessage arguments, while held
-      const Instrumented = function (url, options) {
-        const worker = new NativeWorker(url, options);
-        try {
-          const href = new URL(String(url), document.baseURI).href;
-          const queue = [];
-          waiting.set(worker, queue);
-          hold(href, () => {
-            if (!waiting.has(worker)) return;
-            waiting.delete(worker);
-            for (const args of queue) nativePost.apply(worker, args);
-          });
-        } catch (e) { /* never break the page */ }
-        return worker;
-      };
-      Instrumented.prototype = NativeWorker.prototype;
-      Object.setPrototypeOf(Instrumented, NativeWorker);
-      global.Worker = Instrumented;
-      Object.defineProperty(NativeWorker.prototype, "postMessage", {
+    // Messages posted on ``target`` (a worker, or a shared worker's port) wait until the audit releases ``href``.
+    const holdPosts = (target, href) => {
+      const nativePost = target.postMessage;
+      let queue = [];
+      Object.defineProperty(target, "postMessage", {
         configurable: true, writable: true, enumerable: false,
         value: function postMessage(...args) {
-          const queue = waiting.get(this);
-          if (queue) {
-            queue.push(args);
-            return undefined;
-          }
-          return nativePost.apply(this, args);
+          if (queue) { queue.push(args); return undefined; }
+          return nativePost.apply(target, args);
         },
       });
-    }
-
-    // A shared worker is attached when the browser creates it: messages on its port wait like a dedicated
-    // worker's, unless the audit released that worker earlier in this document.
-    if (global.SharedWorker) {
-      const NativeShared = global.SharedWorker;
-      const SharedInstrumented = function (url, options) {
-        const worker = new NativeShared(url, options);
+      hold(href, () => {
+        if (!queue) return;
+        const waiting = queue;
+        queue = null;
+        for (const args of waiting) nativePost.apply(target, args);
+      });
+    };
+    // Each new dedicated worker is a new target to instrument; a shared worker is attached once, when the browser
+    // creates it, so one the audit released earlier in this document passes at once.
+    const holdNewWorkers = (name, messagesOf, shared) => {
+      const Native = global[name];
+      const Instrumented = function (url, options) {
+        const worker = new Native(url, options);
         try {
           const href = new URL(String(url), document.baseURI).href;
-          if (!instrumented.has(href)) {
-            const port = worker.port;
-            const nativePost = port.postMessage;
-            let queue = [];
-            Object.defineProperty(port, "postMessage", {
-              configurable: true, writable: true, enumerable: false,
-              value: function postMessage(...args) {
-                if (queue) { queue.push(args); return undefined; }
-                return nativePost.apply(port, args);
-              },
-            });
-            hold(href, () => {
-              if (!queue) return;
-              const waiting = queue;
-              queue = null;
-              for (const args of waiting) nativePost.apply(port, args);
-            });
-          }
+          if (!(shared && instrumented.has(href))) holdPosts(messagesOf(worker), href);
         } catch (e) { /* never break the page */ }
         return worker;
       };
-      SharedInstrumented.prototype = NativeShared.prototype;
-      Object.setPrototypeOf(SharedInstrumented, NativeShared);
-      global.SharedWorker = SharedInstrumented;
-    }
+      Instrumented.prototype = Native.prototype;
+      Object.setPrototypeOf(Instrumented, Native);
+      global[name] = Instrumented;
+    };
+    if (global.Worker) holdNewWorkers("Worker", (worker) => worker, false);
+    if (global.SharedWorker) holdNewWorkers("SharedWorker", (worker) => worker.port, true);
 
     // A service worker outlives the document: one the audit released earlier in this document passes at once;
     // in a later document its first messages wait HOLD_MS (the audit attached to it before that document).
