@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import click
 
 from . import __version__, interrupts
-from .browse.browser import BrowserNotFound, LaunchSettings
 from .config import BrowserConfig, ConfigError, load_config, load_secrets_file, parse_config
 from .dns import DnsResolver
 from .interrupts import Interrupted
@@ -360,6 +359,7 @@ config_options = _options(
 def _prepare(config_path, pick, secrets_path, chromium, host_resolver_rules, ignore_https_errors, dns_resolver):
     """Config, targets and browser settings of a run, or a usage error (exit 2) that names the fix.
     ``pick`` chooses the config's vendors to run."""
+    from .browse.browser import BrowserNotFound, LaunchSettings
     from .jobs.runner import targets_for
 
     try:
@@ -414,6 +414,7 @@ def demo(
 
     The fixture sites run in this process and the browser is pointed at them; --host-resolver-rules and
     --ignore-https-errors override that as in every browser command. Exit 0 when the run completes."""
+    from .browse.browser import BrowserNotFound
     from .jobs.demo import DEMO_DB, run_demo
 
     judge = _load_judge(policy, lists_dir, warn_about_lists=True)
@@ -575,6 +576,7 @@ def scan(
     Visits URL, same-site links (sign-up and login pages first), restarts the browser and deletes cookies
     as an audit does, and ends in a verdict: approve, do not approve or needs review; "incomplete" (exit 3)
     when the site could not be seen."""
+    from .browse.browser import BrowserNotFound, LaunchSettings
     from .jobs.runner import run_audit, targets_for
 
     parts = urlsplit(url)

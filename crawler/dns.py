@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-
-import dns.exception
-import dns.rdatatype
-import dns.resolver
+from typing import TYPE_CHECKING
 
 from .knowledge.hosts import normalise_host
+
+if TYPE_CHECKING:  # dnspython is imported where a lookup is made: commands that only read need not load it
+    import dns.resolver
 
 MAX_CHAIN = 10  # CNAME hops followed before giving up (a loop, or a misconfigured zone)
 QUERY_TIMEOUT_S = 2.0
@@ -48,6 +48,8 @@ class DnsResolver:
         return f"{self.server}:{self.port}" if self.server else SYSTEM
 
     def dnspython(self) -> dns.resolver.Resolver:
+        import dns.resolver
+
         resolver = dns.resolver.Resolver(configure=self.server is None)
         if self.server:
             resolver.nameservers = [self.server]
@@ -60,6 +62,10 @@ class DnsResolver:
 def cname_chain(host: str, resolver: dns.resolver.Resolver) -> tuple[tuple[str, ...], str | None]:
     """The host and the names it is an alias of, in order, and why the lookup stopped early (None when the
     chain ended normally: a name with no CNAME record, or one that does not exist)."""
+    import dns.exception
+    import dns.rdatatype
+    import dns.resolver
+
     chain = [normalise_host(host)]
     for _ in range(MAX_CHAIN):
         try:
@@ -81,6 +87,9 @@ def cname_chain(host: str, resolver: dns.resolver.Resolver) -> tuple[tuple[str, 
 
 
 def system_resolver_configured() -> bool:
+    import dns.exception
+    import dns.resolver
+
     try:
         dns.resolver.Resolver(configure=True)
     except dns.exception.DNSException:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import adblock
+if TYPE_CHECKING:  # adblock-rust is loaded when a list is compiled: commands that only read need not load it
+    import adblock
 
 # Playwright's resource types (CDP's, lower-cased) → the request types adblock-rust understands.
 # Iframe navigations arrive from Playwright as "document"; callers that know a request loads a
@@ -76,6 +78,8 @@ class FilterListEngine:
 
 
 def _build_engine(list_text: str) -> adblock.Engine:
+    import adblock
+
     # debug keeps each filter's text for the evidence; optimize would fuse filters into one "a <+> b" rule.
     filter_set = adblock.FilterSet(debug=True)
     filter_set.add_filter_list(list_text)
