@@ -98,9 +98,7 @@ def demo_run(tmp_path_factory) -> CliRun:
 # demo audit (which every file reading demo_run waits for) is made early, while the other worker is busy.
 LONGEST_FILES = {
     "test_e2e_jobs.py": 187,
-    "test_e2e_shards.py": 158,
     "test_bench.py": 131,
-    "test_e2e_jobs_removal.py": 125,
     "test_e2e_coverage.py": 112,
     "test_fixtures_serve.py": 90,
     "test_e2e_hostile.py": 69,
