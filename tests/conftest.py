@@ -92,27 +92,31 @@ def demo_run(tmp_path_factory) -> CliRun:
     )
 
 
-# The files that take longest, with the seconds one xdist worker spent on each in a full run on 2 cores at load
-# average 21 (only their order matters). With `--dist loadfile` a file runs whole on one worker, so the run can end
-# no sooner than its longest file: these start first, longest first, so they end on different workers, and the
-# demo audit (which every file reading demo_run waits for) is made early, while the other worker is busy.
-LONGEST_FILES = {
-    "test_e2e_jobs.py": 187,
-    "test_bench.py": 131,
-    "test_e2e_coverage.py": 112,
-    "test_fixtures_serve.py": 90,
-    "test_e2e_hostile.py": 69,
-    "test_e2e_demo.py": 51,
-}
+# The files xdist starts first, in this order. With `--dist loadfile` a file runs whole on one worker, so the run can
+# end no sooner than its longest file. test_e2e_demo.py comes first: it makes the demo audit that a dozen files
+# read (demo_run), and a worker that reaches one of them before the audit is made sits idle until it is. Then the
+# longest files, longest first (seconds one worker spent on each in a full run on 2 cores), so they end on
+# different workers; test_e2e_hostile.py mostly waits for pages that hang, beside the others' audits.
+FIRST_FILES = (
+    "test_e2e_demo.py",  # 35
+    "test_e2e_jobs.py",  # 125
+    "test_e2e_coverage.py",  # 60
+    "test_bench.py",  # 56
+    "test_e2e_hostile.py",  # 44
+    "test_e2e_behaviour.py",  # 39
+    "test_e2e_audit_cli.py",  # 35
+    "test_fixtures_serve.py",  # 25
+    "test_e2e_jobs_scan.py",  # 22
+)
 
 
 def pytest_collection_modifyitems(config, items):
-    """The longest files first (longest first), then the other files with end-to-end tests, then the unit tests;
-    each file keeps its own order. xdist hands files out in this order (`--no-loadscope-reorder` in
-    pyproject.toml; by default it would start the files with the most tests first), so the short unit-test files
-    fill the gaps at the end."""
+    """FIRST_FILES first, then the other files with end-to-end tests, then the unit tests; each file keeps its own
+    order. xdist hands files out in this order (`--no-loadscope-reorder` in pyproject.toml; by default it would
+    start the files with the most tests first), so the short unit-test files fill the gaps at the end."""
     slow_files = {item.path for item in items if item.get_closest_marker("e2e")}
-    items.sort(key=lambda item: (-LONGEST_FILES.get(item.path.name, 0), item.path not in slow_files))
+    rank = {name: position for position, name in enumerate(FIRST_FILES)}
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), item.path not in slow_files))
 
 
 def run_async(coroutine):
