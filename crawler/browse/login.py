@@ -16,6 +16,11 @@ ERROR_TEXT_SELECTORS = ".error, .alert, [role=alert], .flash, .invalid-feedback"
 ERROR_WORDS = re.compile(
     r"invalid|incorrect|wrong|not recogni[sz]ed|does not match|try again|locked|disabled", re.IGNORECASE
 )
+REFUSAL_SHOWN_S = 1.0  # a refusal shown unchanged this long, with no sign of success, is the page's answer
+# The text of the error elements a person sees (a hidden template of the message does not count).
+SHOWN_ERROR_JS = """(selectors) => [...document.querySelectorAll(selectors)]
+  .filter((e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden")
+  .map((e) => e.innerText.trim()).filter(Boolean).join(" ")"""
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ async def wait_for_success(page: Page, login: LoginConfig, timeout_ms: float) ->
 
 
 async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> LoginResult:
-    if await wait_for_success(page, login, timeout_ms):
+    if await _succeeds_unless_refused(page, login, timeout_ms):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
     if shown:
@@ -103,6 +108,39 @@ async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> L
         "check the account's credentials and [vendors.login].success",
         page.url,
     )
+
+
+async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: float) -> bool:
+    """Whether the page shows the sign of being logged in within the timeout; False as soon as it has shown a
+    refusal instead, so a rejected login (a wrong password, an account a terminated vendor deleted) is known in
+    a second or two rather than at the end of the timeout."""
+    success = asyncio.ensure_future(wait_for_success(page, login, timeout_ms))
+    refusal = asyncio.ensure_future(_shown_refusal(page))
+    try:
+        await asyncio.wait({success, refusal}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (success, refusal):
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(success, refusal, return_exceptions=True)
+    return success.done() and not success.cancelled() and success.result()
+
+
+async def _shown_refusal(page: Page) -> str:
+    """Returns once a visible error element has read like a refused login, unchanged, for REFUSAL_SHOWN_S."""
+    shown, since = "", time.monotonic()
+    while True:
+        await asyncio.sleep(0.25)
+        try:
+            text = await page.evaluate(SHOWN_ERROR_JS, ERROR_TEXT_SELECTORS)
+        except Exception:  # between documents: nothing shown yet
+            text = ""
+        text = text if isinstance(text, str) and ERROR_WORDS.search(text) else ""
+        now = time.monotonic()
+        if text != shown:
+            shown, since = text, now
+        elif shown and now - since >= REFUSAL_SHOWN_S:
+            return shown
 
 
 async def _visible_error_text(page: Page) -> str:

@@ -1,0 +1,65 @@
+"""A login the page refuses is known as soon as the page says so, not at the end of the timeout; a hidden
+template of the message, or one shown only for a moment before the login goes through, is no refusal."""
+
+import time
+
+import pytest
+
+from conftest import run_async
+from crawler.browse.browser import find_chromium
+from crawler.browse.login import perform_login
+from crawler.config import LoginConfig, LoginStep
+
+pytestmark = pytest.mark.e2e
+
+LOGIN = LoginConfig(
+    "https://app.vendor.example/signin",
+    (
+        LoginStep("fill", "#email", "{username}"),
+        LoginStep("fill", "#passwd", "{password}"),
+        LoginStep("click", "button"),
+    ),
+    success_selector="#welcome",
+)
+TIMEOUT_S = 20.0
+# The sign-in form; ON_SUBMIT is what the page does when the button is clicked.
+FORM = """<form onsubmit="return false">
+<p class="error" id="refused" style="display:none">Invalid email or password</p>
+<input id="email"><input id="passwd" type="password"><button onclick="ON_SUBMIT">Sign in</button></form>"""
+WELCOME = "document.body.insertAdjacentHTML('beforeend', '<h1 id=welcome>Welcome</h1>')"
+
+
+def attempt(on_submit: str):
+    async def go():
+        from playwright.async_api import async_playwright
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=find_chromium())
+            try:
+                page = await browser.new_page()
+                await page.set_content(FORM.replace("ON_SUBMIT", on_submit))
+                started = time.monotonic()
+                result = await perform_login(page, LOGIN, {"username": "u", "password": "p"}, TIMEOUT_S)
+                return result, time.monotonic() - started
+            finally:
+                await browser.close()
+
+    return run_async(go())
+
+
+def test_a_refusal_the_page_shows_ends_the_login_without_waiting_for_the_timeout():
+    result, seconds = attempt("refused.style.display = 'block'")
+    assert result.outcome == "failed"
+    assert result.message == "login failed: the page said 'Invalid email or password'"
+    assert seconds < TIMEOUT_S / 2, seconds
+
+
+def test_a_hidden_message_or_one_shown_for_a_moment_is_not_a_refusal():
+    # The hidden template stays in the page while the login takes 1.5 s to go through.
+    result, _ = attempt(f"setTimeout(() => {WELCOME}, 1500)")
+    assert result.outcome == "success", result.message
+    # Shown for half a second, then the login goes through.
+    shown_first, _ = attempt(
+        f"refused.style.display = 'block'; setTimeout(() => {{ refused.style.display = 'none'; {WELCOME} }}, 500)"
+    )
+    assert shown_first.outcome == "success", shown_first.message
