@@ -44,6 +44,7 @@ CHECKOUT = re.compile(r"/[^\s'\"]*?/(fixtures|policies|lists)/")
 # identifier's sendings the evidence samples, differ between two runs of the same code.
 EXAMPLE = re.compile(r"e\.g\. in the .+? of \S+?\. ")
 LENGTH = re.compile(r"is \d+ characters")
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _mask(text: str) -> str:
@@ -56,9 +57,20 @@ def _mask(text: str) -> str:
     return DECIMAL.sub("<x>", text)
 
 
+def _file_dated_list(entry: dict) -> bool:
+    """A list file with no version of its own, which trackaudit versions by the file's date: the day it was copied
+    to this machine, not part of what the run found."""
+    version, source = entry.get("version"), entry.get("source")
+    return (
+        isinstance(version, str) and isinstance(source, str) and "/lists/" in source and bool(DATE.fullmatch(version))
+    )
+
+
 def normalise(value: Any) -> Any:
     if isinstance(value, dict):
         normalised = {k: normalise(v) for k, v in sorted(value.items()) if k not in DROPPED_KEYS}
+        if _file_dated_list(value):
+            normalised["version"] = "<file date>"
         if isinstance(normalised.get("sent"), list):  # a sample of sendings: keep who received it, and where
             normalised["sent"] = sorted(
                 {
