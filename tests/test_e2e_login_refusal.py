@@ -8,19 +8,10 @@ import pytest
 from conftest import run_async
 from crawler.browse.browser import find_chromium
 from crawler.browse.login import perform_login
-from crawler.config import LoginConfig, LoginStep
+from test_login import LOGIN  # the same sign-in steps: #email, #passwd, button; success: #welcome
 
 pytestmark = pytest.mark.e2e
 
-LOGIN = LoginConfig(
-    "https://app.vendor.example/signin",
-    (
-        LoginStep("fill", "#email", "{username}"),
-        LoginStep("fill", "#passwd", "{password}"),
-        LoginStep("click", "button"),
-    ),
-    success_selector="#welcome",
-)
 TIMEOUT_S = 20.0
 # The sign-in form; ON_SUBMIT is what the page does when the button is clicked.
 FORM = """<form onsubmit="return false">
