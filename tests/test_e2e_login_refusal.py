@@ -1,5 +1,6 @@
 """A login the page refuses is known as soon as the page says so, not at the end of the timeout; a hidden
-template of the message, or one shown only for a moment before the login goes through, is no refusal."""
+template of the message, one shown only for a moment before the login goes through, or a banner the page showed
+before the login's steps ran, is no refusal."""
 
 import time
 
@@ -20,7 +21,7 @@ FORM = """<form onsubmit="return false">
 WELCOME = "document.body.insertAdjacentHTML('beforeend', '<h1 id=welcome>Welcome</h1>')"
 
 
-def attempt(on_submit: str):
+def attempt(on_submit: str, banner: str = ""):
     async def go():
         from playwright.async_api import async_playwright
 
@@ -28,7 +29,7 @@ def attempt(on_submit: str):
             browser = await playwright.chromium.launch(executable_path=find_chromium())
             try:
                 page = await browser.new_page()
-                await page.set_content(FORM.replace("ON_SUBMIT", on_submit))
+                await page.set_content(banner + FORM.replace("ON_SUBMIT", on_submit))
                 started = time.monotonic()
                 result = await perform_login(page, LOGIN, {"username": "u", "password": "p"}, TIMEOUT_S)
                 return result, time.monotonic() - started
@@ -54,3 +55,12 @@ def test_a_hidden_message_or_one_shown_for_a_moment_is_not_a_refusal():
         f"refused.style.display = 'block'; setTimeout(() => {{ refused.style.display = 'none'; {WELCOME} }}, 500)"
     )
     assert shown_first.outcome == "success", shown_first.message
+
+
+def test_a_banner_shown_before_the_login_is_not_its_refusal():
+    banner = '<p class="alert">Trouble signing in? Try again later or ask your teacher.</p>'
+    result, _ = attempt(f"setTimeout(() => {WELCOME}, 1500)", banner)
+    assert result.outcome == "success", result.message
+    refused, seconds = attempt("refused.style.display = 'block'", banner)
+    assert refused.outcome == "failed" and "Invalid email or password" in refused.message
+    assert seconds < TIMEOUT_S / 2, seconds

@@ -42,6 +42,7 @@ async def perform_login(
     """Run the steps on a page already at ``login.url`` (answered ``page_status``); ``values`` fills {username},
     {password}, {totp}. A failure says which step, why, and what the page showed."""
     timeout_ms = timeout_s * 1000
+    shown_before = await _shown_error_text(page)  # a banner the page always shows is not the answer to this login
     for number, step in enumerate(login.steps, 1):
         try:
             if step.action == "fill":
@@ -63,7 +64,7 @@ async def perform_login(
                     await page.wait_for_selector(step.selector, timeout=timeout_ms)
         except Exception as exc:
             return LoginResult("error", await _step_failure(page, number, step, exc, page_status), page.url)
-    return await _check_success(page, login, timeout_ms)
+    return await _check_success(page, login, timeout_ms, shown_before)
 
 
 async def _step_failure(page: Page, number: int, step: LoginStep, exc: Exception, page_status: int | None) -> str:
@@ -91,8 +92,8 @@ async def wait_for_success(page: Page, login: LoginConfig, timeout_ms: float) ->
         return False
 
 
-async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> LoginResult:
-    if await _succeeds_unless_refused(page, login, timeout_ms):
+async def _check_success(page: Page, login: LoginConfig, timeout_ms: float, shown_before: str) -> LoginResult:
+    if await _succeeds_unless_refused(page, login, timeout_ms, shown_before):
         return LoginResult("success", "logged in", page.url)
     shown = await _visible_error_text(page)
     if shown:
@@ -110,12 +111,12 @@ async def _check_success(page: Page, login: LoginConfig, timeout_ms: float) -> L
     )
 
 
-async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: float) -> bool:
+async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: float, shown_before: str) -> bool:
     """Whether the page shows the sign of being logged in within the timeout; False as soon as it has shown a
-    refusal instead, so a rejected login (a wrong password, an account a terminated vendor deleted) is known in
-    a second or two rather than at the end of the timeout."""
+    refusal instead (other than what it showed before the login's steps), so a rejected login (a wrong password,
+    an account a terminated vendor deleted) is known in a second or two rather than at the end of the timeout."""
     success = asyncio.ensure_future(wait_for_success(page, login, timeout_ms))
-    refusal = asyncio.ensure_future(_shown_refusal(page))
+    refusal = asyncio.ensure_future(_shown_refusal(page, shown_before))
     try:
         await asyncio.wait({success, refusal}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -126,21 +127,27 @@ async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: f
     return success.done() and not success.cancelled() and success.result()
 
 
-async def _shown_refusal(page: Page) -> str:
-    """Returns once a visible error element has read like a refused login, unchanged, for REFUSAL_SHOWN_S."""
+async def _shown_refusal(page: Page, shown_before: str) -> str:
+    """Returns once visible error elements have read like a refused login, unchanged, for REFUSAL_SHOWN_S."""
     shown, since = "", time.monotonic()
     while True:
         await asyncio.sleep(0.25)
-        try:
-            text = await page.evaluate(SHOWN_ERROR_JS, ERROR_TEXT_SELECTORS)
-        except Exception:  # between documents: nothing shown yet
-            text = ""
-        text = text if isinstance(text, str) and ERROR_WORDS.search(text) else ""
+        text = await _shown_error_text(page)
+        text = text if text != shown_before and ERROR_WORDS.search(text) else ""
         now = time.monotonic()
         if text != shown:
             shown, since = text, now
         elif shown and now - since >= REFUSAL_SHOWN_S:
             return shown
+
+
+async def _shown_error_text(page: Page) -> str:
+    """The text of the error elements a person sees now; nothing while the page is between documents."""
+    try:
+        text = await page.evaluate(SHOWN_ERROR_JS, ERROR_TEXT_SELECTORS)
+    except Exception:
+        return ""
+    return text if isinstance(text, str) else ""
 
 
 async def _visible_error_text(page: Page) -> str:
