@@ -1,6 +1,7 @@
 """A login the page refuses is known as soon as the page says so, not at the end of the timeout; a hidden
-template of the message, one shown only for a moment before the login goes through, or a banner the page showed
-before the login's steps ran, is no refusal."""
+template of the message, one shown only for a moment before the login goes through, one shown while the sign-in
+form is gone (the page still working on the login), or a banner the page showed before the login's steps ran, is
+no refusal."""
 
 import time
 
@@ -55,6 +56,11 @@ def test_a_hidden_message_or_one_shown_for_a_moment_is_not_a_refusal():
         f"refused.style.display = 'block'; setTimeout(() => {{ refused.style.display = 'none'; {WELCOME} }}, 500)"
     )
     assert shown_first.outcome == "success", shown_first.message
+    # Shown while the form has made way for the next page, which takes 1.5 s.
+    form_gone, _ = attempt(
+        f"passwd.style.display = 'none'; refused.style.display = 'block'; setTimeout(() => {WELCOME}, 1500)"
+    )
+    assert form_gone.outcome == "success", form_gone.message
 
 
 def test_a_banner_shown_before_the_login_is_not_its_refusal():

@@ -116,7 +116,10 @@ async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: f
     refusal instead (other than what it showed before the login's steps), so a rejected login (a wrong password,
     an account a terminated vendor deleted) is known in a second or two rather than at the end of the timeout."""
     success = asyncio.ensure_future(wait_for_success(page, login, timeout_ms))
-    refusal = asyncio.ensure_future(_shown_refusal(page, shown_before))
+    password_field = next((step.selector for step in login.steps if "{password}" in (step.value or "")), None)
+    if password_field is None:  # no sign-in form to come back to: only the success check can tell
+        return await success
+    refusal = asyncio.ensure_future(_shown_refusal(page, shown_before, password_field))
     try:
         await asyncio.wait({success, refusal}, return_when=asyncio.FIRST_COMPLETED)
     finally:
@@ -127,18 +130,27 @@ async def _succeeds_unless_refused(page: Page, login: LoginConfig, timeout_ms: f
     return success.done() and not success.cancelled() and success.result()
 
 
-async def _shown_refusal(page: Page, shown_before: str) -> str:
-    """Returns once visible error elements have read like a refused login, unchanged, for REFUSAL_SHOWN_S."""
+async def _shown_refusal(page: Page, shown_before: str, password_field: str) -> str:
+    """Returns once the sign-in form is back (its password field visible) under error elements that read like a
+    refused login, both unchanged for REFUSAL_SHOWN_S: a page still working on the login shows no form to retry."""
     shown, since = "", time.monotonic()
     while True:
         await asyncio.sleep(0.25)
         text = await _shown_error_text(page)
-        text = text if text != shown_before and ERROR_WORDS.search(text) else ""
+        if text == shown_before or not ERROR_WORDS.search(text) or not await _visible(page, password_field):
+            text = ""
         now = time.monotonic()
         if text != shown:
             shown, since = text, now
         elif shown and now - since >= REFUSAL_SHOWN_S:
             return shown
+
+
+async def _visible(page: Page, selector: str) -> bool:
+    try:
+        return await page.locator(selector).first.is_visible()
+    except Exception:  # between documents
+        return False
 
 
 async def _shown_error_text(page: Page) -> str:
