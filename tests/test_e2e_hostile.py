@@ -55,10 +55,15 @@ def test_a_hostile_site_is_audited_to_the_end(tmp_path):
     pages = {r["url"].rsplit("/", 1)[-1]: r for r in db.query("select * from pages where phase = 'crawl'")}
     assert pages["ok"]["status"] == 200 and pages["dialogs"]["status"] == 200
     assert "ERR_TOO_MANY_REDIRECTS" in pages["loop"]["error"]
-    assert pages["hang"]["error"] and pages["busy"]["error"] and pages["garbage"]["error"]
+    assert pages["hang"]["error"] and pages["busy"]["error"]
+    # Garbage served as HTML is still a page: recorded as it came, not an error.
+    assert pages["garbage"]["status"] == 200 and pages["garbage"]["screenshot"]
+    # Leaving the page that asked to stay: no visit after it in its tab is aborted.
+    assert not [p for p in db.query("select url from pages where error like '%ERR_ABORTED%'")]
     dialogs = [r["message"] for r in db.query("select message from errors where source = 'dialog'")]
     assert any("alert dialog ('Your session is about to expire')" in m for m in dialogs)
     assert any("confirm dialog" in m for m in dialogs) and any("prompt dialog" in m for m in dialogs)
+    assert any("beforeunload dialog" in m and m.endswith("left the page") for m in dialogs)
     (verdict,) = db.query("select * from verdicts")
     assert verdict["verdict"] == "needs review"
     assert "page visits of account anonymous failed" in verdict["reasons"]

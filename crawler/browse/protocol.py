@@ -341,10 +341,16 @@ class VendorAudit:
                 pass
 
     async def _dismiss(self, dialog: Dialog, page: Page) -> None:
+        """Dismiss a dialog, but leave a page that asks whether to (beforeunload): staying would abort the tab's
+        next visit."""
+        leave = dialog.type == "beforeunload"
         self.sink.error(
-            "dialog", f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); dismissed", url=page.url
+            "dialog",
+            f"the page opened a {dialog.type} dialog ({dialog.message[:200]!r}); "
+            + ("left the page" if leave else "dismissed"),
+            url=page.url,
         )
-        await dialog.dismiss()
+        await (dialog.accept() if leave else dialog.dismiss())
 
     async def _close(self, browser: _Browser) -> None:
         await self.state.flush()
