@@ -4,6 +4,12 @@ as soon as the audit attaches to them: a page's dedicated workers and the servic
 through the page's CDP session, shared workers as they are created, a cross-site frame's dedicated workers through that frame's own session (it runs in
 another process). A worker's calls are linked to the page of the session that attached it.
 
+A service or shared worker serves every tab of its site, so several pages' sessions attach to it when pages are
+visited a few at a time: each instruments it (the script instruments a worker once) and receives its calls, but
+the calls are kept from one session only, the first that attached, then the next if that one detaches (its tab
+closed or left the worker's scope). Its calls are linked to that session's page: with one tab, the page that
+started it; with several, one of the pages open when it started.
+
 Limits: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
 lands a few milliseconds after the worker starts. The page holds its messages to a new worker until then (at
 most a second), so what a worker does on the page's messages is seen; what it does in its first turn on its
@@ -29,6 +35,7 @@ MAX_BATCH = 2000  # calls per report: a page looping on an API cannot flood the 
 
 
 WORKER_TYPES = ("worker", "service_worker", "shared_worker")
+WORKER_FILTER = [{"type": kind} for kind in WORKER_TYPES]  # CDP's TargetFilter: these, nothing else
 
 
 class ApiCallCollector(Collector):
@@ -38,6 +45,9 @@ class ApiCallCollector(Collector):
         super().__init__(state)
         self._watched_frames: set[int] = set()
         self._shared_workers: set[str] = set()  # target ids: a shared worker is attached once, by the first page
+        # Per worker target: the CDP sessions attached to it, oldest first; calls are kept from the first only.
+        self._worker_sessions: dict[str, list[str]] = {}
+        self._session_targets: dict[str, str] = {}
 
     async def attach(self, context) -> None:
         await context.expose_binding(BINDING, self._on_calls)
@@ -57,7 +67,7 @@ class ApiCallCollector(Collector):
         await self._watch_workers(page, cdp)
         # Shared workers belong to no page: the page's session learns of them by discovering targets.
         cdp.on("Target.targetCreated", lambda event: self.state.spawn(self._attach_shared(cdp, event), self.name))
-        await cdp.send("Target.setDiscoverTargets", {"discover": True})
+        await cdp.send("Target.setDiscoverTargets", {"discover": True, "filter": [{"type": "shared_worker"}]})
 
     async def _watch_frame(self, page, frame) -> None:
         if id(frame) in self._watched_frames:
@@ -74,8 +84,14 @@ class ApiCallCollector(Collector):
             lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"),
         )
         cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
-        # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway.
-        await cdp.send("Target.setAutoAttach", {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False})
+        cdp.on("Target.detachedFromTarget", self._detached)
+        # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway. Workers only: attached to a
+        # cross-site frame as well, this session made Playwright miss a frame's load now and then (a process swap
+        # while other tabs loaded, the load event fired, the wait ran to its timeout).
+        await cdp.send(
+            "Target.setAutoAttach",
+            {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False, "filter": WORKER_FILTER},
+        )
 
     async def _attach_shared(self, cdp, event: dict) -> None:
         target = event.get("targetInfo", {})
@@ -92,8 +108,15 @@ class ApiCallCollector(Collector):
         if target.get("type") not in WORKER_TYPES:
             return
         session = event["sessionId"]
-        await _send_to(cdp, session, 1, "Runtime.addBinding", {"name": WORKER_BINDING})
-        await _send_to(cdp, session, 2, "Runtime.evaluate", {"expression": INSTRUMENT_JS})
+        self._session_targets[session] = target.get("targetId", session)
+        self._worker_sessions.setdefault(self._session_targets[session], []).append(session)
+        try:
+            await _send_to(cdp, session, 1, "Runtime.addBinding", {"name": WORKER_BINDING})
+            await _send_to(cdp, session, 2, "Runtime.evaluate", {"expression": INSTRUMENT_JS})
+        except Exception as exc:
+            if "No session with given id" in str(exc):
+                return  # detached already: the worker ended, or the page left it (another page's session has it)
+            raise
         # The page holds its messages to a new worker until it is instrumented (see instrument_apis.js).
         for frame in page.frames:
             try:
@@ -101,7 +124,17 @@ class ApiCallCollector(Collector):
             except Exception:  # a frame gone: its hold times out by itself
                 pass
 
+    def _detached(self, event: dict) -> None:
+        session = event.get("sessionId", "")
+        target = self._session_targets.pop(session, None)
+        if target is not None:
+            self._worker_sessions[target].remove(session)
+
     def _on_worker_message(self, page, event: dict) -> None:
+        session = event.get("sessionId", "")
+        target = self._session_targets.get(session)
+        if target is not None and self._worker_sessions[target][:1] != [session]:
+            return  # the same call, received by another page's session too
         try:
             message = json.loads(event.get("message") or "{}")
             params = message.get("params") or {}
