@@ -161,7 +161,7 @@ async def bare_playwright(
     settings: LaunchSettings, vendor, password: str, visits: dict[str, list[str]], work: Path
 ) -> None:
     """The audit's visits with nothing recorded: three persistent launches (control beside the login, audited,
-    reconnect), the same settling, the login typed as the config says."""
+    reconnect), the same settling, the same waves of tabs, the login typed as the config says."""
     from playwright.async_api import async_playwright
 
     async def settle(page, activity: NetworkActivity) -> None:
@@ -180,9 +180,18 @@ async def bare_playwright(
             await context.close()
 
     async def visit_all(page, activity, urls) -> None:
-        for url in urls:
-            await page.goto(url, wait_until="load")
-            await settle(page, activity)
+        """In waves of ``tabs`` pages, the first in the session's tab, as the audit visits."""
+        for start in range(0, len(urls), settings.tabs):
+            wave = urls[start : start + settings.tabs]
+            tabs = [page, *[await page.context.new_page() for _ in wave[1:]]]
+
+            async def visit(tab, url) -> None:
+                await tab.goto(url, wait_until="load")
+                await settle(tab, activity)
+
+            await asyncio.gather(*(visit(tab, url) for tab, url in zip(tabs, wave, strict=True)))
+            for tab in tabs[1:]:
+                await tab.close()
 
     async def control(context, page, activity) -> None:
         await visit_all(page, activity, visits["control"])
@@ -204,7 +213,8 @@ async def bare_playwright(
         await visit_all(page, activity, visits["crawl"])
 
     async def reconnect(context, page, activity) -> None:
-        await visit_all(page, activity, visits["reconnect"] + visits["logout"])
+        await visit_all(page, activity, visits["reconnect"])
+        await visit_all(page, activity, visits["logout"])
         await context.clear_cookies()
         await visit_all(page, activity, visits["respawn"])
 

@@ -24,6 +24,7 @@ MAX_PAGE_TIMEOUT_S = 600.0
 MAX_VENDOR_TIMEOUT_S = 24 * 3600.0
 MAX_AUDIT_EVERY_DAYS = 3660
 MAX_EVIDENCE_PART_VISITS = 10_000
+MAX_TABS = 8
 
 
 class ConfigError(Exception):
@@ -47,6 +48,7 @@ class BrowserConfig:
     page_timeout_s: float = 20.0
     vendor_timeout_s: float = 600.0
     evidence_part_visits: int = 50
+    tabs: int = 1
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
             "vendor_timeout_s",
             "dns_resolver",
             "evidence_part_visits",
+            "tabs",
         },
     )
     dns_resolver = c.get(raw, where, "dns_resolver", str)
@@ -294,6 +297,13 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
             f"{part_visits} is out of range",
             f"give a number of visits from 1 to {MAX_EVIDENCE_PART_VISITS}",
         )
+    tabs = c.get(raw, where, "tabs", int, default=1)
+    if not 1 <= tabs <= MAX_TABS:
+        c.fail(
+            "browser.tabs",
+            f"{tabs} is out of range",
+            f"give a number of tabs from 1 (one page at a time) to {MAX_TABS}",
+        )
     return BrowserConfig(
         host_resolver_rules=c.get(raw, where, "host_resolver_rules", str),
         ignore_https_errors=c.get(raw, where, "ignore_https_errors", bool, default=False),
@@ -305,6 +315,7 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
         page_timeout_s=float(page_timeout),
         vendor_timeout_s=float(vendor_timeout),
         evidence_part_visits=part_visits,
+        tabs=tabs,
     )
 
 

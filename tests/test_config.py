@@ -57,6 +57,8 @@ def test_valid_config_loads_every_field(tmp_path):
     assert config.browser.evidence_part_visits == 50
     parted = load_config(write(tmp_path, VALID.replace("ignore_https_errors = true", "evidence_part_visits = 7")))
     assert parted.browser.evidence_part_visits == 7
+    assert config.browser.tabs == 1
+    assert load_config(write(tmp_path, VALID.replace("ignore_https_errors = true", "tabs = 3"))).browser.tabs == 3
 
 
 def test_the_form_probe_is_turned_off_per_vendor(tmp_path):

@@ -96,6 +96,7 @@ class LaunchSettings:
     page_timeout_s: float = 20.0
     vendor_timeout_s: float = 600.0
     evidence_part_visits: int = 50  # a session's HAR and trace are written and restarted every this many visits
+    tabs: int = 1  # pages visited at a time: the crawl's waves and the revisits
 
     @classmethod
     def from_config(
@@ -117,6 +118,7 @@ class LaunchSettings:
             page_timeout_s=browser.page_timeout_s,
             vendor_timeout_s=browser.vendor_timeout_s,
             evidence_part_visits=browser.evidence_part_visits,
+            tabs=browser.tabs,
         )
 
     def chromium_args(self) -> list[str]:

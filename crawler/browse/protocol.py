@@ -58,6 +58,13 @@ class Credentials:
     totp_secret: str | None = None
 
 
+@dataclass(frozen=True)
+class _Visited:
+    visit: Visit
+    final_url: str | None  # where the tab ended up; None when the visit failed
+    links: list[str]
+
+
 @dataclass
 class _Browser:
     context: BrowserContext
@@ -68,7 +75,12 @@ class _Browser:
     har: Path = field(init=False)  # the part's HAR and trace: set when the part starts
     trace: Path = field(init=False)
     activity: NetworkActivity = field(default_factory=lambda: NetworkActivity())
-    page: Page = field(init=False)  # the current tab: set once the context has one
+    # The tabs visits are made in: the first is the one the login and the crawl use; revisits use several.
+    tabs: list[Page] = field(default_factory=list)
+
+    @property
+    def page(self) -> Page:
+        return self.tabs[0]
 
 
 class VendorAudit:
@@ -101,7 +113,6 @@ class VendorAudit:
         self.site_domains = vendor_domains([vendor.start_url, *vendor.first_party])
         self.login_result: LoginResult | None = None
         self.coverage = Coverage(vendor.start_url, vendor.login.url if vendor.login and credentials else None)
-        self._last_visit: Visit | None = None
         self._last_screenshot: str | None = None
         self.pages_visited = 0
         self._screenshot_count = 0
@@ -200,9 +211,8 @@ class VendorAudit:
     async def _login(self, browser: _Browser) -> None:
         login, credentials = self.vendor.login, self.credentials
         assert login is not None and credentials is not None  # only a vendor with a login and an account logs in
-        await self._visit(browser, login.url, depth=0)
-        visit = self._last_visit
-        if visit and visit.failure:
+        visit = (await self._visit(browser, login.url, depth=0)).visit
+        if visit.failure:
             # No form to fill: say why, rather than time out on every step.
             cause = (
                 f"{login.url} answered {visit.status}"
@@ -215,7 +225,7 @@ class VendorAudit:
             if credentials.totp_secret:
                 values["totp"] = totp(credentials.totp_secret)
             self.login_result = await perform_login(
-                browser.page, login, values, self.settings.page_timeout_s, page_status=visit.status if visit else None
+                browser.page, login, values, self.settings.page_timeout_s, page_status=visit.status
             )
             await self._settle(browser)
             self._last_screenshot = None
@@ -237,23 +247,31 @@ class VendorAudit:
             start = [self.vendor.start_url]
         queue = deque((url, 0) for url in [*start, *self._absolute(self.vendor.pages)])
         seen: set[str] = set()
-        while queue and self.pages_visited < self.vendor.max_pages:
-            url, depth = queue.popleft()
-            url = urldefrag(url).url
-            if url in seen or not self._crawlable(url):
-                continue
-            seen.add(url)
-            links = await self._visit(browser, url, depth)
-            visit = self._last_visit  # what _visit just recorded
-            self._crawled.append((url, browser.page.url if visit and not visit.failure else None))
-            self.pages_visited += 1
-            for link in links:
-                if urldefrag(link).url in seen:
-                    continue
-                if ACCOUNT_LINK.search(urlsplit(link).path):
-                    queue.appendleft((link, depth + 1))
-                else:
-                    queue.append((link, depth + 1))
+        try:
+            # Breadth-first in waves: the next few pages of the queue at once, each in a tab; what they link to
+            # is queued in the order of the queue, as one page at a time would.
+            while queue and self.pages_visited < self.vendor.max_pages:
+                room = await self._next_part_if_due(browser)
+                width = min(room, self.settings.tabs, self.vendor.max_pages - self.pages_visited)
+                wave: list[tuple[str, int]] = []
+                while queue and len(wave) < width:
+                    url, depth = queue.popleft()
+                    url = urldefrag(url).url
+                    if url not in seen and self._crawlable(url):
+                        seen.add(url)
+                        wave.append((url, depth))
+                for (url, depth), visited in zip(wave, await self._visit_wave(browser, wave), strict=True):
+                    self._crawled.append((url, visited.final_url))
+                    self.pages_visited += 1
+                    for link in visited.links:
+                        if urldefrag(link).url in seen:
+                            continue
+                        if ACCOUNT_LINK.search(urlsplit(link).path):
+                            queue.appendleft((link, depth + 1))
+                        else:
+                            queue.append((link, depth + 1))
+        finally:
+            await self._close_extra_tabs(browser)
         await self._inventory(browser)
 
     async def _prove_retention(self, saved: Sequence[Any], trial_profile: asyncio.Future) -> PhaseResult:
@@ -301,7 +319,7 @@ class VendorAudit:
             await collector.run("attach", context)
         browser.activity.attach(context)
         context.on("page", lambda page: self.state.spawn(self._new_page(browser, page), "page"))
-        browser.page = context.pages[0] if context.pages else await context.new_page()
+        browser.tabs = [context.pages[0] if context.pages else await context.new_page()]
         await self._setup_page(browser, browser.page)
         return browser
 
@@ -410,37 +428,78 @@ class VendorAudit:
         except Exception as exc:
             self.sink.error("browser.gc", f"{type(exc).__name__}: {_first_line(exc)}")
 
-    async def _fresh_page(self, browser: _Browser) -> None:
+    async def _fresh_page(self, browser: _Browser, tab: int = 0) -> None:
         """After a failed navigation the page may refuse the next one: continue in a new tab."""
-        old = browser.page
-        browser.page = await browser.context.new_page()
-        await self._setup_page(browser, browser.page)
+        old = browser.tabs[tab]
+        browser.tabs[tab] = await browser.context.new_page()
+        await self._setup_page(browser, browser.tabs[tab])
         try:
             await old.close()
         except Exception:
             pass
 
-    # visiting ---------------------------------------------------------------------------------------
-    async def _visit_all(self, browser: _Browser, urls: Iterable[str], inventory: bool = True) -> None:
-        for url in urls:
-            await self._visit(browser, url, depth=0)
-        if inventory:
-            await self._inventory(browser)
-
-    async def _visit(self, browser: _Browser, url: str, depth: int) -> list[str]:
-        # Written and restarted every so many visits: what Playwright's driver holds until a HAR or a trace is
-        # written, and each file, stay bounded however long the crawl.
+    async def _next_part_if_due(self, browser: _Browser) -> int:
+        """Write the session's HAR and trace and start the next part when this one has its visits: what
+        Playwright's driver holds until a HAR or a trace is written, and each file, stay bounded however long
+        the crawl. Returns how many visits the part still takes."""
         if browser.part_visits >= self.settings.evidence_part_visits:
             await self.state.flush()
             await self._end_evidence(browser)
             await self._collect_garbage(browser)
             await self._start_evidence(browser)
+        return self.settings.evidence_part_visits - browser.part_visits
+
+    async def _close_extra_tabs(self, browser: _Browser) -> None:
+        if len(browser.tabs) == 1:
+            return
+        await self.state.flush()
+        extra, browser.tabs = browser.tabs[1:], browser.tabs[:1]
+        for page in extra:
+            try:
+                await page.close()
+            except Exception:
+                pass
+
+    # visiting ---------------------------------------------------------------------------------------
+    async def _visit_all(self, browser: _Browser, urls: Iterable[str], inventory: bool = True) -> None:
+        """Visit pages already known, a few at a time (``tabs``). The last of them is visited in the session's own
+        tab, which stays open: it shows the last page, as one tab visiting them in turn would."""
+        pending = list(urls)
+        try:
+            while pending:
+                width = min(await self._next_part_if_due(browser), self.settings.tabs, len(pending))
+                wave, pending = pending[:width], pending[width:]
+                await self._visit_wave(browser, [(url, 0) for url in reversed(wave)])
+        finally:
+            await self._close_extra_tabs(browser)
+        if inventory:
+            await self._inventory(browser)
+
+    async def _visit_wave(self, browser: _Browser, wave: list[tuple[str, int]]) -> list[_Visited]:
+        """Visit pages (URL, depth) at the same time, each in a tab of its own, as a student with a few tabs
+        open would: each request is stamped with the page of the tab that made it. Called between parts of the
+        evidence, so that no part ends while a visit is under way."""
+        while len(browser.tabs) < len(wave):
+            browser.tabs.append(await browser.context.new_page())
+            await self._setup_page(browser, browser.tabs[-1])
+        outcomes = await asyncio.gather(
+            *(self._visit(browser, url, depth, tab) for tab, (url, depth) in enumerate(wave)), return_exceptions=True
+        )
+        visited: list[_Visited] = []
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            visited.append(outcome)
+        return visited
+
+    async def _visit(self, browser: _Browser, url: str, depth: int, tab: int = 0) -> _Visited:
+        page = browser.tabs[tab]
         started = time.time()
         timeout_ms = self.settings.page_timeout_s * 1000
         status, error = None, None
         try:
             response = await asyncio.wait_for(
-                browser.page.goto(url, wait_until="load", timeout=timeout_ms), self.settings.page_timeout_s + 5
+                page.goto(url, wait_until="load", timeout=timeout_ms), self.settings.page_timeout_s + 5
             )
             status = response.status if response else None
         except Exception as exc:
@@ -450,21 +509,22 @@ class VendorAudit:
             self.sink.error("visit", error, url=url)
         visible_text = None
         if error is None:
-            await self._settle(browser)
+            await self._settle(browser, page)
             if self.sink.phase == "crawl":
-                visible_text = await probe_page(browser.page, self.sink, self.vendor, self.canaries)
-        self._last_visit = self.coverage.visited(self.sink.phase, url, status, error)
+                visible_text = await probe_page(page, self.sink, self.vendor, self.canaries)
+        visit = self.coverage.visited(self.sink.phase, url, status, error)
         links = await self._screenshot_and_record(
-            browser, url, depth, started, status, error, self._last_visit.failure, visible_text
+            browser, url, depth, started, status, error, visit.failure, visible_text, page
         )
+        final_url = page.url if not visit.failure else None
         self.progress.page(self.progress_key, url)
         if error is not None:
-            await self._fresh_page(browser)
+            await self._fresh_page(browser, tab)
         else:
             for collector in browser.collectors:
-                await collector.run("after_visit", browser.page)
+                await collector.run("after_visit", page)
         browser.part_visits += 1
-        return links
+        return _Visited(visit, final_url, links)
 
     async def _settle(self, browser: _Browser, page: Page | None = None) -> None:
         """Wait for the page's requests to end (events, capped), scroll to the bottom, and wait for what that
@@ -488,8 +548,9 @@ class VendorAudit:
         error: str | None = None,
         failure_class: str | None = None,
         visible_text: str | None = None,
+        page: Page | None = None,
     ) -> list[str]:
-        page = browser.page
+        page = page or browser.page
         title, shot, digest = None, None, None
         links: list[object] = []  # what the page's script returned: strings are kept
         forms: tuple[dict[str, Any], ...] = ()
