@@ -176,7 +176,7 @@ class VendorAudit:
         control while this audit's phases go on at the same time."""
         twin = copy.copy(self)
         twin.sink = replace(self.sink, phase="control", _phase_row=None)
-        twin.state = CaptureState(twin.sink)
+        twin.state = CaptureState(twin.sink, unkept=self.state.unkept)
         twin._setup_pages = set()
         return twin
 

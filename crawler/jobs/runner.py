@@ -289,6 +289,8 @@ async def _audit_one(
         login_outcome = audit.login_result.outcome
     coverage = audit.coverage
     gaps = coverage.gaps()
+    if unkept := audit.state.unkept_gap():
+        gaps.append(unkept)
     if status != "complete":
         gaps.insert(0, f"the audit did not finish ({status}: {message})")
     sink.finish(

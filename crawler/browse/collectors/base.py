@@ -31,9 +31,29 @@ class CaptureState:
     # (which pages the reconnect must revisit).
     hosts_by_page: dict[str, set[str]] = field(default_factory=dict)
     cookie_writing_pages: set[str] = field(default_factory=set)
+    # What a page sent that was cut to its bound and so never checked (a WebSocket's frames, a request body).
+    unkept: list[str] = field(default_factory=list)
 
     def note_cookie_origin(self, name: str, origin: CookieOrigin) -> None:
         self.cookie_origins.setdefault(name, []).append(origin)
+
+    def note_unkept(self, what: str) -> None:
+        if what not in self.unkept:
+            self.unkept.append(what)
+
+    def unkept_gap(self) -> str | None:
+        """The gap that makes the audit incomplete when something sent was not kept: it could hold a student's
+        data or an identifier that no finding then names."""
+        if not self.unkept:
+            return None
+        shown = "; ".join(self.unkept[:UNKEPT_SHOWN]) + (
+            f"; and {len(self.unkept) - UNKEPT_SHOWN} more" if len(self.unkept) > UNKEPT_SHOWN else ""
+        )
+        return (
+            f"not all that the pages sent was kept, so it was not checked for students' data or identifiers: "
+            f"{shown}. Check it by hand (a request body is whole in the session's HAR) or ask the vendor what it "
+            f"carries"
+        )
 
     def spawn(self, coro: Coroutine[Any, Any, object], source: str) -> None:
         """Run a capture coroutine started by a browser event, so its row lands even if it fails."""
@@ -57,6 +77,7 @@ class CaptureState:
 
 
 HOOK_TIMEOUT_S = 30
+UNKEPT_SHOWN = 3  # what the gap names; the rest are counted
 
 
 class Collector:

@@ -80,6 +80,17 @@ class NetworkCollector(Collector):
         except Exception:
             pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
 
+    def _post_body(self, request: Request) -> str | None:
+        try:
+            body = request.post_data_buffer
+        except Exception:
+            return None
+        if body is None:
+            return None
+        if len(body) > MAX_BODY_CHARS:
+            self.state.note_unkept(f"request bodies to {network_host(request.url)} past {MAX_BODY_CHARS:,} bytes")
+        return body[:MAX_BODY_CHARS].decode("utf-8", errors="replace")
+
     def _on_cdp_extra_info(self, event: dict[str, Any]) -> None:  # a CDP event: JSON
         headers = event.get("headers") or {}
         values = [v for name, v in headers.items() if name.lower() == "set-cookie"]
@@ -166,7 +177,7 @@ class NetworkCollector(Collector):
             request_headers=headers,
             cookie_header=lowered.get("cookie"),
             referer=lowered.get("referer"),
-            post_data=_post_body(request),
+            post_data=self._post_body(request),
             status=status,
             response_headers=response_headers,
             set_cookies=set_cookies,
@@ -229,13 +240,3 @@ def _initiator_url(initiator: dict[str, Any]) -> str | None:
         frames = (initiator.get("stack") or {}).get("callFrames") or []
         url = next((f.get("url") for f in frames if f.get("url")), None)
     return url
-
-
-def _post_body(request: Request) -> str | None:
-    try:
-        body = request.post_data_buffer
-    except Exception:
-        return None
-    if body is None:
-        return None
-    return body[:MAX_BODY_CHARS].decode("utf-8", errors="replace")

@@ -40,6 +40,12 @@ class SocketFrames:
         self.stored_chars = 0
         self.dropped = False
 
+    def _unkept(self) -> None:
+        self.state.note_unkept(
+            f"frames of the WebSocket {self.socket_url} past their bound ({MAX_FRAME_CHARS:,} characters a frame, "
+            f"{MAX_SOCKET_CHARS:,} a socket)"
+        )
+
     def watch(self, ws: WebSocket, source: str) -> None:
         ws.on("framesent", lambda payload: self.state.spawn(self.record("sent", payload), source))
         ws.on("framereceived", lambda payload: self.state.spawn(self.record("received", payload), source))
@@ -49,6 +55,7 @@ class SocketFrames:
         if self.stored_chars >= MAX_SOCKET_CHARS:
             if not self.dropped:
                 self.dropped = True
+                self._unkept()
                 self.state.sink.error(
                     "network",
                     f"WebSocket frames after the first {MAX_SOCKET_CHARS:,} characters of this socket are not stored",
@@ -66,6 +73,8 @@ class SocketFrames:
         if self._known_origin is None:
             self._known_origin = self._origin() or SocketOrigin(None, None)
         kept = text[: min(MAX_FRAME_CHARS, MAX_SOCKET_CHARS - self.stored_chars)]
+        if len(kept) < len(text):
+            self._unkept()
         self.stored_chars += len(kept)
         self.state.sink.add(
             WebSocketFrameObs(
