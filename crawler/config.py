@@ -212,6 +212,13 @@ class _Checker:
             )
         return value
 
+    def count(self, table: dict, where: str, key: str, default: int, limit: int, unit: str) -> int:
+        """A whole number from 1 to ``limit``."""
+        value = self.get(table, where, key, int, default=default)
+        if not 1 <= value <= limit:
+            self.fail(_join(where, key), f"{value} is out of range", f"give a number of {unit} from 1 to {limit}")
+        return value
+
     def strings(self, table: dict, where: str, key: str) -> tuple[str, ...]:
         values = self.get(table, where, key, list, default=[])
         for i, value in enumerate(values):
@@ -290,20 +297,8 @@ def _browser(c: _Checker, raw: Any) -> BrowserConfig:
                 f"{value} is out of range",
                 f"give a number of seconds above 0 and at most {limit:.0f}",
             )
-    part_visits = c.get(raw, where, "evidence_part_visits", int, default=50)
-    if not 1 <= part_visits <= MAX_EVIDENCE_PART_VISITS:
-        c.fail(
-            "browser.evidence_part_visits",
-            f"{part_visits} is out of range",
-            f"give a number of visits from 1 to {MAX_EVIDENCE_PART_VISITS}",
-        )
-    tabs = c.get(raw, where, "tabs", int, default=1)
-    if not 1 <= tabs <= MAX_TABS:
-        c.fail(
-            "browser.tabs",
-            f"{tabs} is out of range",
-            f"give a number of tabs from 1 (one page at a time) to {MAX_TABS}",
-        )
+    part_visits = c.count(raw, where, "evidence_part_visits", 50, MAX_EVIDENCE_PART_VISITS, "visits")
+    tabs = c.count(raw, where, "tabs", 1, MAX_TABS, "tabs")
     return BrowserConfig(
         host_resolver_rules=c.get(raw, where, "host_resolver_rules", str),
         ignore_https_errors=c.get(raw, where, "ignore_https_errors", bool, default=False),
