@@ -85,9 +85,9 @@ class ApiCallCollector(Collector):
         )
         cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
         cdp.on("Target.detachedFromTarget", self._detached)
-        # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway. Workers only: attached to a
-        # cross-site frame as well, this session made Playwright miss a frame's load now and then (a process swap
-        # while other tabs loaded, the load event fired, the wait ran to its timeout).
+        # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway. Workers only: attached to every
+        # cross-site frame as well, with several tabs loading at once a page's cross-site frame more often never
+        # finished loading (README, "Why tabs = 1 is the default").
         await cdp.send(
             "Target.setAutoAttach",
             {"autoAttach": True, "waitForDebuggerOnStart": False, "flatten": False, "filter": WORKER_FILTER},
