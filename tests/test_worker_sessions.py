@@ -1,6 +1,6 @@
 """A service or shared worker serves every tab of its site, so several pages' CDP sessions attach to it and each
-receives its calls: each call is stored once, from the session that attached first, then from the next when that
-one detaches. A session gone before it could instrument the worker is not an error."""
+receives every batch of its calls: each batch is stored once, from the session that delivers it first. A session
+gone before it could instrument the worker is not an error."""
 
 import json
 
@@ -40,7 +40,7 @@ def call_message(session, detail):
     return {"sessionId": session, "message": json.dumps(message)}
 
 
-def test_a_worker_call_is_kept_once_from_the_first_session_then_the_next(tmp_path):
+def test_a_worker_batch_is_kept_once_from_the_session_that_delivers_it_first(tmp_path):
     store = Store(tmp_path / "a.db")
     sink = store.start_audit(store.start_run("audit", "t"), "v", "anonymous", "u")
     sink.begin_phase("crawl")
@@ -53,8 +53,8 @@ def test_a_worker_call_is_kept_once_from_the_first_session_then_the_next(tmp_pat
         await collector._instrument_worker(games_cdp, games, attached("s-games"))
         for session, page in (("s-home", home), ("s-games", games)):  # one call, received by both sessions
             collector._on_worker_message(page, call_message(session, "first"))
-        collector._detached({"sessionId": "s-home", "targetId": "sw-1"})  # the home tab closed
-        collector._on_worker_message(games, call_message("s-games", "second"))
+        collector._on_worker_message(games, call_message("s-games", "second"))  # the home tab has closed
+        collector._on_worker_message(home, call_message("s-home", "second"))  # or delivers it later
 
     run_async(scenario())
     assert len(home_cdp.sent) == len(games_cdp.sent) == 2  # both instrument it: either can take over

@@ -5,10 +5,10 @@ through the page's CDP session, shared workers as they are created, a cross-site
 another process). A worker's calls are linked to the page of the session that attached it.
 
 A service or shared worker serves every tab of its site, so several pages' sessions attach to it when pages are
-visited a few at a time: each instruments it (the script instruments a worker once) and receives its calls, but
-the calls are kept from one session only, the first that attached, then the next if that one detaches (its tab
-closed or left the worker's scope). Its calls are linked to that session's page: with one tab, the page that
-started it; with several, one of the pages open when it started.
+visited a few at a time (or a popup is open beside its page): each instruments it (the script instruments a worker
+once) and each receives every batch of calls the worker reports. A batch is kept once, from the session that
+delivers it first, and linked to that session's page: with one tab, the page that started the worker; with
+several, one of the pages open when it reported.
 
 Limits: Playwright resumes a new worker itself, without waiting for this collector, so the instrumentation
 lands a few milliseconds after the worker starts. The page holds its messages to a new worker until then (at
@@ -45,9 +45,8 @@ class ApiCallCollector(Collector):
         super().__init__(state)
         self._watched_frames: set[int] = set()
         self._shared_workers: set[str] = set()  # target ids: a shared worker is attached once, by the first page
-        # Per worker target: the CDP sessions attached to it, oldest first; calls are kept from the first only.
-        self._worker_sessions: dict[str, list[str]] = {}
-        self._session_targets: dict[str, str] = {}
+        self._session_targets: dict[str, str] = {}  # CDP session attached to a worker -> the worker's target id
+        self._worker_batches: set[tuple[str, int]] = set()  # (target id, hash of a batch) kept so far
 
     async def attach(self, context) -> None:
         await context.expose_binding(BINDING, self._on_calls)
@@ -84,7 +83,6 @@ class ApiCallCollector(Collector):
             lambda event: self.state.spawn(self._instrument_worker(cdp, page, event), f"{self.name}.worker"),
         )
         cdp.on("Target.receivedMessageFromTarget", lambda event: self._on_worker_message(page, event))
-        cdp.on("Target.detachedFromTarget", self._detached)
         # Not waitForDebuggerOnStart: Playwright resumes a worker itself anyway. Workers only: attached to every
         # cross-site frame as well, with several tabs loading at once a page's cross-site frame more often never
         # finished loading (README, "Why tabs = 1 is the default").
@@ -109,7 +107,6 @@ class ApiCallCollector(Collector):
             return
         session = event["sessionId"]
         self._session_targets[session] = target.get("targetId", session)
-        self._worker_sessions.setdefault(self._session_targets[session], []).append(session)
         try:
             await _send_to(cdp, session, 1, "Runtime.addBinding", {"name": WORKER_BINDING})
             await _send_to(cdp, session, 2, "Runtime.evaluate", {"expression": INSTRUMENT_JS})
@@ -124,22 +121,18 @@ class ApiCallCollector(Collector):
             except Exception:  # a frame gone: its hold times out by itself
                 pass
 
-    def _detached(self, event: dict) -> None:
-        session = event.get("sessionId", "")
-        target = self._session_targets.pop(session, None)
-        if target is not None:
-            self._worker_sessions[target].remove(session)
-
     def _on_worker_message(self, page, event: dict) -> None:
-        session = event.get("sessionId", "")
-        target = self._session_targets.get(session)
-        if target is not None and self._worker_sessions[target][:1] != [session]:
-            return  # the same call, received by another page's session too
         try:
             message = json.loads(event.get("message") or "{}")
             params = message.get("params") or {}
             if message.get("method") != "Runtime.bindingCalled" or params.get("name") != WORKER_BINDING:
                 return
+            # Every session attached to the worker receives the same batch (its calls carry their times).
+            session = event.get("sessionId", "")
+            batch = (self._session_targets.get(session, session), hash(params.get("payload") or ""))
+            if batch in self._worker_batches:
+                return
+            self._worker_batches.add(batch)
             payload = json.loads(params.get("payload") or "{}")
             for call in api_calls_from_batch(payload.get("calls"), str(payload.get("frame") or ""), page.url):
                 self.sink.add(call)
