@@ -12,8 +12,8 @@ pytestmark = pytest.mark.e2e
 STUDENT, PASSWORD_ENV = "maya.okafor@students.mps.test", "TRACKAUDIT_DEMO_BRIGHTPATH_PASSWORD"
 
 
-def visits_and_findings(db, run_id=None):
-    where = "vendor_id = 'brightpath'" + (f" and run_id = {run_id}" if run_id else "")
+def visits_and_findings(db):
+    where = "vendor_id = 'brightpath'"
     visits = {(p["phase"], p["url"], p["status"]) for p in db.query(f"select * from pages where {where}")}
     found = {(f["rule_id"], f["severity"], f["subject"]) for f in db.query(f"select * from findings where {where}")}
     return visits, found
