@@ -9,6 +9,8 @@ import secrets
 import string
 from dataclasses import asdict, dataclass
 
+from .collectors.base import CaptureState
+
 TYPE_DELAY_MS = 0  # key events all the same, as fast as the page takes them
 SETTLE_MS = 300  # what a key logger's debounce or a recorder's batch gets before the page is left
 
@@ -39,7 +41,7 @@ FIELDS_JS = r"""(excluded) => {
 
 PLANT_JS = r"""([canary, maxText]) => {
   if (!document.body) return null;
-  const text = document.body.innerText.slice(0, maxText);
+  const whole = document.body.innerText;
   const holder = document.createElement("div");
   holder.setAttribute("data-trackaudit-canary", "");
   holder.appendChild(document.createTextNode(canary.dom));
@@ -49,9 +51,9 @@ PLANT_JS = r"""([canary, maxText]) => {
   input.value = canary.dom_input;
   holder.appendChild(input);
   document.body.appendChild(holder);
-  return text;
+  return {text: whole.slice(0, maxText), length: whole.length};
 }"""
-MAX_PAGE_TEXT = 20_000  # characters of a page's visible text kept
+MAX_PAGE_TEXT = 1_000_000  # characters of a page's visible text kept (a longer page is a gap: see plant_dom_canary)
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,16 @@ async def type_canaries(page, canaries: Canaries, excluded_selectors: list[str])
     return typed
 
 
-async def plant_dom_canary(page, canaries: Canaries) -> str | None:
-    """Plant the canary; returns the page's visible text just before (None: a page without a body)."""
-    text = await page.evaluate(PLANT_JS, [{"dom": canaries.dom, "dom_input": canaries.dom_input}, MAX_PAGE_TEXT])
-    return text if isinstance(text, str) else None
+async def plant_dom_canary(page, canaries: Canaries, state: CaptureState) -> str | None:
+    """Plant the canary; returns the page's visible text just before (None: a page without a body). Text past
+    MAX_PAGE_TEXT is not kept, so it is not checked for the student's PII a session recording of the page would
+    capture: that is noted as unkept (a gap)."""
+    shown = await page.evaluate(PLANT_JS, [{"dom": canaries.dom, "dom_input": canaries.dom_input}, MAX_PAGE_TEXT])
+    if not isinstance(shown, dict) or not isinstance(shown.get("text"), str):
+        return None
+    if isinstance(shown.get("length"), int) and shown["length"] > MAX_PAGE_TEXT:
+        state.note_unkept(f"the visible text of {page.url} past {MAX_PAGE_TEXT:,} characters")
+    return shown["text"]
 
 
 def record_canaries(sink, canaries: Canaries) -> None:
@@ -118,17 +126,17 @@ def login_field_selectors(vendor) -> list[str]:
     return [step.selector for step in (vendor.login.steps if vendor.login else ()) if step.selector]
 
 
-async def probe_page(page, sink, vendor, canaries: Canaries) -> str | None:
+async def probe_page(page, state: CaptureState, vendor, canaries: Canaries) -> str | None:
     """Plant the DOM canary and, unless the vendor's config turns it off, type the field canaries; a failure
     is an error row and the visit goes on. Returns the page's visible text when the canary was planted."""
     text = None
     try:
-        text = await plant_dom_canary(page, canaries)
+        text = await plant_dom_canary(page, canaries, state)
         typed = await type_canaries(page, canaries, login_field_selectors(vendor)) if vendor.form_probe else 0
         if typed:
             await page.wait_for_timeout(SETTLE_MS)
     except Exception as exc:
-        sink.error(
+        state.sink.error(
             "probe",
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0][:300] if str(exc).strip() else ''}",
             url=page.url,

@@ -511,7 +511,7 @@ class VendorAudit:
         if error is None:
             await self._settle(browser, page)
             if self.sink.phase == "crawl":
-                visible_text = await probe_page(page, self.sink, self.vendor, self.canaries)
+                visible_text = await probe_page(page, self.state, self.vendor, self.canaries)
         visit = self.coverage.visited(self.sink.phase, url, status, error)
         links = await self._screenshot_and_record(
             browser, url, depth, started, status, error, visit.failure, visible_text, page

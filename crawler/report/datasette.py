@@ -242,7 +242,7 @@ TABLES: dict[str, tuple[str, dict[str, str]]] = {
             "error": "Why the visit failed, if it did",
             "forms": "JSON: the forms on the page and the personal data each asks for (what a sign-up page collects)",
             "failure_class": "Why the visit failed: DNS, TLS, refused, timeout, connection or HTTP <status>; empty if it loaded",
-            "visible_text": "The page's visible text when the DOM canary was planted (crawl phase, first 20 000 characters)",
+            "visible_text": "The page's visible text when the DOM canary was planted (crawl phase, first 1 000 000 characters)",
         },
     ),
     "errors": (

@@ -31,7 +31,8 @@ class CaptureState:
     # (which pages the reconnect must revisit).
     hosts_by_page: dict[str, set[str]] = field(default_factory=dict)
     cookie_writing_pages: set[str] = field(default_factory=set)
-    # What a page sent that was cut to its bound and so never checked (a WebSocket's frames, a request body).
+    # What a page sent or showed that was cut to its bound and so never checked (a WebSocket's frames, a request
+    # body, a page's visible text).
     unkept: list[str] = field(default_factory=list)
 
     def note_cookie_origin(self, name: str, origin: CookieOrigin) -> None:
@@ -50,9 +51,9 @@ class CaptureState:
             f"; and {len(self.unkept) - UNKEPT_SHOWN} more" if len(self.unkept) > UNKEPT_SHOWN else ""
         )
         return (
-            f"not all that the pages sent was kept, so it was not checked for students' data or identifiers: "
-            f"{shown}. Check it by hand (a request body is whole in the session's HAR) or ask the vendor what it "
-            f"carries"
+            f"not all that the pages sent or showed was kept, so it was not checked for students' data or "
+            f"identifiers: {shown}. Check it by hand (a request body, and a page's HTML, are whole in the session's "
+            f"HAR) or ask the vendor what it carries"
         )
 
     def spawn(self, coro: Coroutine[Any, Any, object], source: str) -> None:
