@@ -3,7 +3,9 @@
 
 One audit of four vendors while under contract (``contract_audit``) serves the tests that only need it done: it is
 the first scheduled audit of BrightPath, the baseline verify-removal checks against, and the single-machine run the
-shards are compared with. Each test works on a copy of its database."""
+shards are compared with. BrightPath's next audit, started twice at once (``second_audit``), is both the scheduled
+audit that finds the tracker added since and the pair of overlapping runs of which one must not start. Each test
+works on a copy of its database."""
 
 import copy
 import json
@@ -98,15 +100,40 @@ def latest_findings(jobs, vendor):
     )
 
 
-def test_scheduled_audit_reports_exactly_the_tracker_added_between_audits(jobs, contract_audit):
-    jobs = jobs.starting_from(contract_audit, "scheduled")  # BrightPath's first audit: compliant
+@pytest.fixture(scope="module")
+def second_audit(jobs, contract_audit):
+    """BrightPath's next scheduled audit, after its site added a tracker, started twice at the same moment on a
+    copy of ``contract_audit`` (BrightPath's first audit, compliant): as two overlapping cron runs would."""
+    jobs = jobs.starting_from(contract_audit, "scheduled")
     (first,) = jobs.database.query("select * from verdicts where vendor_id = 'brightpath'")
     assert first["verdict"] == "compliant", first
+    args = [sys.executable, "-m", "crawler", "audit", "--config", str(jobs.config), "--db", str(jobs.db)]
+    env = {**os.environ, **jobs.env}
     jobs.internet.scenario["brightpath_extra_tracker"] = True
     try:
-        second = jobs.cli("audit", "--vendor", "brightpath")
+        procs = [
+            subprocess.Popen(
+                [*args, "--vendor", "brightpath"],
+                cwd=jobs.workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [proc.communicate(timeout=300) for proc in procs]
     finally:
         jobs.internet.scenario["brightpath_extra_tracker"] = False
+    runs = [
+        subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+        for proc, (out, err) in zip(procs, outputs, strict=True)
+    ]
+    return jobs, sorted(runs, key=lambda run: run.returncode)
+
+
+def test_scheduled_audit_reports_exactly_the_tracker_added_between_audits(second_audit):
+    jobs, (second, _) = second_audit
     assert second.returncode == 1, second.stdout + second.stderr  # the pixel's identifier breaks IV.B
     run_id, found = latest_findings(jobs, "brightpath")
     changes = {(f["rule_id"], f["subject"]) for f in found if f["rule_id"].startswith("baseline.")}
@@ -150,26 +177,11 @@ def test_a_second_run_on_a_busy_database_does_not_start(jobs, contract_audit):
     assert jobs.database.execute("select count(*) from runs").fetchone()[0] == runs_before
 
 
-def test_two_overlapping_scheduled_runs_do_not_both_proceed(jobs):
-    args = [
-        sys.executable,
-        "-m",
-        "crawler",
-        "audit",
-        "--config",
-        str(jobs.config),
-        "--db",
-        str(jobs.db),
-        "--vendor",
-        "brightpath",
-    ]
-    env = {**os.environ, **jobs.env}
-    procs = [
-        subprocess.Popen(args, cwd=jobs.workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outcomes = sorted(p.wait(timeout=300) for p in procs)
-    assert outcomes == [0, 3]
+def test_two_overlapping_scheduled_runs_do_not_both_proceed(second_audit):
+    jobs, (proceeded, refused) = second_audit
+    assert [proceeded.returncode, refused.returncode] == [1, 3]  # one audits (violations: 1), one does not start
+    assert "another trackaudit run is using" in refused.stderr
+    assert jobs.database.execute("select count(*) from runs").fetchone()[0] == 2  # the first audit and one more
 
 
 def test_verify_removal_passes_for_the_vendor_that_cleaned_up_and_fails_for_the_other(jobs, contract_audit):
