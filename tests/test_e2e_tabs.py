@@ -60,3 +60,57 @@ def test_three_tabs_make_the_same_visits_stamped_per_tab_and_find_the_same(tmp_p
     (verdict,) = db.query("select verdict from verdicts")
     assert verdict["verdict"] == "compliant"
     assert visits_and_findings(db) == visits_and_findings(demo_run.db)
+
+
+HANG_ONCE = """
+[browser]
+tabs = 2
+page_timeout_s = 3
+
+[[vendors]]
+id = "hostile"
+name = "Hostile vendor"
+status = "candidate"
+start_url = "https://www.hostile.test/"
+pages = ["/hang-once"]
+max_pages = 2
+"""
+
+
+def test_a_page_that_did_not_load_beside_other_tabs_is_visited_again_alone(tmp_path):
+    """A page lost while another tab loaded (here its first request never answers) is visited again with no other
+    tab loading: the audit sees it load, and the record keeps both visits and says why."""
+    config = tmp_path / "vendors.toml"
+    config.write_text(HANG_ONCE)
+    with FixtureInternet({}) as internet:
+        proc = run_cli(
+            [
+                "audit",
+                "--config",
+                str(config),
+                "--vendor",
+                "hostile",
+                "--db",
+                str(tmp_path / "audit.db"),
+                "--host-resolver-rules",
+                internet.host_resolver_rules,
+                "--ignore-https-errors",
+            ],
+            cwd=tmp_path,
+        )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    db = sqlite_utils.Database(tmp_path / "audit.db")
+    crawl = list(db.query("select url, status, error, started, finished from pages where phase = 'crawl'"))
+    lost, again = [p for p in crawl if p["url"].endswith("/hang-once")]
+    (start,) = [p for p in crawl if p["url"] == "https://www.hostile.test/"]
+    assert lost["error"] and lost["status"] is None and start["started"] < lost["finished"]  # lost beside "/"
+    assert again["status"] == 200 and again["error"] is None and again["started"] >= start["finished"]  # alone
+    (retry,) = db.query("select * from errors where source = 'visit.retry'")
+    assert retry["url"].endswith("/hang-once") and "visited again alone: it loaded" in retry["message"]
+    assert [p["status"] for p in db.query("select status from pages where url like '%/hang-once'")] == [None] + [
+        200
+    ] * 3
+    (audit,) = db.query("select incomplete, pages_visited from audits")
+    assert audit == {"incomplete": None, "pages_visited": 2}
+    (verdict,) = db.query("select verdict, reasons from verdicts")  # the page was seen: not a failed visit
+    assert verdict["verdict"] == "approve" and "failed" not in verdict["reasons"], verdict

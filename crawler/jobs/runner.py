@@ -204,7 +204,10 @@ def _vendor_verdict(
         prefix = f"account {audit.account}: " if len(mine) > 1 else ""
         gaps += [prefix + gap for gap in audit.gaps]
     for analysis in judgement.analyses:
-        failed = [p.obs.url for p in analysis.data.pages if p.obs.error]
+        # A page that failed and then loaded in the same phase (visited again alone after it was lost beside
+        # other tabs) was seen: only what never loaded is a problem.
+        loaded = {(p.phase, p.obs.url) for p in analysis.data.pages if not p.obs.error}
+        failed = [p.obs.url for p in analysis.data.pages if p.obs.error and (p.phase, p.obs.url) not in loaded]
         if failed:
             problems.append(
                 f"{len(failed)} of {len(analysis.data.pages)} page visits of account {analysis.data.account} "
