@@ -19,18 +19,18 @@ def visits_and_findings(db):
     return visits, found
 
 
-def test_three_tabs_make_the_same_visits_stamped_per_tab_and_find_the_same(tmp_path, demo_run):
+def audited(tmp_path, config_text: str, vendor: str, passwords: dict[str, str], env_extra=None):
+    """``vendor`` audited with ``config_text`` on the fixture web (exit 0 required); its database."""
     config = tmp_path / "vendors.toml"
-    config.write_text((REPO / "fixtures" / "demo.toml").read_text().replace("[browser]\n", "[browser]\ntabs = 3\n", 1))
-    password = DEMO_PASSWORDS[PASSWORD_ENV]
-    with FixtureInternet({STUDENT: password}) as internet:
+    config.write_text(config_text)
+    with FixtureInternet(passwords) as internet:
         proc = run_cli(
             [
                 "audit",
                 "--config",
                 str(config),
                 "--vendor",
-                "brightpath",
+                vendor,
                 "--db",
                 str(tmp_path / "audit.db"),
                 "--host-resolver-rules",
@@ -38,10 +38,16 @@ def test_three_tabs_make_the_same_visits_stamped_per_tab_and_find_the_same(tmp_p
                 "--ignore-https-errors",
             ],
             cwd=tmp_path,
-            env_extra={PASSWORD_ENV: password},
+            env_extra=env_extra,
         )
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    db = sqlite_utils.Database(tmp_path / "audit.db")
+    return sqlite_utils.Database(tmp_path / "audit.db")
+
+
+def test_three_tabs_make_the_same_visits_stamped_per_tab_and_find_the_same(tmp_path, demo_run):
+    config = (REPO / "fixtures" / "demo.toml").read_text().replace("[browser]\n", "[browser]\ntabs = 3\n", 1)
+    password = DEMO_PASSWORDS[PASSWORD_ENV]
+    db = audited(tmp_path, config, "brightpath", {STUDENT: password}, {PASSWORD_ENV: password})
     checked = 0
     for phase in ("crawl", "reconnect", "respawn"):
         visits = list(db.query("select url, final_url, started, finished from pages where phase = ?", [phase]))
@@ -80,26 +86,7 @@ max_pages = 2
 def test_a_page_that_did_not_load_beside_other_tabs_is_visited_again_alone(tmp_path):
     """A page lost while another tab loaded (here its first request never answers) is visited again with no other
     tab loading: the audit sees it load, and the record keeps both visits and says why."""
-    config = tmp_path / "vendors.toml"
-    config.write_text(HANG_ONCE)
-    with FixtureInternet({}) as internet:
-        proc = run_cli(
-            [
-                "audit",
-                "--config",
-                str(config),
-                "--vendor",
-                "hostile",
-                "--db",
-                str(tmp_path / "audit.db"),
-                "--host-resolver-rules",
-                internet.host_resolver_rules,
-                "--ignore-https-errors",
-            ],
-            cwd=tmp_path,
-        )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    db = sqlite_utils.Database(tmp_path / "audit.db")
+    db = audited(tmp_path, HANG_ONCE, "hostile", {})
     crawl = list(db.query("select url, status, error, started, finished from pages where phase = 'crawl'"))
     lost, again = [p for p in crawl if p["url"].endswith("/hang-once")]
     (start,) = [p for p in crawl if p["url"] == "https://www.hostile.test/"]
@@ -107,9 +94,8 @@ def test_a_page_that_did_not_load_beside_other_tabs_is_visited_again_alone(tmp_p
     assert again["status"] == 200 and again["error"] is None and again["started"] >= start["finished"]  # alone
     (retry,) = db.query("select * from errors where source = 'visit.retry'")
     assert retry["url"].endswith("/hang-once") and "visited again alone: it loaded" in retry["message"]
-    assert [p["status"] for p in db.query("select status from pages where url like '%/hang-once'")] == [None] + [
-        200
-    ] * 3
+    statuses = [p["status"] for p in db.query("select status from pages where url like '%/hang-once' order by id")]
+    assert statuses == [None, 200, 200, 200]  # lost, again, then the reconnect's and the respawn's visits
     (audit,) = db.query("select incomplete, pages_visited from audits")
     assert audit == {"incomplete": None, "pages_visited": 2}
     (verdict,) = db.query("select verdict, reasons from verdicts")  # the page was seen: not a failed visit
