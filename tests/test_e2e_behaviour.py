@@ -219,9 +219,11 @@ def test_typed_canaries_sent_before_submit_are_key_logging_naming_the_script(sca
     evidence = finding["evidence"]
     assert {f["canary"] for f in evidence["flows"]} == {"email", "name", "text"}
     assert evidence["scripts"] == ["https://widget.chatpal.test/chat.js"] and evidence["party"] == "third"
-    email_row = next(f["row_id"] for f in evidence["flows"] if f["canary"] == "email")
-    (row,) = scanned.query(f"select * from requests where id = {email_row}")
-    assert row["url"] == "https://api.chatpal.test/typing" and typed["email"] in row["post_data"]
+    # A beacon sent while the email was half typed carries its local part, a flow too; the last one carries it whole.
+    email_rows = ",".join(str(f["row_id"]) for f in evidence["flows"] if f["canary"] == "email")
+    sent = list(scanned.query(f"select url, post_data from requests where id in ({email_rows})"))
+    assert {r["url"] for r in sent} == {"https://api.chatpal.test/typing"}
+    assert any(typed["email"] in r["post_data"] for r in sent)
     # Never submitted, never Enter: the chat's Send button and the page's forms sent nothing else.
     assert not list(scanned.query("select id from requests where method = 'POST' and host = 'www.studyhall.test'"))
 
