@@ -10,6 +10,12 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from hypothesis import HealthCheck, settings
+
+# The property tests run beside end-to-end audits that take the CPU: how fast Hypothesis generates inputs, and how
+# long one example takes, then measure the machine's load, not the code. Settings a test gives still apply.
+settings.register_profile("beside-audits", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("beside-audits")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_LISTS = REPO.parent / "shared" / "lists"

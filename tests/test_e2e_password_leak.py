@@ -103,7 +103,7 @@ def hits(password: str, workdir: Path, outputs: list[str]) -> list[str]:
 
 # One generated example per run (a full audit takes seconds): the fixed password with every special character
 # is always audited beside it, as a second account.
-@settings(max_examples=1, deadline=None, database=None, phases=[Phase.generate])
+@settings(max_examples=1, database=None, phases=[Phase.generate])
 @given(st.lists(PASSWORDS, min_size=1, max_size=1))
 def test_no_encoding_of_a_random_password_reaches_an_artefact(tmp_path_factory, passwords):
     passwords = [SPECIAL, *passwords]

@@ -132,7 +132,7 @@ def test_content_type_header_drives_multipart_parsing():
     assert [(m.location, m.field) for m in matches] == [("post body > multipart", "phone")]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(st.one_of(st.text(), st.binary(), st.from_regex(r"[%=&;{}\[\]\"':,A-Za-z0-9+/_.-]*", fullmatch=True)))
 def test_decoding_never_raises(junk):
     decoded_views(junk)

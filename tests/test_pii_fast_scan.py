@@ -8,7 +8,7 @@ import string
 from urllib.parse import quote, unquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crawler.analyze import decode, pii
@@ -66,7 +66,7 @@ def texts_with_variants(draw):
     return "".join(pieces)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120)
 @given(texts_with_variants(), st.sampled_from([None, *KEYS]))
 def test_scan_finds_what_a_find_loop_over_every_variant_finds(text, key):
     assert MATCHER.scan(text, "body", key=key) == reference_scan(MATCHER, text, "body", key=key)
@@ -99,7 +99,7 @@ PERCENT_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(PERCENT_TEXT)
 def test_percent_decoded_is_unquote(text):
     assert percent_decoded(text) == unquote(text)
@@ -133,7 +133,7 @@ BASE64_TOKENS = st.one_of(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(BASE64_TOKENS)
 def test_decode_base64_token_agrees_with_the_base64_module(token):
     assert decode_base64_token(token) == reference_decode_base64_token(token)
@@ -159,7 +159,7 @@ TOKEN_TEXT = st.lists(
 ).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(TOKEN_TEXT)
 def test_tokens_found_with_big_integers_are_the_regex_matches_that_may_decode(text):
     expected = [

@@ -3,7 +3,7 @@
 import datetime as dt
 import string
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from crawler.analyze.decode import scan_part
@@ -41,7 +41,7 @@ def _spells_real_pii(text: str) -> bool:
     return any(value in letters_and_digits for value in PII_ALPHANUMERICS)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(RANDOM_TEXT)
 def test_random_text_yields_nothing(text):
     assume(not _spells_real_pii(text))
@@ -49,7 +49,7 @@ def test_random_text_yields_nothing(text):
     assert scan_part(MATCHER, "post body", text) == []
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(KEY_VALUE_TEXT)
 def test_random_values_under_hint_keys_yield_nothing(text):
     assert MATCHER.scan(text, "request url") == []
@@ -68,7 +68,7 @@ ARBITRARY_PII = st.fixed_dictionaries(
 SURROUNDING = st.text(alphabet=string.ascii_letters + string.digits + string.punctuation + " ", max_size=200)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25)
 @given(ARBITRARY_PII, st.data())
 def test_every_variant_of_arbitrary_pii_is_found_in_arbitrary_text(pii, data):
     matcher = PiiMatcher(pii_fields("someone", pii))

@@ -69,13 +69,13 @@ def scan_every_view_whole(matcher, location, text, key=None):
     return matches
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.data_too_large])
 @given(st.one_of(bodies(), structured_bodies()), st.sampled_from([None, "sid", "email", "theme"]))
 def test_scanning_around_the_changes_finds_what_scanning_every_view_whole_finds(body, key):
     assert scan_part(MATCHER, "post body", body, key=key) == scan_every_view_whole(MATCHER, "post body", body, key)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.data_too_large])
 @given(bodies(), st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 40)), max_size=6))
 def test_a_scan_near_changes_returns_the_whole_scans_matches_near_them(body, spans):
     changed = []
@@ -93,7 +93,7 @@ def test_a_scan_near_changes_returns_the_whole_scans_matches_near_them(body, spa
     assert MATCHER.scan(body, "b", changed=changed) == near
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=200, suppress_health_check=[HealthCheck.data_too_large])
 @given(bodies())
 def test_tokens_of_a_value_decoded_in_place_are_those_of_its_text_split_whole(body):
     tokens = decode._Base64Tokens()
