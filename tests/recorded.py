@@ -40,6 +40,7 @@ from crawler.observations import (
 )
 from crawler.policy.base import RULES, Finding
 from crawler.policy.pack import PolicyPack, load_pack
+from crawler.store.writer import Store
 
 # The audited vendor, its test student, and the clock ------------------------------------------------
 VENDOR_URL = "https://app.classnook.com/"
@@ -410,3 +411,31 @@ def only(findings: list[Finding], subject: str | None = None) -> Finding:
         [(f.subject, f.message) for f in findings]
     )
     return chosen[0]
+
+
+def record_run(store: Store, audits: dict[str, list[Recorded]], started_at: str) -> int:
+    """A complete scheduled run in ``store``, with one complete audit per vendor of ``audits`` (vendor id → its
+    recorded observations), as the audit would have written it."""
+    run_id = store.start_run("audit", "trackaudit audit", policy_name="MPS 7400.1")
+    store.update("runs", run_id, {"started_at": started_at})
+    for vendor_id, observations in audits.items():
+        sink = store.start_audit(run_id, vendor_id, "student", "liam", pii=STUDENT)
+        for phase in dict.fromkeys(item.phase for item in observations):
+            store.insert(
+                "phases",
+                {
+                    "audit_id": sink.audit_id,
+                    "run_id": run_id,
+                    "vendor_id": vendor_id,
+                    "account": "student",
+                    "phase": phase,
+                    "started_at": PHASE_TIMES[phase][0],
+                    "finished_at": PHASE_TIMES[phase][1],
+                    "outcome": "complete",
+                },
+            )
+        for item in observations:
+            sink.add(item.obs, item.phase)
+        sink.finish("complete", login_outcome="success")
+    store.finish_run(run_id, "complete")
+    return run_id

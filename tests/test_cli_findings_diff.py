@@ -11,7 +11,7 @@ from crawler.config import Vendor
 from crawler.policy.judge import Judge
 from crawler.policy.verdict import scheduled_verdict
 from crawler.store.writer import Store
-from recorded import PAGE_URL, PHASE_TIMES, STUDENT, VENDOR_URL, cookie, page, request
+from recorded import PAGE_URL, STUDENT, VENDOR_URL, cookie, page, record_run, request
 
 GA = "https://www.google-analytics.com/g/collect?v=2&cid=555.777&dl=https%3A%2F%2Fapp.classnook.com%2Fhome"
 HOTJAR = "https://script.hotjar.com/modules.js"
@@ -42,33 +42,6 @@ def second_audit():
 
 QUIET_URL = "https://quietpad.example/"
 NO_LISTS = Path(__file__).parent / "no-such-lists-folder"  # built-in knowledge only, whatever the user's cache
-
-
-def record_run(store: Store, audits: dict[str, list], started_at: str) -> int:
-    """A complete scheduled run with one complete audit per vendor of ``audits`` (vendor id → observations)."""
-    run_id = store.start_run("audit", "trackaudit audit", policy_name="MPS 7400.1")
-    store.update("runs", run_id, {"started_at": started_at})
-    for vendor_id, observations in audits.items():
-        sink = store.start_audit(run_id, vendor_id, "student", "liam", pii=STUDENT)
-        for phase in dict.fromkeys(item.phase for item in observations):
-            store.insert(
-                "phases",
-                {
-                    "audit_id": sink.audit_id,
-                    "run_id": run_id,
-                    "vendor_id": vendor_id,
-                    "account": "student",
-                    "phase": phase,
-                    "started_at": PHASE_TIMES[phase][0],
-                    "finished_at": PHASE_TIMES[phase][1],
-                    "outcome": "complete",
-                },
-            )
-        for item in observations:
-            sink.add(item.obs, item.phase)
-        sink.finish("complete", login_outcome="success")
-    store.finish_run(run_id, "complete")
-    return run_id
 
 
 @pytest.fixture(scope="module")

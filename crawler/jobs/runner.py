@@ -116,8 +116,7 @@ def run_audit(
         result.audits = _record_cname_chains(store, run_id, settings.dns_resolver, result.audits)
         failed = bool(result.audits) and all(a.status == "failed" for a in result.audits)
         if judge and not failed:
-            result.judgements = judge.judge(store, run_id, compare_with_previous=mode in ("audit", "demo"))
-            _record_verdicts(store, mode, targets, result)
+            _judge_and_record_verdicts(store, judge, mode, targets, result)
     except BaseException as exc:
         store.interrupt_run(run_id, "the run was interrupted before every vendor was audited and judged")
         result.status = "incomplete"
@@ -180,9 +179,11 @@ def _seal(store: Store, run_id: int) -> None:
         )
 
 
-def _record_verdicts(store: Store, mode: str, targets: list[Target], result: RunResult) -> None:
+def _judge_and_record_verdicts(store: Store, judge: Judge, mode: str, targets: list[Target], result: RunResult) -> None:
+    """Judge the run vendor by vendor and record each verdict as its vendor is judged; the result keeps the
+    findings, not the analyses, so judging a run of hundreds of vendors holds one vendor's evidence at a time."""
     vendors = {t.vendor.id: t.vendor for t in targets}
-    for judgement in result.judgements:
+    for judgement in judge.judge_each(store, result.run_id, compare_with_previous=mode in ("audit", "demo")):
         verdict = _vendor_verdict(store, mode, vendors[judgement.vendor_id], judgement, result.audits)
         result.verdicts[judgement.vendor_id] = verdict
         store.save_verdict(
@@ -193,6 +194,7 @@ def _record_verdicts(store: Store, mode: str, targets: list[Target], result: Run
             list(verdict.reasons),
             judgement.baseline_run_id,
         )
+        result.judgements.append(replace(judgement, analyses=()))
 
 
 def _vendor_verdict(

@@ -4,6 +4,7 @@ previous complete audit, store the findings."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ..analyze.analysis import AuditAnalysis
@@ -45,56 +46,70 @@ def analyse_run(
     return by_vendor
 
 
-def judge_run(
+def judge_vendors(
     store: Store,
     run_id: int,
     pack: PolicyPack,
     knowledge: KnowledgeBundle,
     vendor_id: str | None = None,
     compare_with_previous: bool = False,
-) -> list[Judgement]:
-    """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run).
+) -> Iterator[Judgement]:
+    """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run), one
+    vendor at a time: a vendor's audits are loaded, analysed and judged, and its findings written, before the
+    next vendor's are loaded, so a run of hundreds of vendors is judged holding one vendor's evidence (a caller
+    that keeps the judgements drops their analyses).
 
     A post-termination check is judged against the vendor's last complete audit (its baseline); so is a
     scheduled audit when ``compare_with_previous``, whose changes since then become findings too."""
-    judgements = []
-    for vid, analyses in analyse_run(store, run_id, pack, knowledge, vendor_id).items():
-        removal_check = any(a.data.is_removal_check for a in analyses)
-        baseline = (
-            queries.last_complete_audit(store, vid, before_run=run_id)
-            if compare_with_previous or removal_check
-            else None
-        )
-        if baseline:
-            previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
-            for analysis in analyses:
-                analysis.baseline, analysis.baseline_run = previous, baseline
-        findings: list[Finding] = []
+    for vendor in queries.audited_vendors(store, run_id, vendor_id):
+        vid = vendor["id"]
+        analyses = analyse_run(store, run_id, pack, knowledge, vid).get(vid)
+        if analyses:
+            yield _judge_vendor(store, run_id, vid, analyses, pack, knowledge, compare_with_previous)
+
+
+def _judge_vendor(
+    store: Store,
+    run_id: int,
+    vid: str,
+    analyses: list[AuditAnalysis],
+    pack: PolicyPack,
+    knowledge: KnowledgeBundle,
+    compare_with_previous: bool,
+) -> Judgement:
+    removal_check = any(a.data.is_removal_check for a in analyses)
+    baseline = (
+        queries.last_complete_audit(store, vid, before_run=run_id) if compare_with_previous or removal_check else None
+    )
+    if baseline:
+        previous = analyse_run(store, baseline["run_id"], pack, knowledge, vid).get(vid, [])
         for analysis in analyses:
-            for rule in pack.rules:
-                if rule.judges_removal_check != analysis.data.is_removal_check:
-                    continue
-                try:
-                    findings.extend(rule.cited(analysis))
-                except Exception as exc:  # one broken rule must not hide the others' findings
-                    store.insert(
-                        "errors",
-                        {
-                            "run_id": run_id,
-                            "vendor_id": vid,
-                            "account": analysis.data.account,
-                            "phase": "judge",
-                            "time": time.time(),
-                            "source": f"rule {rule.id}",
-                            "message": f"{type(exc).__name__}: {exc}"[:2000],
-                        },
-                    )
-        if baseline and compare_with_previous:
-            changes = changes_between(inventory_of(previous), inventory_of(analyses))
-            findings += [change_finding(c, findings, baseline["run_id"], baseline["started_at"]) for c in changes]
-        store.replace_findings(run_id, vid, [f.as_row() for f in findings])
-        judgements.append(Judgement(vid, tuple(findings), baseline["run_id"] if baseline else None, tuple(analyses)))
-    return judgements
+            analysis.baseline, analysis.baseline_run = previous, baseline
+    findings: list[Finding] = []
+    for analysis in analyses:
+        for rule in pack.rules:
+            if rule.judges_removal_check != analysis.data.is_removal_check:
+                continue
+            try:
+                findings.extend(rule.cited(analysis))
+            except Exception as exc:  # one broken rule must not hide the others' findings
+                store.insert(
+                    "errors",
+                    {
+                        "run_id": run_id,
+                        "vendor_id": vid,
+                        "account": analysis.data.account,
+                        "phase": "judge",
+                        "time": time.time(),
+                        "source": f"rule {rule.id}",
+                        "message": f"{type(exc).__name__}: {exc}"[:2000],
+                    },
+                )
+    if baseline and compare_with_previous:
+        changes = changes_between(inventory_of(previous), inventory_of(analyses))
+        findings += [change_finding(c, findings, baseline["run_id"], baseline["started_at"]) for c in changes]
+    store.replace_findings(run_id, vid, [f.as_row() for f in findings])
+    return Judgement(vid, tuple(findings), baseline["run_id"] if baseline else None, tuple(analyses))
 
 
 # How a change's key names what it is about, as evidence names it (Evidence.subject_keys).

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from ..knowledge.lists import KnowledgeBundle, ListInfo, default_cache_dir, load_lists
 from ..store.writer import Store
-from .engine import Judgement, judge_run
+from .engine import Judgement, judge_vendors
 from .pack import PolicyPack, load_pack
 
 
@@ -35,7 +36,18 @@ class Judge:
         }
         return [pack, *(asdict(info) for info in self.lists)]
 
+    def judge_each(
+        self, store: Store, run_id: int, vendor_id: str | None = None, compare_with_previous: bool = False
+    ) -> Iterator[Judgement]:
+        """Judge the run vendor by vendor (findings written as each is judged); each judgement carries its
+        vendor's analyses, which the next vendor's replace."""
+        return judge_vendors(store, run_id, self.pack, self.knowledge, vendor_id, compare_with_previous)
+
     def judge(
         self, store: Store, run_id: int, vendor_id: str | None = None, compare_with_previous: bool = False
     ) -> list[Judgement]:
-        return judge_run(store, run_id, self.pack, self.knowledge, vendor_id, compare_with_previous)
+        """Judge the run; the judgements keep their findings, not the analyses behind them."""
+        return [
+            replace(judgement, analyses=())
+            for judgement in self.judge_each(store, run_id, vendor_id, compare_with_previous)
+        ]
