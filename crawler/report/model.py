@@ -494,7 +494,7 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     policy = policy_info(pack)
 
     def rows(table: str) -> list[queries.Row]:
-        return queries.run_rows(store, table, run_id)
+        return list(queries.run_rows(store, table, run_id))
 
     audits, phases, findings_rows = rows("audits"), rows("phases"), rows("findings")
     verdict_rows, page_rows, error_rows = rows("verdicts"), rows("pages"), rows("errors")

@@ -145,13 +145,14 @@ def last_complete_audit(store: Store, vendor_id: str, before_run: int | None = N
 
 
 # a run's rows ----------------------------------------------------------------------------------------------
-def run_rows(store: Store, table: str, run_id: int) -> list[Row]:
-    """Every row of one of a run's tables (the run's own row for ``runs``), in id order; none when the
-    table does not exist."""
+def run_rows(store: Store, table: str, run_id: int) -> Iterator[Row]:
+    """Every row of one of a run's tables (the run's own row for ``runs``), in id order, read one by one as
+    they are used (a run of hundreds of vendors has more requests than fit in memory); none when the table
+    does not exist."""
     if not has_table(store, table):
-        return []
+        return
     column = "id" if table == "runs" else "run_id"
-    return _rows(store, f"select * from [{table}] where {column} = ? order by id", [run_id])
+    yield from store.db.query(f"select * from [{table}] where {column} = ? order by id", [run_id])
 
 
 def rows_by_id(store: Store, table: str, run_id: int, ids: Sequence[int]) -> list[Row]:
