@@ -181,7 +181,7 @@ def _seal(store: Store, run_id: int) -> None:
 
 def _judge_and_record_verdicts(store: Store, judge: Judge, mode: str, targets: list[Target], result: RunResult) -> None:
     """Judge the run vendor by vendor and record each verdict as its vendor is judged; the result keeps the
-    findings, not the analyses, so judging a run of hundreds of vendors holds one vendor's evidence at a time."""
+    findings, not the analyses, so judging a run of hundreds of vendors holds the evidence of two at most."""
     vendors = {t.vendor.id: t.vendor for t in targets}
     for judgement in judge.judge_each(store, result.run_id, compare_with_previous=mode in ("audit", "demo")):
         verdict = _vendor_verdict(store, mode, vendors[judgement.vendor_id], judgement, result.audits)

@@ -56,8 +56,9 @@ def judge_vendors(
 ) -> Iterator[Judgement]:
     """Findings for every vendor of a run, written to ``findings`` (replacing earlier ones for that run), one
     vendor at a time: a vendor's audits are loaded, analysed and judged, and its findings written, before the
-    next vendor's are loaded, so a run of hundreds of vendors is judged holding one vendor's evidence (a caller
-    that keeps the judgements drops their analyses).
+    next vendor's are loaded, so a run of hundreds of vendors is judged holding the evidence of one vendor, and
+    of the one before while its judgement is in the caller's hands (a caller that keeps the judgements drops
+    their analyses).
 
     A post-termination check is judged against the vendor's last complete audit (its baseline); so is a
     scheduled audit when ``compare_with_previous``, whose changes since then become findings too."""
