@@ -493,11 +493,12 @@ def build_report(store: Store, run_id: int, pack: PolicyPack) -> Report:
     )
     policy = policy_info(pack)
 
-    def rows(table: str) -> list[queries.Row]:
-        return list(queries.run_rows(store, table, run_id))
+    def rows(table: str, leave_out: tuple[str, ...] = ()) -> list[queries.Row]:
+        return list(queries.run_rows(store, table, run_id, leave_out))
 
     audits, phases, findings_rows = rows("audits"), rows("phases"), rows("findings")
-    verdict_rows, page_rows, error_rows = rows("verdicts"), rows("pages"), rows("errors")
+    # A page's text may be a megabyte, and the report does not show it.
+    verdict_rows, page_rows, error_rows = rows("verdicts"), rows("pages", ("visible_text",)), rows("errors")
     vendor_ids = list(
         dict.fromkeys(
             [a["vendor_id"] for a in audits]

@@ -7,7 +7,7 @@ column values, or as observation dataclasses (``from_row``) for the observation 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -145,14 +145,15 @@ def last_complete_audit(store: Store, vendor_id: str, before_run: int | None = N
 
 
 # a run's rows ----------------------------------------------------------------------------------------------
-def run_rows(store: Store, table: str, run_id: int) -> Iterator[Row]:
+def run_rows(store: Store, table: str, run_id: int, leave_out: Collection[str] = ()) -> Iterator[Row]:
     """Every row of one of a run's tables (the run's own row for ``runs``), in id order, read one by one as
-    they are used (a run of hundreds of vendors has more requests than fit in memory); none when the table
-    does not exist."""
+    they are used (a run of hundreds of vendors has more requests than fit in memory), without the columns
+    ``leave_out`` names; none when the table does not exist."""
     if not has_table(store, table):
         return
     column = "id" if table == "runs" else "run_id"
-    yield from store.db.query(f"select * from [{table}] where {column} = ? order by id", [run_id])
+    columns = ", ".join(f"[{c}]" for c in store.db[table].columns_dict if c not in leave_out)
+    yield from store.db.query(f"select {columns} from [{table}] where {column} = ? order by id", [run_id])
 
 
 def rows_by_id(store: Store, table: str, run_id: int, ids: Sequence[int]) -> list[Row]:
