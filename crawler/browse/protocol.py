@@ -105,7 +105,7 @@ class VendorAudit:
         self.sink = sink
         self.state = CaptureState(sink)
         self.screenshots_dir = inside_results(
-            sink.store, artefacts_dir / "screenshots" / f"run-{sink.run_id}" / vendor.id / sink.account
+            sink.store, sink.store.run_folder("screenshots", sink.run_id) / vendor.id / sink.account
         )
         self.artefacts_dir = artefacts_dir
         self.progress = progress or Progress()

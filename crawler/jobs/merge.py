@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..store import queries
 from ..store.queries import OBSERVATION_TYPES
 from ..store.seal import evidence_dir, read_manifest, verify_evidence, write_manifest
-from ..store.writer import Store
+from ..store.writer import RUN_FOLDER_KINDS, Store
 
 ROW_TABLES = ("phases", *(t.table for t in OBSERVATION_TYPES))
 
@@ -61,7 +61,7 @@ def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) 
     old_run = run["id"]
     row = {k: v for k, v in run.items() if k not in ("id", "manifest_sha256")}
     row["message"] = "; ".join(filter(None, [run.get("message"), f"merged from {source.path} run {old_run}"]))
-    new_run = target.insert("runs", row)
+    new_run = target.insert("runs", {"id": target.claim_run_id(), **row})
     run_map[old_run] = new_run
     for vendor in queries.vendors_of_run(source, old_run):
         target.copy_vendor(vendor)
@@ -113,10 +113,10 @@ def _copy_run(source: Store, target: Store, run: dict, run_map: dict[int, int]) 
 
 
 def _copy_artefacts(source: Store, target: Store, old_run: int, new_run: int) -> None:
-    for kind in ("screenshots", "evidence"):
-        origin = source.artefacts_dir / kind / f"run-{old_run}"
+    for kind in RUN_FOLDER_KINDS:
+        origin = source.run_folder(kind, old_run)
         if origin.is_dir():
-            destination = target.artefacts_dir / kind / f"run-{new_run}"
+            destination = target.run_folder(kind, new_run)
             shutil.copytree(origin, destination, ignore=shutil.ignore_patterns("manifest.json"), dirs_exist_ok=True)
     evidence_dir(target, new_run).mkdir(parents=True, exist_ok=True)
 

@@ -17,7 +17,7 @@ from ..redact import Redactor
 from . import queries
 from .queries import OBSERVATION_TYPES
 from .schema import DERIVED_COLUMNS, LATE_COLUMNS
-from .writer import Store, utc_now
+from .writer import RUN_FOLDER_KINDS, Store, utc_now
 
 MANIFEST_SCHEMA = "trackaudit-evidence/1"
 # Every table whose rows a run owns; their digests make a silent edit of the database visible.
@@ -25,7 +25,7 @@ RUN_TABLES = ("runs", "audits", "phases", *(t.table for t in OBSERVATION_TYPES),
 
 
 def evidence_dir(store: Store, run_id: int) -> Path:
-    return store.artefacts_dir / "evidence" / f"run-{run_id}"
+    return store.run_folder("evidence", run_id)
 
 
 def manifest_path(store: Store, run_id: int) -> Path:
@@ -124,7 +124,7 @@ def seal_of(path: Path, key: bytes | None) -> str:
 
 
 def _artefacts(store: Store, run_id: int) -> list[Path]:
-    roots = [evidence_dir(store, run_id), store.artefacts_dir / "screenshots" / f"run-{run_id}"]
+    roots = [store.run_folder(kind, run_id) for kind in RUN_FOLDER_KINDS]
     files = [p for root in roots if root.is_dir() for p in sorted(root.rglob("*")) if p.is_file()]
     return [p for p in files if p.name != "manifest.json" and not p.name.endswith(".redacting")]
 

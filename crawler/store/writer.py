@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from ..config import Vendor
 
 RUN_STATUSES = ("running", "complete", "incomplete", "failed")
+RUN_FOLDER_KINDS = ("evidence", "screenshots")  # a run's folders beside the database, each named run-N
 
 
 def utc_now() -> str:
@@ -104,6 +105,26 @@ class Store:
         """Where screenshots and other files of this database's runs go: beside the database."""
         return self.path.parent
 
+    def run_folder(self, kind: str, run_id: int) -> Path:
+        """A run's folder of ``kind`` (``evidence``, ``screenshots``) beside the database."""
+        return self.artefacts_dir / kind / f"run-{run_id}"
+
+    def claim_run_id(self) -> int:
+        """A number for a new run that no run of this database, nor of another database in the same folder,
+        has used: its evidence folder is made now, atomically, so two databases in one folder (the demo's and
+        an audit's, by default) never write into each other's evidence. A database's run numbers may then
+        skip the ones the other took."""
+        used: list[int] = [self.db.execute("select coalesce(max(id), 0) from runs").fetchone()[0]]
+        for kind in RUN_FOLDER_KINDS:
+            used += [int(p.name[4:]) for p in (self.artefacts_dir / kind).glob("run-*") if p.name[4:].isdigit()]
+        run_id = max(used) + 1
+        while True:
+            try:
+                self.run_folder("evidence", run_id).mkdir(parents=True)
+                return run_id
+            except FileExistsError:  # another database in the folder claimed it a moment ago
+                run_id += 1
+
     def close(self) -> None:
         self.db.close()
 
@@ -124,6 +145,7 @@ class Store:
     ) -> int:
         self.mark_abandoned_runs()
         row = {
+            "id": self.claim_run_id(),
             "mode": mode,
             "command": command,
             "started_at": utc_now(),
