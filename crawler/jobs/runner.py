@@ -246,7 +246,10 @@ async def _audit_all(
             async with semaphore:
                 return await _audit_one(playwright, store, settings, target, run_id, mode, progress)
 
-        return list(await asyncio.gather(*(one(t) for t in targets)))
+        # The costliest audits (most pages) start first, so that a run does not end with a long audit running
+        # alone; equal ones keep the config's order. Results come back in the config's order.
+        audits = {id(t): asyncio.ensure_future(one(t)) for t in sorted(targets, key=lambda t: -t.vendor.max_pages)}
+        return list(await asyncio.gather(*(audits[id(t)] for t in targets)))
 
 
 async def _audit_one(
