@@ -3,6 +3,7 @@ and gives their results back in the config's order. No browser: the audit itself
 
 import asyncio
 
+from conftest import run_async
 from crawler.config import Vendor
 from crawler.jobs import runner
 
@@ -30,6 +31,6 @@ def test_the_audits_with_the_most_pages_start_first_and_results_keep_the_config_
         runner.Target(Vendor(v, v, "active", f"https://{v}.example/", max_pages=p), None, None)
         for v, p in pages.items()
     ]
-    results = asyncio.run(runner._audit_all(None, None, targets, 1, "audit", 2, None))
+    results = run_async(runner._audit_all(None, None, targets, 1, "audit", 2, None))
     assert started == ["bravo", "delta", "alpha", "charlie"]
     assert results == ["alpha", "bravo", "charlie", "delta"]
