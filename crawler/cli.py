@@ -8,6 +8,7 @@ import sys
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import click
@@ -21,6 +22,10 @@ from .knowledge.lists import LIST_SOURCES, ListError, default_cache_dir, knowled
 from .store import queries
 from .store.schema import NotOurDatabase
 from .store.writer import Store
+
+if TYPE_CHECKING:  # imported where used: commands that only read a database start without them
+    from .analyze.inventory import Change
+    from .policy.judge import Judge
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_USAGE, EXIT_AUDIT_FAILED = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -717,50 +722,55 @@ def diff(run_a, run_b, vendor_id, db_path, policy, lists_dir) -> None:
 
     RUN_B defaults to the latest run; without RUN_A each vendor of RUN_B is compared with its previous
     complete audit, as a scheduled audit is. A run is an id or 'latest'."""
-    from .analyze.inventory import changes_between, inventory_of
-    from .policy.engine import analyse_run
-
     store = _open_store(_results_db(db_path), read_only=True)
     run_b = _run_id(store, run_b if run_b is not None else "latest")
     run_a = _run_id(store, run_a) if run_a is not None else None
     judge = _load_judge(policy, lists_dir)
-    after = analyse_run(store, run_b, judge.pack, judge.knowledge, vendor_id)
+    after = {v["id"] for v in queries.audited_vendors(store, run_b, vendor_id)}
     if not after:
         raise UsageProblem(
             f"run {run_b} audited no vendor"
             + (f" named {vendor_id}" if vendor_id else "")
             + ". Fix: pick a run that audited it (see 'trackaudit findings --run N')"
         )
+    pairs: list[tuple[str, int]] = []  # (vendor, the run it is compared with)
     if run_a is None:
-        compare_with: dict[int, list[str]] = {}
         for vid in sorted(after):
             previous = queries.last_complete_audit(store, vid, before_run=run_b)
             if previous is None:
                 click.echo(f"{vid}: run {run_b} is its first complete audit in {store.path}: nothing to compare with")
             else:
-                compare_with.setdefault(previous["run_id"], []).append(vid)
-        pairs = []
-        for previous_run, vids in sorted(compare_with.items()):
-            before = analyse_run(store, previous_run, judge.pack, judge.knowledge, vendor_id)
-            pairs += [(vid, previous_run, before[vid]) for vid in vids]
+                pairs.append((vid, previous["run_id"]))
     else:
-        before = analyse_run(store, run_a, judge.pack, judge.knowledge, vendor_id)
-        common = sorted(set(before) & set(after))
-        if not common:
+        before = {v["id"] for v in queries.audited_vendors(store, run_a, vendor_id)}
+        if not before & after:
             raise UsageProblem(
                 f"runs {run_a} and {run_b} have no vendor in common"
                 + (f" named {vendor_id}" if vendor_id else "")
                 + ". Fix: pick runs that audited the same vendor"
             )
-        pairs = [(vid, run_a, before[vid]) for vid in common]
-        for vid in sorted(set(before) ^ set(after)):
+        pairs = [(vid, run_a) for vid in sorted(before & after)]
+        for vid in sorted(before ^ after):
             click.echo(f"{vid}: only in run {run_a if vid in before else run_b}")
-    for vid, earlier_run, earlier in sorted(pairs):
-        changes = changes_between(inventory_of(earlier), inventory_of(after[vid]))
+    for vid, earlier_run in pairs:
+        # One vendor at a time: a run of hundreds of vendors is compared without holding every vendor's evidence.
+        changes = _vendor_changes(store, judge, vid, earlier_run, run_b)
         click.echo(f"{vid}: run {earlier_run} → run {run_b}: {len(changes)} change(s)")
         for change in changes:
             mark = "+" if change.status == "new" else "-"
             click.echo(f"  {mark} {change.kind:<16} {change.key}  ({change.description})")
+
+
+def _vendor_changes(store: Store, judge: Judge, vendor_id: str, earlier_run: int, later_run: int) -> list[Change]:
+    """What changed in a vendor's inventory between two of its runs."""
+    from .analyze.inventory import changes_between, inventory_of
+    from .policy.engine import analyse_run
+
+    earlier, later = (
+        analyse_run(store, run_id, judge.pack, judge.knowledge, vendor_id)[vendor_id]
+        for run_id in (earlier_run, later_run)
+    )
+    return changes_between(inventory_of(earlier), inventory_of(later))
 
 
 @main.command()

@@ -1,11 +1,14 @@
-"""A run is judged one vendor at a time: a run of hundreds of vendors must not hold every vendor's evidence in
-memory at once (a fixture vendor's analysis holds about 15 MB). Recorded observations, no browser."""
+"""A run is judged, and two runs are compared (`trackaudit diff`), one vendor at a time: a run of hundreds of
+vendors must not hold every vendor's evidence in memory at once (a fixture vendor's analysis holds about
+15 MB). Recorded observations, no browser."""
 
 import gc
 import weakref
 
 import pytest
+from click.testing import CliRunner
 
+from crawler.cli import main
 from crawler.config import Vendor
 from crawler.jobs import runner
 from crawler.policy import engine
@@ -72,3 +75,13 @@ def test_the_run_records_each_verdict_and_lets_the_analyses_go(run_of_four_vendo
     assert {v["vendor_id"] for v in store.db.query("select vendor_id from verdicts")} == set(VENDORS)
     assert all(not j.analyses for j in result.judgements)
     assert all(len(others - {vendor}) <= 1 for vendor, others in vendors_held), vendors_held
+
+
+def test_diff_compares_two_runs_holding_one_vendors_analyses_at_a_time(run_of_four_vendors, vendors_held):
+    store, _ = run_of_four_vendors
+    record_run(store, {v: tracked_audit() for v in VENDORS}, "2026-12-01T08:00:00Z")
+    result = CliRunner().invoke(main, ["diff", "--db", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [f"{v}: run 1 → run 2: 0 change(s)" for v in VENDORS]
+    assert [vendor for vendor, _ in vendors_held] == [v for v in VENDORS for _ in (1, 2)]
+    assert all(others <= {vendor} for vendor, others in vendors_held), vendors_held
