@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..store import queries
 from ..store.queries import OBSERVATION_TYPES
-from ..store.seal import evidence_dir, read_manifest, verify_evidence, write_manifest
+from ..store.seal import read_manifest, verify_evidence, write_manifest
 from ..store.writer import RUN_FOLDER_KINDS, Store
 
 ROW_TABLES = ("phases", *(t.table for t in OBSERVATION_TYPES))
@@ -118,7 +118,6 @@ def _copy_artefacts(source: Store, target: Store, old_run: int, new_run: int) ->
         if origin.is_dir():
             destination = target.run_folder(kind, new_run)
             shutil.copytree(origin, destination, ignore=shutil.ignore_patterns("manifest.json"), dirs_exist_ok=True)
-    evidence_dir(target, new_run).mkdir(parents=True, exist_ok=True)
 
 
 def _without_id(row: dict) -> dict:

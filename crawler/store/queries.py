@@ -152,7 +152,7 @@ def run_rows(store: Store, table: str, run_id: int, leave_out: Collection[str] =
     if not has_table(store, table):
         return
     column = "id" if table == "runs" else "run_id"
-    columns = ", ".join(f"[{c}]" for c in store.db[table].columns_dict if c not in leave_out)
+    columns = ", ".join(f"[{c}]" for c in store.db[table].columns_dict if c not in leave_out) if leave_out else "*"
     yield from store.db.query(f"select {columns} from [{table}] where {column} = ? order by id", [run_id])
 
 

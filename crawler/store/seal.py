@@ -24,12 +24,8 @@ MANIFEST_SCHEMA = "trackaudit-evidence/1"
 RUN_TABLES = ("runs", "audits", "phases", *(t.table for t in OBSERVATION_TYPES), "findings", "verdicts")
 
 
-def evidence_dir(store: Store, run_id: int) -> Path:
-    return store.run_folder("evidence", run_id)
-
-
 def manifest_path(store: Store, run_id: int) -> Path:
-    return evidence_dir(store, run_id) / "manifest.json"
+    return store.run_folder("evidence", run_id) / "manifest.json"
 
 
 HMAC_PREFIX = "hmac-sha256:"
@@ -48,7 +44,7 @@ def session_paths(
 ) -> tuple[Path, Path]:
     """Where one browser session (control, audited, reconnect, …) keeps the HAR and the trace of one part of its
     visits: ``audited.har`` for the first, ``audited.part-2.har`` for the next, and so on."""
-    folder = inside_results(store, evidence_dir(store, run_id) / vendor_id / account / session).parent
+    folder = inside_results(store, store.run_folder("evidence", run_id) / vendor_id / account / session).parent
     folder.mkdir(parents=True, exist_ok=True)
     stem = session if part == 1 else f"{session}.part-{part}"
     return folder / f"{stem}.har", folder / f"{stem}.trace.zip"
