@@ -7,7 +7,9 @@ split into parts (``split_value``); a part identifies the browser when
 - the carrier persists: a cookie lives at least ``min_lifetime_days`` (a session cookie never
   qualifies; localStorage/IndexedDB have no expiry, pass ``STORAGE_LIFETIME``);
 - it is long enough to single someone out and not absurdly long: ``min_length`` to ``max_length``
-  characters. design.md says at least 8, the issue said 6 to 100; the default is 8, a policy may lower it;
+  characters. design.md says at least 8, the issue said 6 to 100; the default is 8, a policy may lower it. A
+  number counts as long as the same field is in the control value (``number_field_widths``): random numbers
+  are written without their leading zeros;
 - it is not a timestamp (10- or 13-digit Unix times within ``timestamp_window_days`` of now, ISO
   dates), a boolean, a small number or a common setting word (``dark``, ``en-US``, …);
 - it differs from the control sample: its Ratcliff-Obershelp similarity
@@ -194,17 +196,38 @@ class _PartTest:
     control_similarity: float | None
 
 
+def number_field_widths(audited: str, control: str | None) -> dict[str, int]:
+    """How long each number of the audited value is written in the control profile's value, where that is longer:
+    the two values have the same pieces (between the strong delimiters) and the same piece holds a number in both.
+
+    A random number is written without its leading zeros, so one browser in ten gets a client id a digit shorter
+    than the field (``GA1.2.<random below 2^31>.<time>``: 0.5 % have 7 digits or fewer). Its length is the
+    field's, as another browser's value shows, not its digits'."""
+    if not control:
+        return {}
+    pieces = _STRONG_DELIMITERS.split(unquote(audited))
+    control_pieces = _STRONG_DELIMITERS.split(unquote(control))
+    if len(pieces) != len(control_pieces):
+        return {}
+    return {
+        piece: len(other)
+        for piece, other in zip(pieces, control_pieces, strict=True)
+        if piece.isdigit() and other.isdigit() and len(other) > len(piece)
+    }
+
+
 def _test_part(
     part: str,
     control_parts: list[str] | None,
     restart_parts: set[str] | None,
     params: IdentifierParams,
     now: float,
+    field_width: int = 0,
 ) -> _PartTest:
     def failed(reason: str) -> _PartTest:
         return _PartTest(part, reason, None)
 
-    if len(part) < params.min_length:
+    if max(len(part), field_width) < params.min_length:
         return failed(f"too short ({len(part)} < {params.min_length} characters)")
     if len(part) > params.max_length:
         return failed(f"too long ({len(part)} > {params.max_length} characters)")
@@ -246,7 +269,11 @@ def find_identifier(
     persists, lifetime_reason = _lifetime_reason(lifetime_days, params)
     control_parts = split_value(control) if control else None
     restart_parts = set(split_value(after_restart)) if after_restart else None
-    tests = [_test_part(part, control_parts, restart_parts, params, now) for part in split_value(audited)]
+    widths = number_field_widths(audited, control)
+    tests = [
+        _test_part(part, control_parts, restart_parts, params, now, widths.get(part, 0))
+        for part in split_value(audited)
+    ]
     qualifying = sorted((test for test in tests if test.failure is None), key=lambda test: -len(test.part))
     if not qualifying:
         shown = tests[:_MAX_REASONS_PER_VALUE]
@@ -263,9 +290,15 @@ def find_identifier(
             f"differs from the control profile's value "
             f"(closest similarity {best.control_similarity:.2f} < {params.similarity_threshold:g})"
         )
+    length_reason = f"part {_shown(best.part)} is {len(best.part)} characters"
+    if len(best.part) < params.min_length:
+        length_reason += (
+            f": a number written without its leading zeros, in a field of {widths[best.part]} in the control"
+            " profile's value"
+        )
     qualifying_reasons = (
         lifetime_reason,
-        f"part {_shown(best.part)} is {len(best.part)} characters ({params.min_length} to {params.max_length} allowed)",
+        f"{length_reason} ({params.min_length} to {params.max_length} allowed)",
         "it is not a timestamp, boolean, small number, locale or common word",
         control_reason,
         "it is the same after the browser restart",
