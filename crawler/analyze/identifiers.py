@@ -200,8 +200,8 @@ def number_field_widths(audited: str, control: str | None) -> dict[str, int]:
     """How long each number of the audited value is written in the control profile's value, where that is longer:
     the two values have the same pieces (between the strong delimiters) and the same piece holds a number in both.
 
-    A random number is written without its leading zeros, so one browser in ten gets a client id a digit shorter
-    than the field (``GA1.2.<random below 2^31>.<time>``: 0.5 % have 7 digits or fewer). Its length is the
+    A random number is written without its leading zeros: of Google Analytics' client ids (``GA1.2.<random below
+    2^31>.<time>``) nearly half have 9 digits instead of 10, and one in 200 has 7 or fewer. Its length is the
     field's, as another browser's value shows, not its digits'."""
     if not control:
         return {}
