@@ -13,6 +13,7 @@ import re
 import shutil
 import tempfile
 import time
+import weakref
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,7 @@ from .collectors import CaptureState, Collector, default_collectors
 from .forms import page_forms
 from .login import LoginResult, perform_login, totp, wait_for_success
 from .probes import Canaries, probe_page, record_canaries
+from .reader import PageReader
 from .retention import SUCCESS_TIMEOUT_S, eliminate
 
 LOGOUT_LINK = re.compile(r"log[-_]?out|sign[-_]?out|log[-_]?off", re.IGNORECASE)
@@ -43,12 +45,6 @@ SKIPPED_EXTENSIONS = (".pdf", ".zip", ".doc", ".docx", ".xls", ".xlsx", ".ppt", 
 SETTLE_CAP_S = 2.5  # how long a loaded page may keep fetching before we move on
 SCROLL_CAP_S = 1.0  # how long what a scroll to the bottom starts may take
 QUIET_S = 0.5  # no request started or ended for this long, none in flight: the page has settled (as networkidle)
-# Scrolls to the bottom (lazy content, scroll-depth beacons); true when the page moved.
-SCROLL_TO_BOTTOM_JS = """() => {
-  const before = window.scrollY;
-  window.scrollTo(0, document.body ? document.body.scrollHeight : 0);
-  return window.scrollY !== before;
-}"""
 
 
 @dataclass(frozen=True)
@@ -117,6 +113,7 @@ class VendorAudit:
         self.pages_visited = 0
         self._screenshot_count = 0
         self._setup_pages: set[int] = set()
+        self._readers: weakref.WeakKeyDictionary[Page, PageReader] = weakref.WeakKeyDictionary()
         self._crawled: list[tuple[str, str | None]] = []  # (URL, final URL) of each crawled page
         self.canaries = Canaries.new()
 
@@ -544,11 +541,17 @@ class VendorAudit:
         the current tab."""
         await browser.activity.quiet(QUIET_S, SETTLE_CAP_S)
         try:
-            scrolled = await asyncio.wait_for((page or browser.page).evaluate(SCROLL_TO_BOTTOM_JS), 5)
+            scrolled = await asyncio.wait_for(self._reader(page or browser.page).scroll_to_bottom(), 5)
         except Exception:
             return
         if scrolled:  # a page that fits the window gets no scroll event: nothing more to wait for
             await browser.activity.quiet(QUIET_S, SCROLL_CAP_S)
+
+    def _reader(self, page: Page) -> PageReader:
+        """The page's reader: what a visit reads of a page is read without a call on the page (reader.py)."""
+        if page not in self._readers:
+            self._readers[page] = PageReader(page)
+        return self._readers[page]
 
     async def _screenshot_and_record(
         self,
@@ -567,9 +570,8 @@ class VendorAudit:
         links: list[object] = []  # what the page's script returned: strings are kept
         forms: tuple[dict[str, Any], ...] = ()
         try:
-            title = await asyncio.wait_for(page.title(), 5)
-            links = await asyncio.wait_for(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"), 5)
-            forms = page_forms(await asyncio.wait_for(page.content(), 5))
+            title, links, html = await asyncio.wait_for(self._reader(page).read_page(), 5)
+            forms = page_forms(html or "")
         except Exception:
             pass
         try:
