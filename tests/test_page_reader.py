@@ -1,7 +1,9 @@
 """What a visit reads of a page (title, links, HTML, the scroll to the bottom) is read in an isolated world through
 CDP: the same as Playwright's own reads, out of reach of the page's scripts, and without a trace snapshot."""
 
+import gc
 import json
+import weakref
 import zipfile
 
 import pytest
@@ -100,3 +102,16 @@ def test_reads_take_no_trace_snapshot_where_playwrights_content_takes_two(tmp_pa
     assert snapshots(tmp_path / "reads.zip") == 0
     run_async(traced_content(PAGE, tmp_path / "content.zip"))
     assert snapshots(tmp_path / "content.zip") == 2  # before and after
+
+
+def test_a_reader_does_not_keep_its_page_alive():
+    # The protocol keeps each page's reader in a WeakKeyDictionary: a reader holding its page would keep both.
+    class Page:
+        pass
+
+    readers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+    page = Page()
+    readers[page] = PageReader(page)  # type: ignore[arg-type]
+    del page
+    gc.collect()
+    assert len(readers) == 0

@@ -9,6 +9,7 @@ changing what they return.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from playwright.async_api import CDPSession, Page
@@ -39,14 +40,19 @@ class PageReader:
     """Evaluates expressions in the current document of one page's main frame."""
 
     def __init__(self, page: Page) -> None:
-        self.page = page
+        # Weakly: the protocol keeps a page's reader in a WeakKeyDictionary, whose entry a strong reference to
+        # the page would keep for ever.
+        self._page = weakref.ref(page)
         self._cdp: CDPSession | None = None
 
     async def evaluate(self, expression: str) -> Any:
         """The expression's value (JSON-serialisable); tried twice, as a navigation may replace the document
         between making the world and evaluating in it."""
         if self._cdp is None:
-            self._cdp = await self.page.context.new_cdp_session(self.page)
+            page = self._page()
+            if page is None:
+                raise PageReadError("the page is gone")
+            self._cdp = await page.context.new_cdp_session(page)
         try:
             return await self._evaluate_once(self._cdp, expression)
         except PageReadError:
