@@ -41,8 +41,12 @@ class NetworkCollector(Collector):
         self._raw_set_cookies: dict[str, tuple[str, ...]] = {}
         self._listened_frames: set[int] = set()
         self._socket_origins: dict[str, SocketOrigin] = {}  # by socket URL
+        # (frame URL, page URL) when each request was sent: a beacon sent as its page is left ends after the
+        # next page has replaced it, and is still the left page's.
+        self._sent_from: dict[Request, tuple[str, str]] = {}
 
     async def attach(self, context: BrowserContext) -> None:
+        context.on("request", self._note_sender)
         context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
         context.on(
             "requestfailed",
@@ -79,6 +83,27 @@ class NetworkCollector(Collector):
             await self._listen(await page.context.new_cdp_session(frame), lambda: frame.url)
         except Exception:
             pass  # a same-process frame (the page's session sees it) or one already gone: nothing to add
+
+    def _note_sender(self, request: Request) -> None:
+        if request.service_worker is not None:
+            return
+        try:
+            self._sent_from[request] = (request.frame.url, request.frame.page.url)
+        except Exception:  # a frame already detached
+            pass
+
+    def _sender(self, request: Request) -> tuple[str | None, str | None]:
+        """The frame and page that made the request, as they were when it was sent. A navigation belongs to the
+        document it loads: that is known when it ends."""
+        sent_from = self._sent_from.pop(request, None)
+        if request.service_worker is not None:
+            return None, None
+        try:
+            if sent_from is None or request.is_navigation_request():
+                return request.frame.url, request.frame.page.url
+        except Exception:  # a frame already detached when the request finished
+            pass
+        return sent_from or (None, None)
 
     def _post_body(self, request: Request) -> str | None:
         try:
@@ -153,13 +178,7 @@ class NetworkCollector(Collector):
             set_cookies = self._raw_set_cookies.pop(request.url, ())
         cdp_security = self._security.get(request.url, {})
         initiator_type, initiator_url = self._initiators.get(request.url, (None, None))
-        frame_url = page_url = None
-        if request.service_worker is None:
-            try:
-                frame_url = request.frame.url
-                page_url = request.frame.page.url
-            except Exception:  # a frame already detached when the request finished
-                pass
+        frame_url, page_url = self._sender(request)
         parts = urlsplit(request.url)
         obs = RequestObs(
             time=captured_at,
