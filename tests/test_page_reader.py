@@ -5,6 +5,7 @@ import gc
 import json
 import weakref
 import zipfile
+from contextlib import asynccontextmanager
 
 import pytest
 from playwright.async_api import async_playwright
@@ -29,35 +30,34 @@ window.scrollTo = () => {};
 </script>"""
 
 
-async def reads(html: str, trace_path=None):
+@asynccontextmanager
+async def page_showing(html: str):
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=find_chromium())
         try:
-            context = await browser.new_context()
-            page = await context.new_page()
+            page = await (await browser.new_context()).new_page()
             await page.set_content(html)
-            if trace_path:
-                await context.tracing.start(snapshots=True)
-            reader = PageReader(page)
-            read = await reader.read_page()
-            scrolled = await reader.scroll_to_bottom(), await reader.scroll_to_bottom()
-            if trace_path:
-                await context.tracing.stop(path=str(trace_path))
-            return read, scrolled, await page.evaluate("window.scrollY")
+            yield page
         finally:
             await browser.close()
+
+
+async def reads(html: str, trace_path=None):
+    async with page_showing(html) as page:
+        if trace_path:
+            await page.context.tracing.start(snapshots=True)
+        reader = PageReader(page)
+        read = await reader.read_page()
+        scrolled = await reader.scroll_to_bottom(), await reader.scroll_to_bottom()
+        if trace_path:
+            await page.context.tracing.stop(path=str(trace_path))
+        return read, scrolled, await page.evaluate("window.scrollY")
 
 
 async def playwright_reads(html: str):
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=find_chromium())
-        try:
-            page = await browser.new_page()
-            await page.set_content(html)
-            links = await page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-            return await page.title(), links, await page.content()
-        finally:
-            await browser.close()
+    async with page_showing(html) as page:
+        links = await page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        return await page.title(), links, await page.content()
 
 
 def snapshots(trace_path) -> int:
@@ -84,17 +84,10 @@ def test_a_pages_scripts_cannot_change_what_is_read():
 
 
 async def traced_content(html: str, trace_path) -> None:
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=find_chromium())
-        try:
-            context = await browser.new_context()
-            page = await context.new_page()
-            await page.set_content(html)
-            await context.tracing.start(snapshots=True)
-            await page.content()
-            await context.tracing.stop(path=str(trace_path))
-        finally:
-            await browser.close()
+    async with page_showing(html) as page:
+        await page.context.tracing.start(snapshots=True)
+        await page.content()
+        await page.context.tracing.stop(path=str(trace_path))
 
 
 def test_reads_take_no_trace_snapshot_where_playwrights_content_takes_two(tmp_path):
