@@ -47,11 +47,8 @@ class NetworkCollector(Collector):
 
     async def attach(self, context: BrowserContext) -> None:
         context.on("request", self._note_sender)
-        context.on("requestfinished", lambda request: self.state.spawn(self._record(request, None), self.name))
-        context.on(
-            "requestfailed",
-            lambda request: self.state.spawn(self._record(request, request.failure or "failed"), self.name),
-        )
+        context.on("requestfinished", lambda request: self._ended(request, None))
+        context.on("requestfailed", lambda request: self._ended(request, request.failure or "failed"))
 
     async def on_page(self, page: Page) -> None:
         # Playwright reports the sockets of cross-site frames on their page too.
@@ -94,7 +91,7 @@ class NetworkCollector(Collector):
 
     def _sender(self, request: Request) -> tuple[str | None, str | None]:
         """The frame and page that made the request, as they were when it was sent. A navigation belongs to the
-        document it loads: that is known when it ends."""
+        document it loads: that is known when it ends (called then)."""
         sent_from = self._sent_from.pop(request, None)
         if request.service_worker is not None:
             return None, None
@@ -144,7 +141,11 @@ class NetworkCollector(Collector):
         if details:
             self._security[event["response"]["url"]] = details
 
-    async def _record(self, request: Request, failure: str | None) -> None:
+    def _ended(self, request: Request, failure: str | None) -> None:
+        # Who sent it is read now: the recording waits on Playwright, and the page may have moved on meanwhile.
+        self.state.spawn(self._record(request, failure, self._sender(request)), self.name)
+
+    async def _record(self, request: Request, failure: str | None, sender: tuple[str | None, str | None]) -> None:
         captured_at = time.time()
         try:
             headers = tuple((h["name"], h["value"]) for h in await request.headers_array())
@@ -178,7 +179,7 @@ class NetworkCollector(Collector):
             set_cookies = self._raw_set_cookies.pop(request.url, ())
         cdp_security = self._security.get(request.url, {})
         initiator_type, initiator_url = self._initiators.get(request.url, (None, None))
-        frame_url, page_url = self._sender(request)
+        frame_url, page_url = sender
         parts = urlsplit(request.url)
         obs = RequestObs(
             time=captured_at,
