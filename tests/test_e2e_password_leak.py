@@ -2,6 +2,7 @@
 fetch, a GET form) never reach an artefact in any encoding: database, HARs, traces, log, reports, output."""
 
 import base64
+import functools
 import html
 import json
 import stat
@@ -23,19 +24,24 @@ pytestmark = pytest.mark.e2e
 
 SPECIAL = "~*'\"<&é! +%/Zq9"
 ALPHABET = string.ascii_letters + string.digits + string.punctuation + " éßЖ中ø"
+
+
 # Hypothesis also draws strings from the project's own modules ("databases" once, a key of the Datasette
 # metadata the audit writes), and those words are in the artefacts whatever the password. A password is random
 # text, so none of those: no password is a piece of our code or fixtures.
-OUR_TEXT = "\n".join(
-    path.read_text(errors="replace").lower()
-    for folder in ("crawler", "fixtures", "tests")
-    for path in (REPO / folder).rglob("*")
-    if path.suffix in {".py", ".js", ".html", ".json", ".toml", ".sql", ".md"}
-)
+@functools.cache
+def our_text() -> str:
+    """Read once, when a password is first drawn: not at collection, which every xdist worker makes."""
+    return "\n".join(
+        path.read_text(errors="replace").lower()
+        for folder in ("crawler", "fixtures", "tests")
+        for path in (REPO / folder).rglob("*")
+        if path.suffix in {".py", ".js", ".html", ".json", ".toml", ".sql", ".md"}
+    )
 
 
 def is_random_password(text: str) -> bool:
-    return len(set(text)) >= 6 and text.strip() == text and text.lower() not in OUR_TEXT
+    return len(set(text)) >= 6 and text.strip() == text and text.lower() not in our_text()
 
 
 PASSWORDS = st.text(alphabet=ALPHABET, min_size=8, max_size=20).filter(is_random_password)

@@ -567,7 +567,7 @@ class VendorAudit:
     ) -> list[str]:
         page = page or browser.page
         title, shot, digest = None, None, None
-        links: list[object] = []  # what the page's script returned: strings are kept
+        links: list[object] = []  # what the page's read returned: strings are kept
         forms: tuple[dict[str, Any], ...] = ()
         try:
             title, links, html = await asyncio.wait_for(self._reader(page).read_page(), 5)
